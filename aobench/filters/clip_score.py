@@ -1,0 +1,43 @@
+"""CLIP-score filter: cosine similarity of each image to its own prompt, with an open_clip model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from aobench.clipzoo import create_open_clip
+
+
+def clip_scores(records: list[dict], root: Path, arch: str, pretrained: str | None, *, device: str = "cpu", tiny: bool = False, batch_size: int = 32) -> list[float]:
+    """Image-prompt cosine similarities, in record order."""
+    import torch
+
+    model, preprocess, tokenizer = create_open_clip(arch, pretrained, device=device, tiny=tiny)
+    scores: list[float] = []
+    with torch.inference_mode():
+        for start in range(0, len(records), batch_size):
+            batch = records[start : start + batch_size]
+            images = []
+            for r in batch:
+                with Image.open(Path(root) / r["file"]) as im:
+                    images.append(preprocess(im.convert("RGB")))
+            img = model.encode_image(torch.stack(images).to(device))
+            txt = model.encode_text(tokenizer([r["prompt"] for r in batch]).to(device))
+            img = img / img.norm(dim=-1, keepdim=True)
+            txt = txt / txt.norm(dim=-1, keepdim=True)
+            scores.extend((img * txt).sum(-1).float().cpu().tolist())
+    return scores
+
+
+def clip_score_filter(records: list[dict], spec, ctx) -> tuple[list[dict], list[tuple[dict, str]]]:
+    """Drop images whose similarity to their prompt is below `threshold`."""
+    scores = clip_scores(records, ctx.root, spec.model, spec.pretrained, device=ctx.device, tiny=ctx.tiny, batch_size=spec.batch_size)
+    kept, dropped = [], []
+    for rec, s in zip(records, scores):
+        rec["clip_score"] = round(float(s), 6)
+        if s >= spec.threshold:
+            kept.append(rec)
+        else:
+            dropped.append((rec, f"clip_score_below:{spec.threshold:g}"))
+    return kept, dropped

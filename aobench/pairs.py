@@ -1,0 +1,186 @@
+"""Attribute x object pairs: enumerate, mark seen/unusual, sample, and spread a split's images over them.
+
+Seen pairs come from a `seen_pairs` file or from corpus counts (anything with `.pair_count(a, o)`,
+such as `aobench.text.counts.Counts`); a pair with count >= threshold is seen. Unusual pairs are
+the ones a benchmark tests; seen pairs are the ones a training split may show.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, Optional, Protocol
+
+import numpy as np
+
+from aobench.errors import AobenchError
+from aobench.vocab import Vocab
+
+
+class PairCounts(Protocol):
+    """Anything that can say how often a corpus pairs an attribute with an object."""
+
+    def pair_count(self, attribute: str, obj: str) -> int: ...
+
+
+@dataclass
+class Pair:
+    """One selected pair with its labels and scores (a line of `pairs.jsonl`)."""
+
+    attribute: str
+    object: str
+    attribute_type: str
+    object_group: str
+    status: str  # "seen" or "unusual"
+    corpus_count: int = 0
+
+    def key(self) -> tuple[str, str]:
+        """(attribute, object)."""
+        return (self.attribute, self.object)
+
+
+def stable_int(*parts: object, bits: int = 63) -> int:
+    """A stable integer hash of the parts (same on every machine and Python run)."""
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << bits) - 1)
+
+
+def rng_for(*parts: object) -> np.random.Generator:
+    """A numpy generator seeded from the parts."""
+    return np.random.default_rng(stable_int(*parts))
+
+
+def read_seen_pairs(path: str | Path) -> set[tuple[str, str]]:
+    """Pairs from a `.jsonl` (attribute, object), `.csv` (attribute,object columns) or `.txt` ("attribute object" per line)."""
+    p = Path(path)
+    if not p.exists():
+        raise AobenchError(f"pairs.seen_pairs: file not found: {p}")
+    out: set[tuple[str, str]] = set()
+    with open(p, encoding="utf-8") as fh:
+        if p.suffix == ".jsonl":
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    out.add((row["attribute"].lower(), row["object"].lower()))
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    raise AobenchError(f"malformed seen pair: {p}:{n}: expected {{\"attribute\", \"object\"}}") from None
+        elif p.suffix in (".csv", ".tsv"):
+            reader = csv.DictReader(fh, delimiter="\t" if p.suffix == ".tsv" else ",")
+            if not reader.fieldnames or not {"attribute", "object"} <= set(reader.fieldnames):
+                raise AobenchError(f"seen pairs file {p} needs columns attribute,object")
+            for row in reader:
+                out.add((row["attribute"].strip().lower(), row["object"].strip().lower()))
+        else:
+            for n, line in enumerate(fh, 1):
+                parts = line.strip().split(maxsplit=1)
+                if not parts:
+                    continue
+                if len(parts) != 2:
+                    raise AobenchError(f"malformed seen pair: {p}:{n}: expected 'attribute object'")
+                out.add((parts[0].lower(), parts[1].lower()))
+    return out
+
+
+def compatible_pairs(vocab: Vocab) -> list[tuple]:
+    """All attribute x object pairs the vocabulary's rules allow, in vocabulary order."""
+    return [(a, o) for o in vocab.objects for a in vocab.attributes if vocab.compatible(a, o)]
+
+
+def _is_seen(a, o, seen: set, counts: Iterable[PairCounts], threshold: int) -> tuple[bool, int]:
+    total = sum(int(c.pair_count(a.name, o.name)) for c in counts)
+    names_o = {n.lower() for n in o.names}
+    in_file = any((w.lower(), n) in seen for w in (a.name, *a.synonyms) for n in names_o)
+    return in_file or total >= threshold, total
+
+
+def _cyclic_holdout(n_objects: int, n_attrs: int, fraction: float, seed: int) -> np.ndarray:
+    """Boolean [object, attribute] mask of held-out pairs: every object loses k attributes, attributes evenly."""
+    k = max(1, min(n_attrs - 1, round(fraction * n_attrs)))
+    perm = rng_for(seed, "holdout").permutation(n_attrs)
+    mask = np.zeros((n_objects, n_attrs), dtype=bool)
+    for i in range(n_objects):
+        for j in range(k):
+            mask[i, perm[(i * k + j) % n_attrs]] = True
+    return mask
+
+
+def select_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None) -> list[Pair]:
+    """Pairs for a build: seen/unusual labels, excluded corpus-seen pairs, K sampled attributes per object."""
+    spec = recipe.pairs
+    counts = list(counts or [])
+    seen_file = read_seen_pairs(spec.seen_pairs) if spec.seen_pairs else set()
+    cand = compatible_pairs(vocab)
+    rows: list[Pair] = []
+    if spec.unusual_fraction is not None:
+        attr_index = {a.name: j for j, a in enumerate(vocab.attributes)}
+        obj_index = {o.name: i for i, o in enumerate(vocab.objects)}
+        mask = _cyclic_holdout(len(vocab.objects), len(vocab.attributes), spec.unusual_fraction, recipe.seed)
+        for a, o in cand:
+            is_seen, n = _is_seen(a, o, seen_file, counts, spec.seen_threshold)
+            held = mask[obj_index[o.name], attr_index[a.name]] and not is_seen
+            rows.append(Pair(a.name, o.name, a.type, o.group, "unusual" if held else "seen", n))
+        return rows
+    by_object: dict[str, list[Pair]] = {}
+    for a, o in cand:
+        is_seen, n = _is_seen(a, o, seen_file, counts, spec.seen_threshold)
+        if not is_seen:
+            by_object.setdefault(o.name, []).append(Pair(a.name, o.name, a.type, o.group, "unusual", n))
+    for o in vocab.objects:
+        options = by_object.get(o.name, [])
+        if spec.attributes_per_object and len(options) > spec.attributes_per_object:
+            pick = rng_for(recipe.seed, "pairs", o.name).choice(len(options), spec.attributes_per_object, replace=False)
+            options = [options[i] for i in sorted(pick)]
+        rows.extend(options)
+    return rows
+
+
+def write_pairs(path: str | Path, pairs: list[Pair]) -> None:
+    """Write `pairs.jsonl` atomically."""
+    from aobench.io import atomic_write_jsonl
+
+    atomic_write_jsonl(path, (asdict(p) for p in pairs))
+
+
+def read_pairs(path: str | Path) -> list[Pair]:
+    """Read `pairs.jsonl`."""
+    from aobench.io import read_jsonl
+
+    return [Pair(**row) for row in read_jsonl(path)]
+
+
+def preferred_attribute(obj: str, options: list[str], seed: int, obj_rank: int) -> str:
+    """The attribute an object leans towards when a split has dependence > 0 (spread across attributes)."""
+    order = sorted(options)
+    shift = stable_int(seed, "preferred") % max(1, len(order))
+    return order[(obj_rank + shift) % len(order)]
+
+
+def train_distribution(pairs: list[Pair], dependence: float, seed: int) -> dict[tuple[str, str], float]:
+    """p(attribute, object) of a split: objects uniform, p(a|o) = (1-d)/|S_o| + d [a = preferred(o)]."""
+    by_obj: dict[str, list[str]] = {}
+    for p in pairs:
+        by_obj.setdefault(p.object, []).append(p.attribute)
+    probs = {}
+    n_obj = len(by_obj)
+    for rank, (obj, attrs) in enumerate(by_obj.items()):
+        pref = preferred_attribute(obj, attrs, seed, rank)
+        for a in attrs:
+            probs[(a, obj)] = ((1 - dependence) / len(attrs) + (dependence if a == pref else 0.0)) / n_obj
+    return probs
+
+
+def allocate(probs: dict[tuple[str, str], float], total: int) -> dict[tuple[str, str], int]:
+    """Integer image counts per pair summing to `total` (largest-remainder rounding, ties by key)."""
+    keys = list(probs)
+    raw = np.array([probs[k] * total for k in keys])
+    base = np.floor(raw).astype(int)
+    rem = total - int(base.sum())
+    order = sorted(range(len(keys)), key=lambda i: (-(raw[i] - base[i]), keys[i]))
+    for i in order[:rem]:
+        base[i] += 1
+    return {k: int(n) for k, n in zip(keys, base)}
