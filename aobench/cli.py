@@ -11,6 +11,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from aobench.errors import EXIT_USER_ERROR, AobenchError, format_error
@@ -20,6 +21,11 @@ out = Console()
 err = Console(stderr=True)
 
 
+@app.callback()
+def _root() -> None:
+    """aobench: build, measure, publish and evaluate compositional OOD benchmarks."""
+
+
 @app.command("recipes")
 def recipes_cmd() -> None:
     """List built-in recipes with a one-line description."""
@@ -27,7 +33,7 @@ def recipes_cmd() -> None:
 
     table = Table("recipe", "description")
     for name, desc in list_recipes().items():
-        table.add_row(name, desc)
+        table.add_row(name, escape(desc))
     out.print(table)
 
 
@@ -44,15 +50,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted; rerun the same command to resume")
         sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode (typer vendors click)
+        kind = type(exc).__name__
+        if hasattr(exc, "format_message"):
             err.print(f"error: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(EXIT_USER_ERROR)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if kind == "Exit":
+            sys.exit(getattr(exc, "exit_code", 0))
+        if kind == "Abort":
             sys.exit(130)
         raise
 
