@@ -17,7 +17,7 @@ from rich.table import Table
 from aobench.errors import EXIT_USER_ERROR, AobenchError, format_error
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Benchmarks of compositional OOD generalisation for CLIP-style models.")
-out = Console()
+stdout = Console()
 err = Console(stderr=True)
 
 
@@ -34,7 +34,42 @@ def recipes_cmd() -> None:
     table = Table("recipe", "description")
     for name, desc in list_recipes().items():
         table.add_row(name, escape(desc))
-    out.print(table)
+    stdout.print(table)
+
+
+@app.command("build")
+def build_cmd(
+    recipe: str = typer.Argument(..., help="built-in recipe name (see `aobench recipes`) or a YAML path"),
+    out: Path = typer.Option(..., "--out", help="build directory (rerun to resume)"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="only the first N images of the plan"),
+    tiny: bool = typer.Option(False, "--tiny", help="tiny random model of the same family (offline smoke run)"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="override the recipe seed"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="images per generator call (speed only)"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N"),
+    shard: Optional[str] = typer.Option(None, "--shard", help="i/n: generate every n-th image from i (several GPUs)"),
+    force: bool = typer.Option(False, "--force", help="replace a build of a different recipe in --out"),
+) -> None:
+    """Build a benchmark dataset from a recipe (resumable)."""
+    from aobench.build import build
+
+    res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, force=force, shard=shard)
+    if res.status == "already-complete":
+        print_line(f"{out}: build already complete; nothing to do")
+        return
+    if res.status == "shard-done":
+        print_line(f"{out}: shard {shard} done ({res.n_generated_now} images now); other shards still running — rerun without --shard to assemble")
+        return
+    table = Table("split", "images kept")
+    for name, n in res.splits.items():
+        table.add_row(name, str(n))
+    stdout.print(table)
+    dropped = ", ".join(f"{k}: {v}" for k, v in res.filter_stats.items()) or "none"
+    print_line(f"{out}: {res.n_kept}/{res.n_planned} images kept (generated now: {res.n_generated_now}; dropped by filter: {dropped})")
+
+
+def print_line(text: str) -> None:
+    """Print a plain line to stdout (no markup interpretation)."""
+    stdout.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 # Commands of later stages register below (one function each, calling one stage function).

@@ -70,6 +70,9 @@ class ClipScoreSpec(_Strict):
     model: str = "ViT-B-32"
     pretrained: str = "laion2b_s34b_b79k"
     threshold: float = Field(0.2, description="minimum cosine similarity image vs prompt")
+    tiny_threshold: float = Field(
+        -1.0, description="threshold used with --tiny: the real threshold is calibrated for the real model, so scores are recorded but nothing is dropped by default"
+    )
     batch_size: int = Field(32, ge=1)
 
 
@@ -166,7 +169,11 @@ class Recipe(_Strict):
 
     def fingerprint(self) -> str:
         """Hash of the resolved recipe: two builds with equal fingerprints produce the same dataset."""
-        return hashlib.sha256(dump_yaml(self).encode()).hexdigest()[:16]
+        data = self.model_dump(mode="json")
+        # batch sizes change speed, never images (see generate/diffusers_backend.py), so they are left out
+        data["generator"].pop("batch_size", None)
+        data["filters"]["clip_score"].pop("batch_size", None)
+        return hashlib.sha256(yaml.safe_dump(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def builtin_dir() -> Path:

@@ -33,11 +33,12 @@ def clip_scores(records: list[dict], root: Path, arch: str, pretrained: str | No
 def clip_score_filter(records: list[dict], spec, ctx) -> tuple[list[dict], list[tuple[dict, str]]]:
     """Drop images whose similarity to their prompt is below `threshold`."""
     scores = clip_scores(records, ctx.root, spec.model, spec.pretrained, device=ctx.device, tiny=ctx.tiny, batch_size=spec.batch_size)
+    threshold = spec.tiny_threshold if ctx.tiny else spec.threshold
     kept, dropped = [], []
     for rec, s in zip(records, scores):
         rec["clip_score"] = round(float(s), 6)
-        if s >= spec.threshold:
+        if s >= threshold:
             kept.append(rec)
         else:
-            dropped.append((rec, f"clip_score_below:{spec.threshold:g}"))
+            dropped.append((rec, f"clip_score_below:{threshold:g}"))
     return kept, dropped

@@ -1,0 +1,55 @@
+"""Assemble kept images into a `datasets.DatasetDict` with an `Image` feature (bytes embedded)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from aobench.io import replace_dir
+
+COLUMNS = ("id", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt", "seed")
+
+
+def features():
+    """The typed columns of every split."""
+    from datasets import Features, Image, Value
+
+    return Features(
+        {
+            "image": Image(),
+            "id": Value("string"),
+            "attribute": Value("string"),
+            "attribute_type": Value("string"),
+            "object": Value("string"),
+            "object_group": Value("string"),
+            "pair_status": Value("string"),
+            "prompt": Value("string"),
+            "seed": Value("int64"),
+        }
+    )
+
+
+def build_dataset_dict(records: list[dict], root: Path, split_order: list[str]):
+    """A DatasetDict of the kept records, one split per recipe split (empty splits kept, typed)."""
+    from datasets import Dataset, DatasetDict
+
+    feats = features()
+    out = {}
+    for split in split_order:
+        rows = [r for r in records if r["split"] == split and r.get("filters") == "kept"]
+        data = {c: [r[c] for r in rows] for c in COLUMNS}
+        data["image"] = [{"bytes": (Path(root) / r["file"]).read_bytes(), "path": Path(r["file"]).name} for r in rows]
+        out[split] = Dataset.from_dict(data, features=feats)
+    return DatasetDict(out)
+
+
+def save_dataset_dict(dsd, target: Path) -> None:
+    """`save_to_disk` into a temp dir beside `target`, then swap it in (never a half-written hf/)."""
+    target = Path(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    from datasets.utils.logging import disable_progress_bar
+
+    disable_progress_bar()
+    dsd.save_to_disk(str(tmp / "d"))
+    replace_dir(tmp / "d", target)
+    tmp.rmdir()
