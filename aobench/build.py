@@ -119,6 +119,7 @@ def build(
     seed: Optional[int] = None,
     batch_size: Optional[int] = None,
     device: str = "auto",
+    dtype: Optional[str] = None,
     force: bool = False,
     shard: Optional[str] = None,
     review: Optional[str] = None,
@@ -129,6 +130,8 @@ def build(
         overrides["seed"] = seed
     if batch_size is not None:
         overrides.setdefault("generator", {})["batch_size"] = batch_size
+    if dtype is not None:
+        overrides.setdefault("generator", {})["dtype"] = dtype
     recipe = load(recipe_ref, overrides)
     if limit is not None and limit < 1:
         raise AobenchError("--limit must be at least 1")

@@ -46,13 +46,14 @@ def build_cmd(
     seed: Optional[int] = typer.Option(None, "--seed", help="override the recipe seed"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="images per generator call (speed only)"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N"),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help="override generator.dtype: float32, float16, bfloat16 (changes the images, so the recipe)"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: generate every n-th image from i (several GPUs)"),
     force: bool = typer.Option(False, "--force", help="replace a build of a different recipe in --out"),
 ) -> None:
     """Build a benchmark dataset from a recipe (resumable)."""
     from aobench.build import build
 
-    res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, force=force, shard=shard)
+    res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, dtype=dtype, force=force, shard=shard)
     if res.status == "already-complete":
         print_line(f"{out}: build already complete; nothing to do")
         return
@@ -73,6 +74,21 @@ def print_line(text: str) -> None:
 
 
 # Commands of later stages register below (one function each, calling one stage function).
+
+
+@app.command("report")
+def report_cmd(
+    dir: Path = typer.Argument(..., help="build dir (from `aobench build`); the report goes to DIR/report/"),
+    results: Optional[List[Path]] = typer.Option(None, "--results", help="eval results dir or JSON (from `aobench eval`); repeatable"),
+    corpus: Optional[List[Path]] = typer.Option(None, "--corpus", help="corpus statistics dir (from `aobench nmi`); repeatable"),
+) -> None:
+    """Figures and a static HTML gallery (with review mode) in DIR/report/."""
+    from aobench.report.gallery import make_report
+
+    res = make_report(dir, results=results or [], corpora=corpus or [])
+    for note in res.notes:
+        print_line(f"note: {note}")
+    print_line(f"{res.index}: {res.n_items} images ({res.n_missing} missing), {len(res.figures)} figures, {res.n_results} results, {res.n_corpora} corpora")
 
 
 def main(argv: Optional[List[str]] = None) -> None:

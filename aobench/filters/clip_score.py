@@ -14,8 +14,11 @@ def clip_scores(records: list[dict], root: Path, arch: str, pretrained: str | No
     import torch
 
     model, preprocess, tokenizer = create_open_clip(arch, pretrained, device=device, tiny=tiny)
+    from aobench.progress import make_progress
+
     scores: list[float] = []
-    with torch.inference_mode():
+    with torch.inference_mode(), make_progress("images", transient=True) as progress:
+        task = progress.add_task("CLIP score filter", total=len(records))
         for start in range(0, len(records), batch_size):
             batch = records[start : start + batch_size]
             images = []
@@ -27,6 +30,7 @@ def clip_scores(records: list[dict], root: Path, arch: str, pretrained: str | No
             img = img / img.norm(dim=-1, keepdim=True)
             txt = txt / txt.norm(dim=-1, keepdim=True)
             scores.extend((img * txt).sum(-1).float().cpu().tolist())
+            progress.advance(task, len(batch))
     return scores
 
 
