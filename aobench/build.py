@@ -142,6 +142,10 @@ def build(
     complete_mark = out / STATE / "complete"
     if complete_mark.exists() and complete_mark.read_text().strip() == recipe.fingerprint() and not review:
         return BuildResult(out=out, status="already-complete")
+    if review:  # a bad review file fails now, not after generation
+        from aobench.filters.review import read_review
+
+        read_review(review)
     atomic_write_text(out / "recipe.lock.yaml", lock_text(recipe, opts))
 
     from aobench.generate.plan import plan

@@ -49,11 +49,12 @@ def build_cmd(
     dtype: Optional[str] = typer.Option(None, "--dtype", help="override generator.dtype: float32, float16, bfloat16 (changes the images, so the recipe)"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: generate every n-th image from i (several GPUs)"),
     force: bool = typer.Option(False, "--force", help="replace a build of a different recipe in --out"),
+    review: Optional[Path] = typer.Option(None, "--review", help="review.jsonl from the report gallery: drop rejected images (rejected_by_review); re-applies filters on a finished build"),
 ) -> None:
     """Build a benchmark dataset from a recipe (resumable)."""
     from aobench.build import build
 
-    res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, dtype=dtype, force=force, shard=shard)
+    res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, dtype=dtype, force=force, shard=shard, review=str(review) if review else None)
     if res.status == "already-complete":
         print_line(f"{out}: build already complete; nothing to do")
         return
