@@ -1,0 +1,71 @@
+"""Study profiles: sizes and hyper-parameters of an NMI sweep, declared as data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+from aobench.errors import AobenchError
+from aobench.study.train import TrainConfig
+
+
+@dataclass
+class Profile:
+    """Everything a sweep needs besides its output folder."""
+
+    name: str
+    levels: list[float]
+    seeds: int
+    images: int  # train images per level (the same at every level)
+    test_seen_per_pair: int
+    test_unusual_per_pair: int
+    train: TrainConfig = field(default_factory=TrainConfig)
+    base: str = "shapes-ao"
+
+    def as_dict(self) -> dict:
+        """Plain-data form (for study.json and the lock)."""
+        return asdict(self)
+
+
+PROFILES = {
+    # 2 levels x 1 seed, 2,000 images, the 3.4M-parameter aobench-tiny ViT: a few minutes on 2 CPU cores
+    "quick": Profile(
+        name="quick",
+        levels=[0.15, 0.6],
+        seeds=1,
+        images=2000,
+        test_seen_per_pair=2,
+        test_unusual_per_pair=4,
+        train=TrainConfig(arch="aobench-tiny", epochs=20, batch_size=128, lr=2e-3, weight_decay=0.1, warmup_frac=0.1),
+    ),
+    # 5 levels x 3 seeds on the recipe's 3,000-image split with the 8.8M-parameter aobench-vit-s-64: sized for one GPU
+    "default": Profile(
+        name="default",
+        levels=[0.15, 0.3, 0.45, 0.6, 0.75],
+        seeds=3,
+        images=3000,
+        test_seen_per_pair=3,
+        test_unusual_per_pair=6,
+        train=TrainConfig(arch="aobench-vit-s-64", epochs=60, batch_size=256, lr=1e-3, weight_decay=0.1, warmup_frac=0.05),
+    ),
+}
+
+
+def get_profile(name: str, *, levels=None, seeds=None, epochs=None, arch=None, images=None) -> Profile:
+    """A named profile with command-line overrides applied."""
+    if name not in PROFILES:
+        raise AobenchError(f"--profile {name!r}: unknown; choose one of {', '.join(PROFILES)}")
+    p = PROFILES[name]
+    train = replace(p.train, **{k: v for k, v in {"epochs": epochs, "arch": arch}.items() if v is not None})
+    if seeds is not None and seeds < 1:
+        raise AobenchError("--seeds must be at least 1")
+    if epochs is not None and epochs < 1:
+        raise AobenchError("--epochs must be at least 1")
+    if images is not None and images < 100:
+        raise AobenchError("--images must be at least 100")
+    return replace(
+        p,
+        levels=list(levels) if levels is not None else list(p.levels),
+        seeds=seeds if seeds is not None else p.seeds,
+        images=images if images is not None else p.images,
+        train=train,
+    )
