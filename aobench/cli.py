@@ -77,6 +77,42 @@ def print_line(text: str) -> None:
 # Commands of later stages register below (one function each, calling one stage function).
 
 
+study_app = typer.Typer(no_args_is_help=True, help="Controlled studies on shapes-ao (train small CLIPs, evaluate, summarise).")
+app.add_typer(study_app, name="study")
+
+
+@study_app.command("nmi-sweep")
+def study_nmi_sweep_cmd(
+    out: Path = typer.Option(..., "--out", help="study directory (rerun to resume; finished runs are skipped)"),
+    profile: str = typer.Option("default", "--profile", help="quick (2 levels x 1 seed, tiny model, minutes on CPU) or default (5 levels x 3 seeds, sized for one GPU)"),
+    nmi: Optional[str] = typer.Option(None, "--nmi", help="comma-separated caption-NMI targets, e.g. 0.15,0.3,0.6 (default: the profile's)"),
+    seeds: Optional[int] = typer.Option(None, "--seeds", help="training seeds per level (default: the profile's)"),
+    shard: Optional[str] = typer.Option(None, "--shard", help="i/n: run every n-th (level, seed) run from i (one process per GPU)"),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="override the profile's training epochs"),
+    arch: Optional[str] = typer.Option(None, "--arch", help="override the profile's open_clip architecture (e.g. aobench-rn-s-64)"),
+    images: Optional[int] = typer.Option(None, "--images", help="override the train images per level"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N"),
+) -> None:
+    """Train small CLIPs on shapes-ao splits at chosen caption NMI and relate NMI to unusual-pair accuracy."""
+    from aobench.build import parse_shard
+    from aobench.study.nmi_sweep import run_sweep
+    from aobench.study.profiles import get_profile
+    from aobench.study.splits import parse_levels
+
+    prof = get_profile(profile, levels=parse_levels(nmi), seeds=seeds, epochs=epochs, arch=arch, images=images)
+    res = run_sweep(out, prof, shard=parse_shard(shard), device=device)
+    table = Table("target NMI", "measured NMI", "seed", "unusual acc", "seen acc", "best HM")
+    for r in res.study["runs"]:
+        m = r["metrics"]
+        table.add_row(f"{r['target_nmi']:g}", f"{r['measured_nmi']:.4f}", str(r["seed"]), f"{m['closed_unusual_composition_acc']:.3f}", f"{m['closed_seen_composition_acc']:.3f}", f"{m['closed_best_hm']:.3f}")
+    stdout.print(table)
+    sp = res.study["spearman"]
+    rho = "n/a" if sp["rho"] is None else f"{sp['rho']:.3f}"
+    p = "n/a" if sp["p_value"] is None else f"{sp['p_value']:.3g}"
+    state = "complete" if res.complete else f"partial ({len(res.study['missing'])} runs left)"
+    print_line(f"{out}: {state}; trained {len(res.trained)}, resumed {len(res.resumed)}, skipped {len(res.skipped)}; Spearman rho {rho} (p {p}); see {out}/summary.md")
+
+
 @app.command("report")
 def report_cmd(
     dir: Path = typer.Argument(..., help="build dir (from `aobench build`); the report goes to DIR/report/"),
