@@ -128,6 +128,35 @@ def report_cmd(
     print_line(f"{res.index}: {res.n_items} images ({res.n_missing} missing), {len(res.figures)} figures, {res.n_results} results, {res.n_corpora} corpora")
 
 
+@app.command("real")
+def real_cmd(
+    dir: Path = typer.Argument(..., help="build dir (from `aobench build`); the real split goes to DIR/real/"),
+    table: List[Path] = typer.Option(..., "--table", help="caption/URL table: .parquet, .csv, .tsv or .jsonl (repeatable)"),
+    per_object: int = typer.Option(50, "--per-object", help="at most N images per object (and per seen pair)"),
+    per_pair: int = typer.Option(50, "--per-pair", help="at most N images per unusual pair"),
+    image_size: int = typer.Option(256, "--image-size", help="resize the longer side down to this"),
+    output_format: str = typer.Option("files", "--output-format", help="img2dataset output: files or webdataset"),
+    distributor: str = typer.Option("multiprocessing", "--distributor", help="img2dataset distributor: multiprocessing (local) or pyspark"),
+    processes: int = typer.Option(1, "--processes", help="download processes"),
+    threads: int = typer.Option(16, "--threads", help="download threads per process"),
+    timeout: int = typer.Option(10, "--timeout", help="seconds per URL"),
+    retries: int = typer.Option(0, "--retries", help="retries per failed URL"),
+    shard_size: int = typer.Option(1000, "--shard-size", help="URLs per img2dataset shard (the unit of resume)"),
+    url_column: str = typer.Option("url", "--url-column"),
+    caption_column: str = typer.Option("caption", "--caption-column"),
+    force: bool = typer.Option(False, "--force", help="discard a real split made from a different selection"),
+) -> None:
+    """Real photographs of the build's objects and unusual pairs (img2dataset) as a `real` split."""
+    from aobench.real import make_real
+
+    res = make_real(dir, table, per_object=per_object, per_pair=per_pair, image_size=image_size, output_format=output_format,
+                    distributor=distributor, processes=processes, threads=threads, timeout=timeout, retries=retries,
+                    shard_size=shard_size, url_column=url_column, caption_column=caption_column, force=force)
+    s = res.stats
+    print_line(f"{res.out}: {res.kept}/{res.selected} images (failed to download: {s['failed_to_download']}, failed to resize: "
+               f"{s['failed_to_resize']}; unusual {s['by_status']['unusual']}, seen {s['by_status']['seen']}, object-only {s['by_status']['object']})")
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Console-script entry point: run the app, turning user errors into one line and exit code 2."""
     try:

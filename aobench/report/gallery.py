@@ -144,6 +144,8 @@ def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optio
     if (root / "nmi.json").is_file() and not any(c.path.resolve() == root.resolve() for c in loaded_corpora):
         loaded_corpora.append(load_corpus(root))
     records = load_manifest(root) if _has_build(root) else []
+    if records and (root / "real" / "manifest.jsonl").is_file():
+        records += load_manifest(root / "real")  # the `aobench real` control split, same columns
     if not records and not loaded_results and not loaded_corpora:
         raise AobenchError(
             f"{root}: nothing to report — the report needs a build (manifest.jsonl from `aobench build --out {root}`), "
