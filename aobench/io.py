@@ -10,8 +10,16 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _tmp_beside(path: Path) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp makes 0600 files; give the final file the mode a plain open() would have
+    os.fchmod(fd, _umask_mode())
     os.close(fd)
     return Path(name)
 
