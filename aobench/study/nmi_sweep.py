@@ -124,7 +124,7 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float)
         "measured_nmi": float(measured["nmi"]),
         "n_captions": measured.get("n_captions"),
         "nmi_json": str(level_dir / "nmi" / "nmi.json"),
-        "data": str(data_dir),
+        "data": str(data_dir.relative_to(out)),  # relative: a study folder can be moved or copied
     }
     atomic_write_json(info_path, info)
     return info
@@ -162,7 +162,7 @@ def run_sweep(
     mine = plan_runs(profile, shard)
     levels = {t: prepare_level(out, profile, solver, t) for t in sorted({r.target for r in mine})}
     for info in levels.values():
-        check_same_pairs(Path(info["data"]), eval_dir)
+        check_same_pairs(out / info["data"], eval_dir)
 
     with JsonlAppender(out / "study_log.jsonl") as log:
         for run in mine:
@@ -174,7 +174,7 @@ def run_sweep(
             info = levels[run.target]
             hook = (lambda e, _n=run.name: on_epoch_end(_n, e)) if on_epoch_end else None
             t0 = time.time()
-            tr = train(Path(info["data"]), run_dir, profile.train, stable_int(run.seed, "study-seed"), device=device, name=run.name, on_epoch_end=hook)
+            tr = train(out / info["data"], run_dir, profile.train, stable_int(run.seed, "study-seed"), device=device, name=run.name, on_epoch_end=hook)
             (res.resumed if tr["resumed_from_epoch"] else res.trained).append(run.name)
             log.append({"run": run.name, "event": "resumed" if tr["resumed_from_epoch"] else "trained", "from_epoch": tr["resumed_from_epoch"], "time": time.time()})
             metrics = evaluate_run(profile.train.arch, tr["checkpoint"], eval_dir, templates, device)

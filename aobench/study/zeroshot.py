@@ -22,15 +22,12 @@ def pair_text_features(model, tokenizer, pairs: list[tuple[str, str]], templates
     """Unit-norm text embeddings [P, D] of the pairs, averaged over templates."""
     import torch
 
-    feats = []
+    texts = [render(t, a, o) for a, o in pairs for t in templates]
     with torch.no_grad():
-        for a, o in pairs:
-            tok = tokenizer([render(t, a, o) for t in templates]).to(device)
-            f = model.encode_text(tok)
-            f = f / f.norm(dim=-1, keepdim=True)
-            f = f.mean(0)
-            feats.append(f / f.norm())
-    return torch.stack(feats)
+        f = torch.cat([model.encode_text(tokenizer(texts[i : i + 512]).to(device)) for i in range(0, len(texts), 512)])
+        f = f / f.norm(dim=-1, keepdim=True)
+        f = f.view(len(pairs), len(templates), -1).mean(1)
+    return f / f.norm(dim=-1, keepdim=True)
 
 
 def image_features(model, images, device: str, batch: int = 256):

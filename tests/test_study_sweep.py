@@ -1,0 +1,131 @@
+"""NMI sweep end to end: study files, measured NMI per level, resume after interruption, open_clip checkpoints."""
+
+import csv
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from aobench.study.nmi_sweep import plan_runs, run_sweep
+from aobench.study.profiles import get_profile
+from aobench.study.splits import TOLERANCE
+from conftest import run_cli
+
+
+def micro_profile(**train):
+    """The quick profile shrunk to seconds: 300 images, 1-image-per-pair test splits, a few steps."""
+    p = get_profile("quick", images=300, epochs=train.pop("epochs", 2))
+    return replace(p, test_seen_per_pair=1, test_unusual_per_pair=1, train=replace(p.train, batch_size=100, **train))
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_resume_skips_finished_runs_and_continues_unfinished_one(tmp_path):
+    prof = micro_profile(epochs=3)
+    out = tmp_path / "sweep"
+    names = [r.name for r in plan_runs(prof)]
+
+    def stop(run, epoch):
+        if run == names[1] and epoch == 1:
+            raise Interrupt  # a kill after the second run's first epoch checkpoint
+
+    with pytest.raises(Interrupt):
+        run_sweep(out, prof, on_epoch_end=stop)
+    first_ckpt = out / "runs" / names[0] / "checkpoints" / "epoch_latest.pt"
+    assert (out / "runs" / names[0] / "run.json").exists()
+    assert not (out / "runs" / names[1] / "run.json").exists()
+    assert torch.load(out / "runs" / names[1] / "checkpoints" / "epoch_latest.pt", weights_only=True)["epoch"] == 1
+    mtime = first_ckpt.stat().st_mtime_ns
+
+    seen_epochs = []
+    res = run_sweep(out, prof, on_epoch_end=lambda run, e: seen_epochs.append((run, e)))
+    assert res.skipped == [names[0]] and res.resumed == [names[1]] and res.trained == []
+    assert seen_epochs == [(names[1], 2), (names[1], 3)]  # epoch 1 was not redone
+    assert first_ckpt.stat().st_mtime_ns == mtime  # the finished run was not retrained
+    log = [json.loads(x) for x in (out / "study_log.jsonl").read_text().splitlines()]
+    assert [(r["run"], r["event"]) for r in log] == [(names[0], "trained"), (names[0], "skipped"), (names[1], "resumed")]
+    assert log[-1]["from_epoch"] == 1
+    assert res.complete and len(res.study["runs"]) == 2
+
+    # deterministic data order: the resumed run ends with the weights of an uninterrupted one
+    ref = run_sweep(tmp_path / "ref", prof)
+    a = torch.load(out / "runs" / names[1] / "checkpoints" / "epoch_latest.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "ref" / "runs" / names[1] / "checkpoints" / "epoch_latest.pt", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert ref.study["runs"][1]["metrics"] == res.study["runs"][1]["metrics"]
+
+
+def test_checkpoint_loads_through_open_clip_with_its_path(tmp_path):
+    import open_clip
+
+    from aobench.clipzoo import create_open_clip, register_configs
+
+    prof = replace(micro_profile(epochs=1), levels=[0.3])
+    res = run_sweep(tmp_path / "s", prof)
+    run = res.study["runs"][0]
+    ckpt = run["checkpoint"]
+    state = torch.load(ckpt, weights_only=True)
+    assert {"epoch", "name", "state_dict", "optimizer"} <= set(state) and state["epoch"] == 1
+    register_configs()
+    model, _, _ = open_clip.create_model_and_transforms(prof.train.arch, pretrained=ckpt)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, state["state_dict"][k]), k
+    model2, _, _ = create_open_clip(prof.train.arch, ckpt)
+    assert torch.equal(model2.logit_scale, state["state_dict"]["logit_scale"])
+    assert run["model_spec"] == f"open_clip:{prof.train.arch}:{ckpt}"
+
+
+def test_shards_split_runs_and_merge(tmp_path):
+    prof = replace(micro_profile(epochs=1), seeds=2, levels=[0.3])
+    out = tmp_path / "s"
+    r0 = run_sweep(out, prof, shard=(0, 2))
+    assert r0.trained == ["nmi-0.300-seed0"] and not r0.complete
+    assert json.loads((out / "study.json").read_text())["missing"] == ["nmi-0.300-seed1"]
+    r1 = run_sweep(out, prof, shard=(1, 2))
+    assert r1.trained == ["nmi-0.300-seed1"] and r1.complete
+    assert [r["seed"] for r in r1.study["runs"]] == [0, 1]
+
+
+def test_other_settings_in_same_dir_refused(tmp_path):
+    from aobench.errors import AobenchError
+
+    prof = replace(micro_profile(epochs=1), levels=[0.3])
+    run_sweep(tmp_path / "s", prof)
+    with pytest.raises(AobenchError, match="other settings"):
+        run_sweep(tmp_path / "s", replace(prof, train=replace(prof.train, lr=1e-4)))
+
+
+@pytest.mark.slow
+def test_quick_profile_end_to_end(tmp_path):
+    out = tmp_path / "study"
+    res = run_cli("study", "nmi-sweep", "--out", out, "--profile", "quick", timeout=1800)
+    assert res.returncode == 0, res.stderr[-2000:]
+    for name in ("study.json", "study.csv", "accuracy_vs_nmi.png", "summary.md", "baseline.json"):
+        assert (out / name).stat().st_size > 0, name
+    study = json.loads((out / "study.json").read_text())
+    prof = get_profile("quick")
+    assert study["complete"] and [r["target_nmi"] for r in study["runs"]] == prof.levels
+    baseline = study["baseline"]
+    for run in study["runs"]:
+        assert {"target_nmi", "measured_nmi", "seed", "checkpoint", "metrics"} <= set(run)
+        assert abs(run["measured_nmi"] - run["target_nmi"]) <= TOLERANCE
+        # the measurement on disk is aobench nmi's output for that split's captions
+        level = json.loads((out / "levels" / f"nmi-{run['target_nmi']:.3f}" / "nmi" / "nmi.json").read_text())
+        assert level["nmi"] == pytest.approx(run["measured_nmi"])
+        m = run["metrics"]
+        for k in ("closed_seen_composition_acc", "closed_unusual_composition_acc", "seen_object_acc", "unusual_object_acc",
+                  "seen_attribute_acc", "unusual_attribute_acc", "closed_auc", "closed_best_hm", "open_auc", "open_best_hm"):
+            assert 0.0 <= m[k] <= 1.0, k
+        # trained models beat the random (untrained) model on seen pairs, by a wide margin
+        assert m["closed_seen_composition_acc"] > baseline["closed_seen_composition_acc"] + 0.1
+        assert m["seen_attribute_acc"] > baseline["seen_attribute_acc"] + 0.3
+    rows = list(csv.DictReader((out / "study.csv").open()))
+    assert len(rows) == 2 and "closed_unusual_composition_acc" in rows[0] and "measured_nmi" in rows[0]
+    summary = (out / "summary.md").read_text()
+    assert "Spearman" in summary and "Verdict" in summary
+    # a rerun of the finished sweep trains nothing
+    again = run_cli("study", "nmi-sweep", "--out", out, "--profile", "quick", timeout=600)
+    assert again.returncode == 0 and "trained 0, resumed 0, skipped 2" in again.stdout
