@@ -35,7 +35,7 @@ PROFILES = {
         images=2000,
         test_seen_per_pair=2,
         test_unusual_per_pair=4,
-        train=TrainConfig(arch="aobench-tiny", epochs=20, batch_size=128, lr=2e-3, weight_decay=0.1, warmup_frac=0.1),
+        train=TrainConfig(arch="aobench-tiny", epochs=30, batch_size=128, lr=2e-3, weight_decay=0.1, warmup_frac=0.1),
     ),
     # 5 levels x 3 seeds on the recipe's 3,000-image split with the 8.8M-parameter aobench-vit-s-64: sized for one GPU
     "default": Profile(

@@ -36,6 +36,7 @@ class TrainConfig:
     warmup_frac: float = 0.1
     beta2: float = 0.98
     eps: float = 1e-6
+    hflip: bool = True  # mirror half of each batch: every shapes-ao object and attribute survives a left-right flip
 
 
 def resolve_device(device: str) -> str:
@@ -134,7 +135,11 @@ def train(
                 step = epoch * steps_per_epoch + i
                 scheduler(step)
                 idx = order[i * bs : (i + 1) * bs]
-                img_f, txt_f, scale = model(images[idx], tokens[idx])[:3]
+                batch = images[idx]
+                if cfg.hflip:
+                    flip = (torch.rand(bs, generator=gen) < 0.5).to(device)
+                    batch = torch.where(flip[:, None, None, None], batch.flip(-1), batch)
+                img_f, txt_f, scale = model(batch, tokens[idx])[:3]
                 loss = loss_fn(img_f, txt_f, scale)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
