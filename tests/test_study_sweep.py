@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -23,9 +24,31 @@ class Interrupt(Exception):
     pass
 
 
-def test_resume_skips_finished_runs_and_continues_unfinished_one(tmp_path):
+@pytest.fixture(scope="module")
+def micro_data(tmp_path_factory):
+    """Built data and solved levels (0.15, 0.3, 0.6) of the micro profile, made once for this module."""
+    from aobench.study.nmi_sweep import _eval_recipe, prepare_level
+    from aobench.study.splits import NmiSolver, build_recipe
+
+    prof = micro_profile()
+    base = tmp_path_factory.mktemp("micro")
+    build_recipe(_eval_recipe(prof), base / "data" / "eval", base / "levels")
+    solver = NmiSolver(prof.base, prof.images)
+    for t in (0.15, 0.3, 0.6):
+        prepare_level(base, prof, solver, t)
+    return base
+
+
+def seeded(micro_data, path):
+    """A fresh study folder holding copies of the prepared data (builds are deterministic, so this only saves time)."""
+    for name in ("data", "levels"):
+        shutil.copytree(micro_data / name, path / name)
+    return path
+
+
+def test_resume_skips_finished_runs_and_continues_unfinished_one(tmp_path, micro_data):
     prof = micro_profile(epochs=3)
-    out = tmp_path / "sweep"
+    out = seeded(micro_data, tmp_path / "sweep")
     names = [r.name for r in plan_runs(prof)]
 
     def stop(run, epoch):
@@ -51,20 +74,20 @@ def test_resume_skips_finished_runs_and_continues_unfinished_one(tmp_path):
     assert res.complete and len(res.study["runs"]) == 2
 
     # deterministic data order: the resumed run ends with the weights of an uninterrupted one
-    ref = run_sweep(tmp_path / "ref", prof)
+    ref = run_sweep(seeded(micro_data, tmp_path / "ref"), prof)
     a = torch.load(out / "runs" / names[1] / "checkpoints" / "epoch_latest.pt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "ref" / "runs" / names[1] / "checkpoints" / "epoch_latest.pt", weights_only=True)["state_dict"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert ref.study["runs"][1]["metrics"] == res.study["runs"][1]["metrics"]
 
 
-def test_checkpoint_loads_through_open_clip_with_its_path(tmp_path):
+def test_checkpoint_loads_through_open_clip_with_its_path(tmp_path, micro_data):
     import open_clip
 
     from aobench.clipzoo import create_open_clip, register_configs
 
     prof = replace(micro_profile(epochs=1), levels=[0.3])
-    res = run_sweep(tmp_path / "s", prof)
+    res = run_sweep(seeded(micro_data, tmp_path / "s"), prof)
     run = res.study["runs"][0]
     ckpt = run["checkpoint"]
     state = torch.load(ckpt, weights_only=True)
@@ -78,9 +101,9 @@ def test_checkpoint_loads_through_open_clip_with_its_path(tmp_path):
     assert run["model_spec"] == f"open_clip:{prof.train.arch}:{ckpt}"
 
 
-def test_shards_split_runs_and_merge(tmp_path):
+def test_shards_split_runs_and_merge(tmp_path, micro_data):
     prof = replace(micro_profile(epochs=1), seeds=2, levels=[0.3])
-    out = tmp_path / "s"
+    out = seeded(micro_data, tmp_path / "s")
     r0 = run_sweep(out, prof, shard=(0, 2))
     assert r0.trained == ["nmi-0.300-seed0"] and not r0.complete
     assert json.loads((out / "study.json").read_text())["missing"] == ["nmi-0.300-seed1"]
@@ -89,11 +112,11 @@ def test_shards_split_runs_and_merge(tmp_path):
     assert [r["seed"] for r in r1.study["runs"]] == [0, 1]
 
 
-def test_other_settings_in_same_dir_refused(tmp_path):
+def test_other_settings_in_same_dir_refused(tmp_path, micro_data):
     from aobench.errors import AobenchError
 
     prof = replace(micro_profile(epochs=1), levels=[0.3])
-    run_sweep(tmp_path / "s", prof)
+    run_sweep(seeded(micro_data, tmp_path / "s"), prof)
     with pytest.raises(AobenchError, match="other settings"):
         run_sweep(tmp_path / "s", replace(prof, train=replace(prof.train, lr=1e-4)))
 

@@ -163,12 +163,22 @@ def summary_md(study: dict) -> str:
         "",
         f"**Verdict:** {verdict(sp)}",
         "",
+        "Reading it: raising the dependence knob also moves training images from each object's other seen pairs to its "
+        "preferred pair, so seen-pair accuracy (tested uniformly over seen pairs) can fall with NMI too; compare the unusual "
+        "column with the seen column and the best harmonic mean before attributing a difference to composition alone. "
+        f"Metrics come from `{_evaluator(study)}`.",
+        "",
         f"![accuracy vs NMI]({PLOT})",
         "",
     ]
     if not study.get("complete", True):
         lines.insert(2, f"_Partial: {len(study.get('missing', []))} run(s) not finished yet; rerun the sweep to complete it._\n")
     return "\n".join(lines)
+
+
+def _evaluator(study: dict) -> str:
+    runs = study.get("runs") or []
+    return str(runs[0]["metrics"].get("evaluator", "aobench.evaluate")) if runs else "n/a"
 
 
 def write_all(out: Path, study: dict) -> None:
