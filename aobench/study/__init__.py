@@ -1,0 +1,1 @@
+"""Controlled studies on shapes-ao: NMI-targeted training splits, small open_clip training, evaluation, summaries."""
