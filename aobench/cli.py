@@ -77,6 +77,113 @@ def print_line(text: str) -> None:
 # Commands of later stages register below (one function each, calling one stage function).
 
 
+@app.command("extract")
+def extract_cmd(
+    corpus: List[str] = typer.Argument(..., help="caption files (.txt/.jsonl/.csv/.tsv/.parquet, .gz/.zst), save_to_disk dirs or Hub ids"),
+    out: Path = typer.Option(..., "--out", help="output JSONL: one {id, pairs} line per caption"),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="caption column (default: caption/text/TEXT/...)"),
+    vocab: str = typer.Option("imagenet-ao", "--vocab", help="recipe whose vocabulary to match, or `none` for open vocabulary"),
+    workers: int = typer.Option(1, "--workers", help="processes, one spaCy pipeline each"),
+) -> None:
+    """Extract attribute-object pairs per caption with spaCy dependency rules."""
+    from aobench.text.engine import extract_to_jsonl
+
+    counts = extract_to_jsonl(corpus, out, None if vocab.lower() == "none" else vocab, text_column=text_column, workers=workers)
+    skipped = ", ".join(f"{k}: {v}" for k, v in sorted(counts.n_skipped.items())) or "none"
+    print_line(f"{out}: {counts.n_captions} captions, {counts.n_captions_with_pairs} with pairs, {counts.n_events} pairs; skipped: {skipped}")
+
+
+@app.command("nmi")
+def nmi_cmd(
+    corpus: Optional[List[str]] = typer.Argument(None, help="caption corpora (several: pooled, plus one folder and a comparison row each)"),
+    out: Path = typer.Option(..., "--out", help="output dir: nmi.json, pairs.csv, counts.json (+ corpora/, comparison.csv)"),
+    normalization: str = typer.Option("arithmetic", "--normalization", help="arithmetic|geometric|min|max|joint"),
+    vocab: str = typer.Option("imagenet-ao", "--vocab", help="recipe whose vocabulary to match, or `none`"),
+    bootstrap: int = typer.Option(0, "--bootstrap", help="bootstrap resamples of captions for a 95% CI"),
+    engine: str = typer.Option("local", "--engine", help="local|spark"),
+    workers: int = typer.Option(1, "--workers", help="local engine processes"),
+    text_column: Optional[str] = typer.Option(None, "--text-column"),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", help="an `aobench extract` output instead of corpora"),
+    seen_threshold: int = typer.Option(1, "--seen-threshold", help="a pair with count >= this is seen"),
+    seed: int = typer.Option(0, "--seed", help="bootstrap seed"),
+) -> None:
+    """Attribute-object co-occurrence: NMI, MI, entropies, PMI per pair, seen pairs."""
+    from aobench.text.analyze import run_nmi
+
+    if not corpus and pairs is None:
+        raise AobenchError("give at least one CORPUS or --pairs FILE.jsonl")
+    res = run_nmi(list(corpus or []), out, vocab_ref=None if vocab.lower() == "none" else vocab, normalization=normalization,
+                  bootstrap=bootstrap, engine=engine, workers=workers, text_column=text_column, pairs_file=pairs,
+                  seen_threshold=seen_threshold, seed=seed)  # fmt: skip
+    rows = res["corpora"] or [res["pooled"]]
+    table = Table("corpus", "NMI", "95% CI", "MI", "H(attr)", "H(obj)", "events", "captions", "skipped", "seen pairs", title=f"NMI ({normalization})")
+    for r in rows + ([res["pooled"]] if res["corpora"] else []):
+        ci = r.get("ci") or {}
+        table.add_row(escape(str(r["corpus"])), f"{r['nmi']:.4f}", f"{ci['low']:.4f}-{ci['high']:.4f}" if ci else "-", f"{r['mi']:.4f}",
+                      f"{r['h_attribute']:.3f}", f"{r['h_object']:.3f}", str(r["n_events"]), str(r["n_captions"]), str(r["n_skipped"]), str(r["n_seen_pairs"]))  # fmt: skip
+    stdout.print(table)
+    print_line(f"wrote {out}/nmi.json and {out}/pairs.csv")
+
+
+@app.command("push")
+def push_cmd(
+    dir: Path = typer.Argument(..., help="finished build dir (from `aobench build`)"),
+    repo_id: str = typer.Option(..., "--repo-id", help="Hub dataset repo, OWNER/NAME"),
+    private: bool = typer.Option(False, "--private", help="create the repo private"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print the files, sizes and card; upload nothing"),
+    force: bool = typer.Option(False, "--force", help="overwrite a repo holding a different build or other files"),
+    revision: Optional[str] = typer.Option(None, "--revision", help="branch to push to (created if missing); with --create-pr, the PR's base"),
+    create_pr: bool = typer.Option(False, "--create-pr", help="open a pull request instead of committing to the branch"),
+) -> None:
+    """Push a build to the Hugging Face Hub (Parquet shards, card, configs) in one commit; token from HF_TOKEN or `hf auth login`."""
+    from aobench.dataset.hub import push
+
+    res = push(dir, repo_id, private=private, dry_run=dry_run, force=force, revision=revision, create_pr=create_pr)
+    st = res.staged
+    table = Table("file", "bytes")
+    for name in st.files:
+        table.add_row(escape(name), f"{st.size(name):,}")
+    stdout.print(table)
+    total = sum(st.size(n) for n in st.files)
+    if res.status == "dry-run":
+        print_line("--- README.md (dataset card) ---")
+        print_line(st.card)
+        print_line(f"dry run: would push {len(st.files)} files ({total:,} bytes) to https://huggingface.co/datasets/{repo_id}; nothing uploaded")
+    elif res.status == "up-to-date":
+        print_line(f"{repo_id}: already holds this build ({st.manifest['fingerprint']}); nothing to push")
+    else:
+        gone = f", deleted {len(res.deleted)} stale files" if res.deleted else ""
+        print_line(f"{repo_id}: pushed {len(st.files)} files ({total:,} bytes){gone} — {res.url or 'https://huggingface.co/datasets/' + repo_id}")
+
+
+@app.command("export")
+def export_cmd(
+    dir: Path = typer.Argument(..., help="finished build dir (from `aobench build`)"),
+    format: str = typer.Option(..., "--format", help="export format: webdataset (CLIP_benchmark layout)"),
+    out: Path = typer.Option(..., "--out", help="export dir (one CLIP_benchmark root per task view inside)"),
+    image_format: str = typer.Option("png", "--image-format", help="png (as built) or webp (lossless)"),
+    shard_size: int = typer.Option(10000, "--shard-size", help="samples per tar shard"),
+    force: bool = typer.Option(False, "--force", help="replace a non-empty --out that is not an earlier export"),
+) -> None:
+    """Export a build for CLIP_benchmark: `clip_benchmark eval --dataset wds/<view> --dataset_root OUT/<view>`."""
+    if format != "webdataset":
+        raise AobenchError(f"--format {format!r}: supported formats: webdataset")
+    from aobench.dataset.webdataset import export_webdataset
+
+    res = export_webdataset(dir, out, image_format=image_format, shard_size=shard_size, force=force)
+    table = Table("view", "classes", "split", "samples", "shards")
+    for view, v in res.views.items():
+        for split, s in v["splits"].items():
+            table.add_row(view, str(v["classes"]), split, str(s["samples"]), str(s["shards"]))
+    stdout.print(table)
+    if res.skipped:
+        print_line(f"note: empty splits not exported: {', '.join(res.skipped)}")
+    first = next(iter(res.views), "composition")
+    splits = list(res.views.get(first, {}).get("splits", {}))
+    split = "test_unusual" if "test_unusual" in splits else (splits[-1] if splits else "test")
+    print_line(f"{out}: exported {', '.join(res.views)}; evaluate with: clip_benchmark eval --dataset wds/{first} --dataset_root {out}/{first} --split {split} --model ViT-B-32 --pretrained laion2b_s34b_b79k")
+
+
 study_app = typer.Typer(no_args_is_help=True, help="Controlled studies on shapes-ao (train small CLIPs, evaluate, summarise).")
 app.add_typer(study_app, name="study")
 
