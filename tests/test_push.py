@@ -1,0 +1,301 @@
+"""`aobench push`: the Hub is faked only at huggingface_hub's `HfApi` boundary (a fake that stores commits in a tmp dir)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from aobench.cli import main
+
+FAKE_TOKEN = "hf_FAKEtokenDoNotLeak0123456789abcdef"
+
+
+def _response(status: int, url: str) -> httpx.Response:
+    return httpx.Response(status, request=httpx.Request("GET", url))
+
+
+class FakeHub:
+    """Repos as {repo_id: {branch: {path: bytes}}}, blobs by sha256; a commit lands whole or not at all."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.repos: dict = {}
+        self.private: dict = {}
+        self.blobs: set = set()
+        self.uploads: list = []  # sha256 of every blob actually sent
+        self.calls: list = []
+        self.commits: list = []
+        self.fail_after_uploads = None  # send this many new blobs, then drop the connection
+
+    def files(self, repo_id: str, branch: str = "main") -> dict:
+        return self.repos[repo_id][branch]
+
+    def materialise(self, repo_id: str, branch: str = "main") -> Path:
+        """The repo's files at a branch, written out as a local dir (what a clone would give)."""
+        out = self.root / "clone" / repo_id.replace("/", "__") / branch
+        shutil.rmtree(out, ignore_errors=True)
+        for path, data in self.files(repo_id, branch).items():
+            (out / path).parent.mkdir(parents=True, exist_ok=True)
+            (out / path).write_bytes(data)
+        return out
+
+
+class FakeApi:
+    """The HfApi methods aobench calls, against a FakeHub; the token is huggingface_hub's own lookup."""
+
+    def __init__(self, hub: FakeHub, token=None):
+        from huggingface_hub import get_token
+
+        self.hub, self.token = hub, token or get_token()
+
+    def _repo(self, repo_id):
+        from huggingface_hub.errors import RepositoryNotFoundError
+
+        if repo_id not in self.hub.repos:
+            raise RepositoryNotFoundError("404 Client Error: Repository Not Found", response=_response(404, f"https://hub/{repo_id}"))
+        return self.hub.repos[repo_id]
+
+    def list_repo_files(self, repo_id, *, revision=None, repo_type=None, token=None):
+        from huggingface_hub.errors import RevisionNotFoundError
+
+        self.hub.calls.append(("list_repo_files", repo_id, revision))
+        repo = self._repo(repo_id)
+        if (revision or "main") not in repo:
+            raise RevisionNotFoundError("404 Client Error: Revision Not Found", response=_response(404, "https://hub/rev"))
+        return sorted(repo[revision or "main"])
+
+    def hf_hub_download(self, repo_id, filename, *, repo_type=None, revision=None, **kw):
+        self.hub.calls.append(("hf_hub_download", repo_id, filename))
+        data = self._repo(repo_id)[revision or "main"][filename]
+        out = self.hub.root / "downloads" / hashlib.sha256(data).hexdigest()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        return str(out)
+
+    def create_repo(self, repo_id, *, repo_type=None, private=None, exist_ok=False, **kw):
+        self.hub.calls.append(("create_repo", repo_id, private))
+        assert repo_type == "dataset"
+        self.hub.repos.setdefault(repo_id, {"main": {".gitattributes": b"*.parquet filter=lfs diff=lfs merge=lfs -text\n"}})
+        self.hub.private[repo_id] = private
+
+    def create_branch(self, repo_id, *, branch, repo_type=None, exist_ok=False, **kw):
+        self.hub.calls.append(("create_branch", repo_id, branch))
+        repo = self._repo(repo_id)
+        repo.setdefault(branch, dict(repo["main"]))
+
+    def create_commit(self, repo_id, operations, *, commit_message, repo_type=None, revision=None, create_pr=None, **kw):
+        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+        self.hub.calls.append(("create_commit", repo_id, revision, create_pr))
+        assert self.token == FAKE_TOKEN
+        repo = self._repo(repo_id)
+        base = revision or "main"
+        tree = dict(repo[base])
+        for op in operations:
+            if isinstance(op, CommitOperationAdd):
+                data = Path(op.path_or_fileobj).read_bytes()
+                sha = hashlib.sha256(data).hexdigest()
+                if sha not in self.hub.blobs:  # like the Hub: a blob it already has is not sent again
+                    if self.hub.fail_after_uploads is not None and len(self.hub.uploads) >= self.hub.fail_after_uploads:
+                        self.hub.fail_after_uploads = None
+                        # a transport error whose text carries the auth header, as a badly-behaved proxy might
+                        raise httpx.ConnectError(f"Connection reset by peer (sent Authorization: Bearer {self.token})")
+                    self.hub.blobs.add(sha)
+                    self.hub.uploads.append(sha)
+                tree[op.path_in_repo] = data
+            elif isinstance(op, CommitOperationDelete):
+                tree.pop(op.path_in_repo, None)
+        branch = f"refs/pr/{len(self.hub.commits) + 1}" if create_pr else base
+        repo[branch] = tree
+        self.hub.commits.append((repo_id, branch, commit_message))
+
+        class Info:
+            commit_url = f"https://huggingface.co/datasets/{repo_id}/commit/{len(self.hub.commits)}"
+            pr_url = f"https://huggingface.co/datasets/{repo_id}/discussions/{len(self.hub.commits)}" if create_pr else None
+
+        return Info()
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """A fake Hub behind aobench.dataset.hub.HfApi, with a fake token in HF_TOKEN and an empty HF_HOME."""
+    import aobench.dataset.hub as hubmod
+
+    fake = FakeHub(tmp_path / "hub")
+    monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.setattr(hubmod, "HfApi", lambda *a, **k: FakeApi(fake, *a, **k))
+    return fake
+
+
+@pytest.fixture
+def build_copy(tmp_path, shapes_build) -> Path:
+    """A private copy of the session's small build, with a foils.jsonl added."""
+    out = tmp_path / "build"
+    shutil.copytree(shapes_build, out)
+    foils = [{"id": "f0", "caption": "a red cube", "foil": "a cube red", "type": "swap", "bow_identical": True},
+             {"id": "f1", "caption": "a blue ring", "foil": "a red ring", "type": "replace", "bow_identical": False}]  # fmt: skip
+    (out / "foils.jsonl").write_text("".join(json.dumps(f) + "\n" for f in foils))
+    return out
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """Run `aobench ARGS` in-process (so the fake HfApi applies); (exit code, stdout, stderr)."""
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def _rows(ds) -> list[dict]:
+    from datasets import Image
+
+    return ds.cast_column("image", Image(decode=False)).to_list()
+
+
+def _image_bytes(rows):
+    return [dict(r, image=r["image"]["bytes"]) for r in rows]
+
+
+def test_push_exact_files_card_and_rows(hub, build_copy, capsys):
+    from datasets import load_dataset, load_from_disk
+    from huggingface_hub import DatasetCard
+
+    code, out, err = cli(capsys, "push", build_copy, "--repo-id", "alice/shapes-small", "--private")
+    assert code == 0, err
+    assert "alice/shapes-small: pushed 7 files" in out
+    files = hub.files("alice/shapes-small")
+    assert sorted(files) == [
+        ".gitattributes", "README.md", "aobench.json",
+        "data/test_seen-00000-of-00001.parquet", "data/test_unusual-00000-of-00001.parquet", "data/train-00000-of-00001.parquet",
+        "foils/train-00000-of-00001.parquet", "pairs/train-00000-of-00001.parquet",
+    ]  # fmt: skip
+    assert hub.private["alice/shapes-small"] is True
+    assert len(hub.commits) == 1  # data, card and fingerprint land together
+
+    repo = hub.materialise("alice/shapes-small")
+    card = DatasetCard.load(repo / "README.md")
+    meta = card.data.to_dict()
+    assert meta["license"] == "cc0-1.0"
+    assert meta["task_categories"] == ["zero-shot-image-classification"]
+    assert meta["size_categories"] == ["n<1K"]
+    assert [c["config_name"] for c in meta["configs"]] == ["default", "pairs", "foils"]
+    assert meta["configs"][0]["data_files"] == [{"split": s, "path": f"data/{s}-*"} for s in ("train", "test_seen", "test_unusual")]
+    assert {s["name"]: s["num_examples"] for s in meta["dataset_info"]["splits"]} == {"train": 240, "test_seen": 120, "test_unusual": 72}
+    assert 'load_dataset("alice/shapes-small")' in card.text
+    assert "aobench eval alice/shapes-small --model " in card.text
+    assert "<owner>" not in card.text
+    fp = yaml.safe_load((build_copy / "recipe.lock.yaml").read_text())["fingerprint"]
+    assert json.loads(files["aobench.json"])["fingerprint"] == fp
+
+    # the pushed layout loads with datasets (configs from the card's YAML) and gives the build's rows
+    built = load_from_disk(str(build_copy / "hf"))
+    pushed = load_dataset(str(repo))
+    assert list(pushed) == ["train", "test_seen", "test_unusual"]
+    for split in built:
+        assert _image_bytes(_rows(pushed[split])) == _image_bytes(_rows(built[split]))
+    by_files = load_dataset("parquet", data_files={"test_unusual": str(repo / "data" / "test_unusual-*.parquet")})
+    assert by_files["test_unusual"]["id"] == built["test_unusual"]["id"]
+    pairs = load_dataset(str(repo), "pairs")["train"]
+    assert len(pairs) == sum(1 for _ in open(build_copy / "pairs.jsonl"))
+    assert load_dataset(str(repo), "foils")["train"]["foil"] == ["a cube red", "a red ring"]
+
+
+def test_push_dry_run_uploads_nothing(hub, build_copy, capsys):
+    code, out, err = cli(capsys, "push", build_copy, "--repo-id", "alice/shapes-small", "--dry-run")
+    assert code == 0, err
+    assert hub.calls == [] and hub.repos == {}
+    assert "data/train-00000-of-00001.parquet" in out and "README.md" in out and "aobench.json" in out
+    assert "config_name: default" in out and 'load_dataset("alice/shapes-small")' in out  # the card is shown
+    assert "nothing uploaded" in out
+
+
+def test_push_failure_then_rerun_continues_and_token_never_leaks(hub, build_copy, tmp_path, capsys):
+    hub.fail_after_uploads = 2
+    code, out, err = cli(capsys, "push", build_copy, "--repo-id", "alice/shapes-small")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "rerun the same command" in err
+    assert "README.md" not in hub.files("alice/shapes-small")  # no commit, so no partial card
+    assert hub.commits == [] and len(hub.uploads) == 2
+
+    code2, out2, err2 = cli(capsys, "push", build_copy, "--repo-id", "alice/shapes-small")
+    assert code2 == 0, err2
+    staged = json.loads(hub.files("alice/shapes-small")["aobench.json"])["files"]
+    assert len(hub.uploads) == len(set(hub.uploads)) == len(staged) + 1  # the rerun sent only what was missing
+
+    code3, out3, _ = cli(capsys, "push", build_copy, "--repo-id", "alice/shapes-small")
+    assert code3 == 0 and "already holds this build" in out3 and len(hub.commits) == 1
+
+    for text in (out, err, out2, err2, out3):
+        assert FAKE_TOKEN not in text
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert FAKE_TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_push_refuses_different_content_without_force(hub, build_copy, tmp_path, capsys):
+    assert cli(capsys, "push", build_copy, "--repo-id", "alice/shapes-small")[0] == 0
+    other = tmp_path / "other"
+    shutil.copytree(build_copy, other)
+    lock = yaml.safe_load((other / "recipe.lock.yaml").read_text())
+    lock["fingerprint"] = "0123456789abcdef"  # stands in for a build of another recipe
+    (other / "recipe.lock.yaml").write_text(yaml.safe_dump(lock))
+    (other / ".aobench" / "complete").write_text("0123456789abcdef\n")
+    (other / "foils.jsonl").unlink()
+
+    code, _, err = cli(capsys, "push", other, "--repo-id", "alice/shapes-small")
+    assert code == 2 and "different build" in err and "--force" in err
+    assert len(hub.commits) == 1
+
+    code, out, err = cli(capsys, "push", other, "--repo-id", "alice/shapes-small", "--force")
+    assert code == 0, err
+    files = hub.files("alice/shapes-small")
+    assert json.loads(files["aobench.json"])["fingerprint"] == "0123456789abcdef"
+    assert not any(f.startswith("foils/") for f in files)  # stale files of the old build are deleted
+
+    hub.repos["bob/notes"] = {"main": {".gitattributes": b"", "notes.txt": b"mine"}}
+    code, _, err = cli(capsys, "push", build_copy, "--repo-id", "bob/notes")
+    assert code == 2 and "not pushed by aobench" in err
+    assert cli(capsys, "push", build_copy, "--repo-id", "bob/notes", "--force")[0] == 0
+    assert hub.files("bob/notes")["notes.txt"] == b"mine"  # files outside aobench's folders are left alone
+
+
+def test_push_revision_and_pr(hub, build_copy, capsys):
+    assert cli(capsys, "push", build_copy, "--repo-id", "alice/s", "--revision", "v1")[0] == 0
+    assert "README.md" in hub.files("alice/s", "v1") and "README.md" not in hub.files("alice/s", "main")
+    code, out, _ = cli(capsys, "push", build_copy, "--repo-id", "alice/s", "--create-pr")
+    assert code == 0 and "/discussions/" in out
+    assert ("create_commit", "alice/s", None, True) in hub.calls
+
+
+@pytest.mark.parametrize("repo_id", ["noslash", "a/b/c", "-bad/name", "me/na me", "me/"])
+def test_push_invalid_repo_id(hub, build_copy, capsys, repo_id):
+    code, out, err = cli(capsys, "push", build_copy, "--repo-id", repo_id)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "OWNER/NAME" in err
+    assert hub.calls == []
+
+
+def test_push_refuses_unfinished_or_non_build(hub, build_copy, tmp_path, capsys):
+    (build_copy / ".aobench" / "complete").unlink()
+    code, _, err = cli(capsys, "push", build_copy, "--repo-id", "alice/s")
+    assert code == 2 and "not finished" in err and "resumable" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = cli(capsys, "push", empty, "--repo-id", "alice/s")
+    assert code == 2 and "not an aobench build" in err
+    assert hub.calls == []
+
+
+def test_push_without_token(hub, build_copy, monkeypatch, capsys):
+    monkeypatch.delenv("HF_TOKEN")
+    code, _, err = cli(capsys, "push", build_copy, "--repo-id", "alice/s")
+    assert code == 2 and "hf auth login" in err and hub.calls == []
