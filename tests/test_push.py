@@ -142,6 +142,10 @@ def build_copy(tmp_path, shapes_build) -> Path:
     foils = [{"id": "f0", "caption": "a red cube", "foil": "a cube red", "type": "swap", "bow_identical": True},
              {"id": "f1", "caption": "a blue ring", "foil": "a red ring", "type": "replace", "bow_identical": False}]  # fmt: skip
     (out / "foils.jsonl").write_text("".join(json.dumps(f) + "\n" for f in foils))
+    from datasets import DatasetDict, load_from_disk
+
+    # a `real` split as `aobench real` writes it (a DatasetDict with one split, `real`)
+    DatasetDict({"real": load_from_disk(str(out / "hf"))["test_seen"].select(range(5))}).save_to_disk(str(out / "real" / "hf"))
     return out
 
 
@@ -172,12 +176,12 @@ def test_push_exact_files_card_and_rows(hub, build_copy, capsys):
 
     code, out, err = cli(capsys, "push", build_copy, "--repo-id", "alice/shapes-small", "--private")
     assert code == 0, err
-    assert "alice/shapes-small: pushed 7 files" in out
+    assert "alice/shapes-small: pushed 8 files" in out
     files = hub.files("alice/shapes-small")
     assert sorted(files) == [
         ".gitattributes", "README.md", "aobench.json",
         "data/test_seen-00000-of-00001.parquet", "data/test_unusual-00000-of-00001.parquet", "data/train-00000-of-00001.parquet",
-        "foils/train-00000-of-00001.parquet", "pairs/train-00000-of-00001.parquet",
+        "foils/train-00000-of-00001.parquet", "pairs/train-00000-of-00001.parquet", "real/real-00000-of-00001.parquet",
     ]  # fmt: skip
     assert hub.private["alice/shapes-small"] is True
     assert len(hub.commits) == 1  # data, card and fingerprint land together
@@ -188,7 +192,7 @@ def test_push_exact_files_card_and_rows(hub, build_copy, capsys):
     assert meta["license"] == "cc0-1.0"
     assert meta["task_categories"] == ["zero-shot-image-classification"]
     assert meta["size_categories"] == ["n<1K"]
-    assert [c["config_name"] for c in meta["configs"]] == ["default", "pairs", "foils"]
+    assert [c["config_name"] for c in meta["configs"]] == ["default", "pairs", "foils", "real"]
     assert meta["configs"][0]["data_files"] == [{"split": s, "path": f"data/{s}-*"} for s in ("train", "test_seen", "test_unusual")]
     assert {s["name"]: s["num_examples"] for s in meta["dataset_info"]["splits"]} == {"train": 240, "test_seen": 120, "test_unusual": 72}
     assert 'load_dataset("alice/shapes-small")' in card.text
@@ -208,6 +212,7 @@ def test_push_exact_files_card_and_rows(hub, build_copy, capsys):
     pairs = load_dataset(str(repo), "pairs")["train"]
     assert len(pairs) == sum(1 for _ in open(build_copy / "pairs.jsonl"))
     assert load_dataset(str(repo), "foils")["train"]["foil"] == ["a cube red", "a red ring"]
+    assert load_dataset(str(repo), "real")["real"]["id"] == built["test_seen"]["id"][:5]
 
 
 def test_push_dry_run_uploads_nothing(hub, build_copy, capsys):
@@ -251,6 +256,7 @@ def test_push_refuses_different_content_without_force(hub, build_copy, tmp_path,
     (other / "recipe.lock.yaml").write_text(yaml.safe_dump(lock))
     (other / ".aobench" / "complete").write_text("0123456789abcdef\n")
     (other / "foils.jsonl").unlink()
+    shutil.rmtree(other / "real")
 
     code, _, err = cli(capsys, "push", other, "--repo-id", "alice/shapes-small")
     assert code == 2 and "different build" in err and "--force" in err
@@ -260,7 +266,7 @@ def test_push_refuses_different_content_without_force(hub, build_copy, tmp_path,
     assert code == 0, err
     files = hub.files("alice/shapes-small")
     assert json.loads(files["aobench.json"])["fingerprint"] == "0123456789abcdef"
-    assert not any(f.startswith("foils/") for f in files)  # stale files of the old build are deleted
+    assert not any(f.startswith(("foils/", "real/")) for f in files)  # stale files of the old build are deleted
 
     hub.repos["bob/notes"] = {"main": {".gitattributes": b"", "notes.txt": b"mine"}}
     code, _, err = cli(capsys, "push", build_copy, "--repo-id", "bob/notes")
@@ -299,3 +305,13 @@ def test_push_without_token(hub, build_copy, monkeypatch, capsys):
     monkeypatch.delenv("HF_TOKEN")
     code, _, err = cli(capsys, "push", build_copy, "--repo-id", "alice/s")
     assert code == 2 and "hf auth login" in err and hub.calls == []
+
+
+def test_push_restages_when_build_rows_change(hub, build_copy, capsys):
+    assert cli(capsys, "push", build_copy, "--repo-id", "alice/s")[0] == 0
+    # a `--review` rerun keeps the recipe fingerprint but rewrites the card (and rows)
+    card = build_copy / "README.md"
+    card.write_text(card.read_text().replace("## Limitations", "## Limitations\n\nReviewed by hand."))
+    code, out, err = cli(capsys, "push", build_copy, "--repo-id", "alice/s")
+    assert code == 0 and "pushed" in out, err
+    assert b"Reviewed by hand." in hub.files("alice/s")["README.md"]

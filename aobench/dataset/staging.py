@@ -127,13 +127,28 @@ def render_push_card(info: BuildInfo, repo_id: str, configs: list[dict], dataset
     return str(card)
 
 
+def source_digest(root: Path) -> str:
+    """A digest of the build files a push reads (a review rerun keeps the fingerprint but changes rows and card)."""
+    h = hashlib.sha256()
+    for name in ("manifest.jsonl", "README.md", "pairs.jsonl", "foils.jsonl"):
+        if (root / name).exists():
+            h.update(f"{name}:{sha256_file(root / name)}\n".encode())
+    for sub in ("hf", "real/hf"):
+        # the Arrow files are large; save_to_disk always writes fresh files, so size + mtime tell a rewrite
+        for p in sorted((root / sub).rglob("*")) if (root / sub).exists() else []:
+            if p.is_file():
+                st = p.stat()
+                h.update(f"{p.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
 def stage(info: BuildInfo, repo_id: str, max_shard_bytes: int = MAX_SHARD_BYTES) -> Staged:
     """Write (or reuse) the push layout of a build in DIR/.aobench/push/ and return it."""
     from aobench import __version__
     from aobench.build import STATE
 
     final = info.root / STATE / STAGE_DIR
-    stamp = {"fingerprint": info.fingerprint, "repo_id": repo_id, "aobench_version": __version__, "max_shard_bytes": max_shard_bytes}
+    stamp = {"fingerprint": info.fingerprint, "repo_id": repo_id, "aobench_version": __version__, "max_shard_bytes": max_shard_bytes, "source": source_digest(info.root)}
     meta = final / FINGERPRINT_FILE
     if meta.exists():
         # a rerun (e.g. after a failed upload) sends byte-identical files, so the Hub skips blobs it already has
