@@ -1,0 +1,145 @@
+"""What `aobench eval` reads: a build dir, a `save_to_disk` dir or a Hub id → splits, row metadata, templates, pairs.
+
+Images are decoded by us (the `image` column is read undecoded), so a corrupt or missing image is
+skipped and reported instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from aobench.errors import AobenchError
+
+META_COLUMNS = ("id", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt")
+REQUIRED = ("image", "attribute", "object")
+
+
+@dataclass
+class EvalData:
+    """A dataset to evaluate: splits (HF Datasets), its name, the recipe's templates and pairs if known."""
+
+    name: str
+    source: str
+    splits: dict  # name → datasets.Dataset
+    templates: Optional[list[str]] = None
+    pairs: Optional[list[dict]] = None  # pairs.jsonl rows of a build
+    fingerprint: Optional[str] = None  # recipe fingerprint of a build
+    notes: list[str] = field(default_factory=list)
+    other_splits: dict = field(default_factory=dict)  # not evaluated (train): read for seen pairs only
+
+    def split_fingerprint(self, split: str) -> str:
+        """A stable identity of one split's content (HF fingerprint, plus the build's recipe fingerprint)."""
+        ds = self.splits[split]
+        return f"{self.fingerprint or ''}|{split}|{ds._fingerprint}|{ds.num_rows}"
+
+    def rows(self, split: str) -> list[dict]:
+        """Metadata of every row of a split (no images), with defaults for missing columns."""
+        ds = self.splits[split]
+        cols = [c for c in META_COLUMNS if c in ds.column_names]
+        data = ds.select_columns(cols).to_dict() if cols else {}
+        out = []
+        for i in range(ds.num_rows):
+            r = {c: data[c][i] for c in cols}
+            r.setdefault("id", f"{split}-{i}")
+            r["id"] = str(r["id"])
+            r.setdefault("attribute_type", "")
+            r.setdefault("object_group", "")
+            r.setdefault("pair_status", "")
+            r.setdefault("prompt", "")
+            r["split"] = split
+            out.append(r)
+        return out
+
+
+def _read_build_extras(root: Path) -> tuple[Optional[str], Optional[list[str]], Optional[list[dict]], Optional[str]]:
+    """(recipe name, templates, pairs rows, fingerprint) of a build dir, where present."""
+    import yaml
+
+    from aobench.io import read_jsonl
+
+    name = templates = pairs = fp = None
+    lock = root / "recipe.lock.yaml"
+    if lock.exists():
+        try:
+            doc = yaml.safe_load(lock.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise AobenchError(f"cannot read {lock}: {str(exc).splitlines()[0]} — restore it or evaluate {root / 'hf'} directly") from None
+        recipe = doc.get("recipe") or {}
+        name = recipe.get("name")
+        templates = [t for t in (recipe.get("prompts") or []) if isinstance(t, str)] or None
+        fp = doc.get("fingerprint")
+    if (root / "pairs.jsonl").exists():
+        pairs = list(read_jsonl(root / "pairs.jsonl")) or None
+    return name, templates, pairs, fp
+
+
+def load_data(data: str, splits: Optional[list[str]] = None) -> EvalData:
+    """Open DATA (build dir, save_to_disk dir, or Hub id) and pick the splits to evaluate (default: all but train)."""
+    import datasets
+
+    p = Path(data).expanduser()
+    name, templates, pairs, fp = None, None, None, None
+    if p.exists():
+        root = p
+        hf_dir = p / "hf" if (p / "hf").is_dir() else p
+        if hf_dir == p and (p / "recipe.lock.yaml").exists():
+            raise AobenchError(f"{p} is a build dir without hf/ — finish the build (rerun `aobench build`) first")
+        if (hf_dir / "dataset_dict.json").exists() or (hf_dir / "state.json").exists():
+            name, templates, pairs, fp = _read_build_extras(root)
+            try:
+                dsd = datasets.load_from_disk(str(hf_dir))
+            except Exception as exc:  # noqa: BLE001 - datasets raises many kinds; the user needs one line
+                raise AobenchError(f"cannot load dataset {hf_dir}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__} — is it a complete `save_to_disk` dir?") from None
+        else:
+            raise AobenchError(f"{p} is neither a build dir (with hf/) nor a `save_to_disk` dir — pass one of those or a Hub dataset id")
+        name = name or (p.name if hf_dir == p else p.name) or str(p)
+    else:
+        if data.startswith(("/", "./", "../", "~")) or data.count("/") > 1:
+            raise AobenchError(f"dataset not found: {data} — pass a build dir, a `save_to_disk` dir or a Hub id OWNER/NAME")
+        try:
+            dsd = datasets.load_dataset(data)
+        except Exception as exc:  # noqa: BLE001
+            raise AobenchError(f"cannot load dataset {data} from the Hub: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__} (offline? check the id)") from None
+        name = data.replace("/", "_")
+    if isinstance(dsd, datasets.Dataset):
+        dsd = datasets.DatasetDict({"test": dsd})
+    available = list(dsd.keys())
+    if splits:
+        missing = [s for s in splits if s not in available]
+        if missing:
+            raise AobenchError(f"split(s) {', '.join(missing)} not in {data}; available: {', '.join(available)}")
+        chosen = list(splits)
+    else:
+        chosen = [s for s in available if s != "train"] or available
+    for s in chosen:
+        cols = dsd[s].column_names
+        lack = [c for c in REQUIRED if c not in cols]
+        if lack:
+            raise AobenchError(f"split {s} of {data} lacks column(s) {', '.join(lack)} (have {', '.join(cols)}) — aobench eval needs image, attribute, object")
+    from datasets import Image
+
+    sel = {s: dsd[s].cast_column("image", Image(decode=False)) for s in chosen}
+    extra = {s: dsd[s] for s in available if s not in chosen}  # train: seen pairs, never embedded
+    return EvalData(name=str(name), source=str(data), splits=sel, templates=templates, pairs=pairs, fingerprint=fp, other_splits=extra)
+
+
+def decode_image(value) -> "object":
+    """A PIL RGB image from an undecoded `Image` value ({bytes, path}); raises on missing or corrupt data."""
+    from PIL import Image
+
+    if value is None:
+        raise ValueError("no image")
+    if isinstance(value, dict):
+        if value.get("bytes"):
+            im = Image.open(io.BytesIO(value["bytes"]))
+        elif value.get("path"):
+            im = Image.open(value["path"])
+        else:
+            raise ValueError("empty image value")
+    else:
+        im = Image.open(value) if isinstance(value, (str, Path)) else value
+    im.load()
+    return im.convert("RGB")
