@@ -47,24 +47,11 @@ def _scrub(text: str, token: Optional[str]) -> str:
     return text.replace(token, "***") if token else text
 
 
-def _is_network_error(exc: BaseException) -> bool:
-    import httpx
-    from huggingface_hub.errors import HfHubHTTPError
-
-    try:
-        import requests
-
-        req = (requests.RequestException,)
-    except ImportError:  # pragma: no cover - requests is optional for huggingface_hub
-        req = ()
-    return isinstance(exc, (HfHubHTTPError, httpx.HTTPError, ConnectionError, TimeoutError, OSError, *req))
-
-
 def _hub_error(exc: BaseException, repo_id: str, token: Optional[str], stage_name: str) -> AobenchError:
     from huggingface_hub.errors import HfHubHTTPError
 
     status = getattr(getattr(exc, "response", None), "status_code", None)
-    detail = _scrub(" ".join(str(exc).split()) or type(exc).__name__, token)
+    detail = _scrub(f"{type(exc).__name__}: {' '.join(str(exc).split())}", token)
     if isinstance(exc, HfHubHTTPError) and status in (401, 403):
         return AobenchError(f"push to {repo_id}: not authorised while {stage_name} (HTTP {status}) — set HF_TOKEN or run `hf auth login` with a write token")
     return AobenchError(f"push to {repo_id} failed while {stage_name}: {detail} — nothing was committed; rerun the same command to continue")
@@ -141,6 +128,8 @@ def push(
             api.create_repo(repo_id, repo_type=REPO_TYPE, private=private, exist_ok=True)
         if revision and not create_pr:
             api.create_branch(repo_id, branch=revision, repo_type=REPO_TYPE, exist_ok=True)
+            # a new branch starts as a copy of main: its old shards would match our data/<split>-* globs, so list it again
+            files = api.list_repo_files(repo_id, repo_type=REPO_TYPE, revision=revision)
         ours = set(staged.files)
         stale = sorted(f for f in files if f not in ours and f.startswith(MANAGED_DIRS))
         ops = [CommitOperationDelete(path_in_repo=f) for f in stale]
@@ -156,9 +145,7 @@ def push(
         )
     except AobenchError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any transport/Hub failure becomes one line without the token
-        if _is_network_error(exc):
-            raise _hub_error(exc, repo_id, token, step) from None
-        raise AobenchError(_scrub(f"push to {repo_id} failed while {step}: {type(exc).__name__}: {' '.join(str(exc).split())}", token)) from None
+    except Exception as exc:  # noqa: BLE001 - transport errors come from httpx, httpx2 or requests by hub version: one line each, token scrubbed
+        raise _hub_error(exc, repo_id, token, step) from None
     url = getattr(info_, "pr_url", None) or getattr(info_, "commit_url", None)
     return PushResult(repo_id=repo_id, status="pushed", staged=staged, deleted=stale, url=url, created_repo=not exists)
