@@ -315,3 +315,15 @@ def test_push_restages_when_build_rows_change(hub, build_copy, capsys):
     code, out, err = cli(capsys, "push", build_copy, "--repo-id", "alice/s")
     assert code == 0 and "pushed" in out, err
     assert b"Reviewed by hand." in hub.files("alice/s")["README.md"]
+
+
+def test_push_unauthorised_is_one_line_without_token(hub, build_copy, monkeypatch, capsys):
+    from huggingface_hub.errors import HfHubHTTPError
+
+    def denied(self, repo_id, **kw):
+        raise HfHubHTTPError(f"401 Unauthorized: invalid token {self.token}", response=_response(401, "https://hub/api"))
+
+    monkeypatch.setattr(FakeApi, "list_repo_files", denied)
+    code, out, err = cli(capsys, "push", build_copy, "--repo-id", "alice/s")
+    assert code == 2 and "not authorised" in err and len(err.strip().splitlines()) == 1
+    assert FAKE_TOKEN not in out + err
