@@ -264,6 +264,62 @@ def real_cmd(
                f"{s['failed_to_resize']}; unusual {s['by_status']['unusual']}, seen {s['by_status']['seen']}, object-only {s['by_status']['object']})")
 
 
+@app.command("eval")
+def eval_cmd(
+    data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, or Hub dataset id"),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
+    out: Optional[Path] = typer.Option(None, "--out", help="results directory (one JSON per model and task, results.csv)"),
+    tasks: Optional[List[str]] = typer.Option(None, "--tasks", help="comma-separated or repeated: composition, object, attribute, czsl, foils, retrieval (default: all)"),
+    templates: str = typer.Option("recipe", "--templates", help="recipe (the build's prompts), openai (80 ImageNet templates), simple, or a file with one template per line"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N"),
+    batch_size: int = typer.Option(64, "--batch-size", help="images per forward pass"),
+    skip_existing: bool = typer.Option(False, "--skip-existing", help="skip (model, task) results already in --out"),
+    plot: bool = typer.Option(False, "--plot", help="write matplotlib figures to OUT/plots/"),
+    foils: Optional[Path] = typer.Option(None, "--foils", help="foils JSONL from `aobench foils` for the foils task"),
+    list_models: bool = typer.Option(False, "--list-models", help="print the available model specs and exit"),
+    wise_alphas: Optional[str] = typer.Option(None, "--wise-alphas", help="sweep WiSE specs without @ALPHA, e.g. 0,0.25,0.5,0.75,1"),
+    splits: Optional[str] = typer.Option(None, "--splits", "--split", help="comma-separated splits to evaluate (default: all but train)"),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="embedding cache (default: $AOBENCH_CACHE/eval or ~/.cache/aobench/eval)"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="recompute every embedding, write no cache"),
+    workers: int = typer.Option(2, "--workers", help="image decoding threads"),
+    amp: bool = typer.Option(False, "--amp", help="mixed precision on CUDA"),
+    shard: Optional[str] = typer.Option(None, "--shard", help="i/n: evaluate every n-th model from i (one process per GPU; results.csv gathers all)"),
+) -> None:
+    """Evaluate CLIP-style models on an aobench dataset (CLIP_benchmark-shaped results)."""
+    if list_models:
+        from aobench.evaluate.models import list_models as _list
+
+        for section, items in _list().items():
+            print_line(f"{section}:")
+            for item in items:
+                print_line(f"  {item}")
+        return
+    if not data or not model or out is None:
+        raise AobenchError("aobench eval needs DATA, at least one --model SPEC and --out DIR (or --list-models)")
+    from aobench.evaluate.runner import evaluate, flat_metrics
+
+    run = evaluate(data, model, out, tasks=tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
+                   plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=None if no_cache else (cache_dir or "default"),
+                   splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard)
+    if run.results:
+        table = Table("model", "task", "metric", "value", "images (skipped)")
+        for r in run.results:
+            m = flat_metrics(r["metrics"])
+            key = next((k for k in ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1") if k in m), None)
+            val = "n/a" if key is None else f"{m[key]:.4f}"
+            table.add_row(escape(r["spec"]), r["task"], key or "-", val, f"{m['n_images']} ({m['n_skipped']})")
+        stdout.print(table)
+    for note in run.notes:
+        print_line(f"note: {note}")
+    print_line(f"{out}: {len(run.results)} results written, {len(run.existing)} kept (--skip-existing), {len(run.failures)} model(s) failed; {run.csv}")
+    for path in run.plots:
+        print_line(f"plot: {path}")
+    if run.failures:
+        for _spec, msg in run.failures:
+            err.print(format_error(AobenchError(msg)), markup=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_USER_ERROR)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """Console-script entry point: run the app, turning user errors into one line and exit code 2."""
     try:

@@ -35,10 +35,12 @@ def per_attribute_type(results: list[dict], path: Path, task: str = "composition
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from aobench.evaluate.runner import flat_metrics
+
     rs = [r for r in results if r["task"] == task]
     per = {}
     for r in rs:
-        for k, v in r["metrics"].items():
+        for k, v in flat_metrics(r["metrics"]).items():
             parts = k.split("/")
             if len(parts) == 3 and parts[0] == "by_attribute_type" and parts[2] == "acc1" and _ok(v):
                 per.setdefault(_label(r), {})[parts[1]] = v

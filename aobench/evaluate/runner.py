@@ -182,6 +182,7 @@ def evaluate(
                     metrics["n_images"] = len(ctx.rows)
                     metrics["n_skipped"] = len(skipped)
                     metrics["skipped_ids"] = [s[0] for s in skipped]
+                    metrics = nest_metrics(metrics)
                     res = {
                         "dataset": ed.name,
                         "model": ms.model_name,
@@ -236,9 +237,39 @@ def load_results(out: Path) -> list[dict]:
     return res
 
 
+def nest_metrics(flat: dict) -> dict:
+    """'by_attribute_type/colour/acc1' keys → metrics["by_attribute_type"]["colour"]["acc1"] (the JSON shape)."""
+    out: dict = {}
+    for key, value in flat.items():
+        parts = key.split("/")
+        node = out
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):  # a scalar already holds this name: keep the key flat
+                node = None
+                break
+            node = child
+        if node is None or (parts[-1] in node and isinstance(node[parts[-1]], dict)):
+            out[key] = value
+        else:
+            node[parts[-1]] = value
+    return out
+
+
+def flatten_metrics(metrics: dict, prefix: str = "") -> dict:
+    """Nested metrics → flat 'a/b/c' keys (the inverse of `nest_metrics`)."""
+    out = {}
+    for k, v in metrics.items():
+        if isinstance(v, dict):
+            out.update(flatten_metrics(v, f"{prefix}{k}/"))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def flat_metrics(metrics: dict) -> dict:
-    """The scalar metrics of a result (lists such as curves and skipped ids left out)."""
-    return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    """The scalar metrics of a result, flattened to 'a/b' keys (lists such as curves and skipped ids left out)."""
+    return {k: v for k, v in flatten_metrics(metrics).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def write_csv(out: Path) -> Path:
