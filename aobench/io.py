@@ -79,8 +79,9 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
 class JsonlAppender:
     """Append-only JSONL log that survives `kill -9`: a torn tail is cut before appending."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, fsync: bool = True):
         self.path = Path(path)
+        self.fsync = fsync
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._truncate_torn_tail()
         self._fh = open(self.path, "ab")
@@ -97,8 +98,9 @@ class JsonlAppender:
     def append(self, obj: Any) -> None:
         """Append one row and flush it to disk."""
         self._fh.write((dumps_line(obj) + "\n").encode("utf-8"))
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        if self.fsync:  # per-line durability for resumable logs; bulk outputs skip it
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
 
     def close(self) -> None:
         """Close the log."""

@@ -1,0 +1,121 @@
+"""`aobench nmi`: counts → NMI/MI/entropies (+ bootstrap CI), PMI per pair, comparison across corpora.
+
+DIR/nmi.json, DIR/pairs.csv and DIR/counts.json describe all corpora pooled; with several corpora each
+also gets DIR/corpora/<name>/ with the same three files, and DIR/comparison.csv has one row per corpus.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Optional
+
+from aobench.io import atomic_write_json, atomic_write_text
+from aobench.text.counts import Counts
+from aobench.text.stats import bootstrap_ci, nmi_of_counts, pmi_table
+
+SUMMARY_KEYS = ("nmi", "mi", "h_attribute", "h_object", "normalization", "n_events", "n_captions", "n_skipped")
+
+
+def _pairs_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=["attribute", "object", "count", "pmi", "npmi", "seen"], lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "pmi": f"{r['pmi']:.6f}", "npmi": f"{r['npmi']:.6f}", "seen": int(r["seen"])})
+    return buf.getvalue()
+
+
+def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[list], *, name: str, normalization: str, bootstrap: int, seen_threshold: int, seed: int = 0, extra: Optional[dict] = None) -> dict:
+    """Write nmi.json, pairs.csv and counts.json for one table; returns the nmi.json content."""
+    out.mkdir(parents=True, exist_ok=True)
+    info = nmi_of_counts(counts, normalization)
+    info["n_skipped"] = counts.skipped_total()
+    info["n_skipped_by_reason"] = dict(sorted(counts.n_skipped.items()))
+    info["n_seen_pairs"] = sum(1 for n in counts.pairs.values() if n >= seen_threshold)
+    info["seen_threshold"] = seen_threshold
+    info["corpus"] = name
+    if bootstrap and caption_pairs is not None:
+        info["ci"] = bootstrap_ci(caption_pairs + [[]] * max(0, counts.n_captions - len(caption_pairs)), bootstrap, normalization, seed)
+    if extra:
+        info.update(extra)
+    ordered = {k: info[k] for k in SUMMARY_KEYS if k in info}
+    ordered.update({k: v for k, v in info.items() if k not in ordered})
+    counts.save(out)
+    atomic_write_text(out / "pairs.csv", _pairs_csv(pmi_table(counts, seen_threshold)))
+    atomic_write_json(out / "nmi.json", ordered)
+    return ordered
+
+
+def corpus_name(source: str) -> str:
+    """A folder-safe name for a corpus path or id."""
+    base = Path(str(source)).name or str(source)
+    for suf in (".gz", ".zst", ".zstd", ".parquet", ".jsonl", ".json", ".csv", ".tsv", ".txt"):
+        base = base.removesuffix(suf)
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", base) or "corpus"
+
+
+def run_nmi(
+    sources: list[str],
+    out: Path,
+    *,
+    vocab_ref: Optional[str] = "imagenet-ao",
+    normalization: str = "arithmetic",
+    bootstrap: int = 0,
+    engine: str = "local",
+    workers: int = 1,
+    text_column: Optional[str] = None,
+    pairs_file: Optional[Path] = None,
+    seen_threshold: int = 1,
+    seed: int = 0,
+) -> dict:
+    """Analyse one or more corpora (or an `aobench extract` file); returns {"pooled": info, "corpora": [info, ...]}."""
+    from aobench.errors import AobenchError
+    from aobench.text.stats import NORMALIZATIONS
+
+    if normalization not in NORMALIZATIONS:
+        raise AobenchError(f"--normalization {normalization!r}: allowed: {', '.join(NORMALIZATIONS)}")
+    if engine not in ("local", "spark"):
+        raise AobenchError(f"--engine {engine!r}: allowed: local, spark")
+    out = Path(out)
+    kw = dict(normalization=normalization, bootstrap=bootstrap, seen_threshold=seen_threshold, seed=seed)
+    meta = {"vocab": vocab_ref or "none", "engine": engine}
+    if pairs_file is not None:
+        from aobench.text.engine import counts_from_pairs_file
+
+        counts, cps = counts_from_pairs_file(pairs_file)
+        return {"pooled": write_analysis(out, counts, cps, name=Path(pairs_file).name, extra={**meta, "sources": [str(pairs_file)]}, **kw), "corpora": []}
+    per: list[tuple[str, Counts, Optional[list]]] = []
+    for src in sources:
+        if engine == "spark":
+            from aobench.text.spark import count_with_spark
+
+            c, cps = count_with_spark([src], vocab_ref, text_column=text_column), None
+        else:
+            from aobench.text.engine import count_corpora
+
+            c, cps = count_corpora([src], vocab_ref, text_column=text_column, workers=workers, shard_dir=out / "shards", keep_caption_pairs=bool(bootstrap))
+        per.append((str(src), c, cps))
+    pooled = Counts()
+    pooled_cps: Optional[list] = [] if bootstrap and engine == "local" else None
+    for _, c, cps in per:
+        pooled.merge(c)
+        if pooled_cps is not None and cps is not None:
+            pooled_cps.extend(cps + [[]] * (c.n_captions - len(cps)))
+    result = {"pooled": write_analysis(out, pooled, pooled_cps, name="+".join(corpus_name(s) for s in sources), extra={**meta, "sources": list(map(str, sources))}, **kw), "corpora": []}
+    if len(per) > 1:
+        rows = []
+        for src, c, cps in per:
+            info = write_analysis(out / "corpora" / corpus_name(src), c, cps, name=corpus_name(src), extra={**meta, "sources": [src]}, **kw)
+            result["corpora"].append(info)
+            rows.append(info)
+        buf = io.StringIO()
+        fields = ["corpus", "nmi", "ci_low", "ci_high", "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_seen_pairs"]
+        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "ci_low": r.get("ci", {}).get("low", ""), "ci_high": r.get("ci", {}).get("high", "")})
+        atomic_write_text(out / "comparison.csv", buf.getvalue())
+    return result

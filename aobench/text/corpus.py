@@ -1,0 +1,218 @@
+"""Streaming caption readers: .txt, .jsonl, .csv/.tsv, .parquet (row groups), gzip/zstd, HF datasets.
+
+`iter_records(path)` yields `Record(id, text, skip)`: `skip` is None for a usable caption, else the reason
+it was not used (`empty`, `too_long`, `invalid_utf8`, `malformed_json`, `missing_column`, `not_text`,
+`empty_file`). Nothing is dropped silently: callers count every skip by reason. Memory does not grow
+with corpus size (lines, row groups and streamed datasets are read one piece at a time).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator, Optional
+
+from aobench.errors import AobenchError
+
+MAX_CHARS = 10_000
+TEXT_COLUMNS = ("caption", "text", "TEXT", "Caption", "sentence", "alt_text", "txt")
+ID_COLUMNS = ("id", "key", "uid", "image_id", "url")
+SUFFIXES = (".txt", ".jsonl", ".json", ".csv", ".tsv", ".parquet")
+
+
+@dataclass
+class Record:
+    """One caption (or the reason a row could not give one)."""
+
+    id: str
+    text: Optional[str]
+    skip: Optional[str] = None
+
+
+def _base_suffix(path: Path) -> tuple[str, str]:
+    suffixes = [s.lower() for s in path.suffixes]
+    comp = suffixes[-1] if suffixes and suffixes[-1] in (".gz", ".zst", ".zstd") else ""
+    base = suffixes[-2] if comp and len(suffixes) >= 2 else (suffixes[-1] if suffixes else "")
+    return base, comp
+
+
+def _open_binary(path: Path, comp: str) -> IO[bytes]:
+    if comp == ".gz":
+        return gzip.open(path, "rb")
+    if comp in (".zst", ".zstd"):
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+    return open(path, "rb")
+
+
+def _check(ident: str, text: object, max_chars: int) -> Record:
+    if text is None:
+        return Record(ident, None, "missing_column")
+    if not isinstance(text, str):
+        return Record(ident, None, "not_text")
+    text = text.strip()
+    if not text:
+        return Record(ident, None, "empty")
+    if len(text) > max_chars:
+        return Record(ident, None, "too_long")
+    return Record(ident, text)
+
+
+def _lines(path: Path, comp: str) -> Iterator[tuple[int, Optional[str]]]:
+    """(line number, text or None when not UTF-8), streaming."""
+    with _open_binary(path, comp) as raw:
+        buffered = io.BufferedReader(raw) if comp in (".zst", ".zstd") else raw
+        for n, line in enumerate(buffered, 1):
+            try:
+                yield n, line.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                yield n, None
+
+
+def _pick_column(columns: list[str], wanted: Optional[str], path: Path) -> str:
+    if wanted:
+        if wanted not in columns:
+            raise AobenchError(f"{path}: no column {wanted!r}; columns: {', '.join(columns[:20])} (set --text-column)")
+        return wanted
+    for c in TEXT_COLUMNS:
+        if c in columns:
+            return c
+    raise AobenchError(f"{path}: no caption column found; columns: {', '.join(columns[:20])} (set --text-column)")
+
+
+def _id_column(columns: list[str]) -> Optional[str]:
+    return next((c for c in ID_COLUMNS if c in columns), None)
+
+
+def iter_records(source: str | Path, text_column: Optional[str] = None, max_chars: int = MAX_CHARS, split: str = "train") -> Iterator[Record]:
+    """Stream the captions of a file, a `save_to_disk` dir, or a Hub dataset id (`hf:ORG/NAME` or ORG/NAME)."""
+    path = Path(source)
+    if path.is_dir():
+        yield from _iter_hf_local(path, text_column, max_chars, split)
+        return
+    if not path.exists():
+        if "/" in str(source) and not str(source).startswith((".", "/")):
+            yield from _iter_hf_hub(str(source).removeprefix("hf:"), text_column, max_chars, split)
+            return
+        raise AobenchError(f"corpus not found: {source}")
+    base, comp = _base_suffix(path)
+    stem = path.name
+    if path.stat().st_size == 0:
+        yield Record(f"{stem}:0", None, "empty_file")
+        return
+    if base == ".parquet":
+        yield from _iter_parquet(path, text_column, max_chars)
+    elif base in (".jsonl", ".json"):
+        yield from _iter_jsonl(path, comp, text_column, max_chars)
+    elif base in (".csv", ".tsv"):
+        yield from _iter_csv(path, comp, base, text_column, max_chars)
+    elif base == ".txt" or base == "":
+        for n, text in _lines(path, comp):
+            yield Record(f"{stem}:{n}", None, "invalid_utf8") if text is None else _check(f"{stem}:{n}", text, max_chars)
+    else:
+        raise AobenchError(f"{path}: unknown corpus format {base!r}; use {', '.join(SUFFIXES)} (optionally .gz/.zst)")
+
+
+def _iter_jsonl(path: Path, comp: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+    stem = path.name
+    for n, line in _lines(path, comp):
+        ident = f"{stem}:{n}"
+        if line is None:
+            yield Record(ident, None, "invalid_utf8")
+            continue
+        if not line.strip():
+            yield Record(ident, None, "empty")
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            yield Record(ident, None, "malformed_json")
+            continue
+        if not isinstance(row, dict):
+            yield Record(ident, None, "malformed_json")
+            continue
+        col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
+        rid = row.get(_id_column(list(row)) or "", None)
+        yield _check(str(rid) if rid is not None else ident, row.get(col) if col else None, max_chars)
+
+
+def _iter_csv(path: Path, comp: str, base: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+    stem = path.name
+    with _open_binary(path, comp) as raw:
+        buffered = io.BufferedReader(raw) if comp in (".zst", ".zstd") else raw
+        text = io.TextIOWrapper(buffered, encoding="utf-8", errors="surrogateescape", newline="")
+        reader = csv.DictReader(text, delimiter="\t" if base == ".tsv" else ",")
+        if not reader.fieldnames:
+            yield Record(f"{stem}:0", None, "empty_file")
+            return
+        col = _pick_column(list(reader.fieldnames), text_column, path)
+        idc = _id_column(list(reader.fieldnames))
+        for n, row in enumerate(reader, 2):
+            ident = row.get(idc) if idc and row.get(idc) else f"{stem}:{n}"
+            value = row.get(col)
+            if isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    yield Record(ident, None, "invalid_utf8")
+                    continue
+            yield _check(ident, value, max_chars)
+
+
+def _iter_parquet(path: Path, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    names = pf.schema_arrow.names
+    col = _pick_column(names, text_column, path)
+    idc = _id_column(names)
+    cols = [col] + ([idc] if idc and idc != col else [])
+    row = 0
+    for g in range(pf.num_row_groups):
+        table = pf.read_row_group(g, columns=cols)
+        texts = table.column(col).to_pylist()
+        ids = table.column(idc).to_pylist() if idc and idc != col else [None] * len(texts)
+        for t, i in zip(texts, ids):
+            yield _check(str(i) if i is not None else f"{path.name}:{row}", t, max_chars)
+            row += 1
+
+
+def _iter_dataset(ds, name: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+    cols = list(ds.column_names or []) if getattr(ds, "column_names", None) else []
+    col = _pick_column(cols, text_column, Path(name)) if cols else text_column
+    idc = _id_column(cols)
+    for n, row in enumerate(ds):
+        c = col or next((k for k in TEXT_COLUMNS if k in row), None)
+        rid = row.get(idc) if idc else None
+        yield _check(str(rid) if rid is not None else f"{name}:{n}", row.get(c) if c else None, max_chars)
+
+
+def _iter_hf_local(path: Path, text_column: Optional[str], max_chars: int, split: str) -> Iterator[Record]:
+    from datasets import DatasetDict, load_from_disk
+
+    try:
+        ds = load_from_disk(str(path))
+    except (FileNotFoundError, ValueError) as exc:
+        raise AobenchError(f"{path}: not a datasets save_to_disk directory ({exc})") from None
+    if isinstance(ds, DatasetDict):
+        splits = list(ds) if split not in ds else [split]
+        for s in splits:
+            yield from _iter_dataset(ds[s].select_columns([c for c in ds[s].column_names if c != "image"]), f"{path.name}/{s}", text_column, max_chars)
+    else:
+        yield from _iter_dataset(ds, path.name, text_column, max_chars)
+
+
+def _iter_hf_hub(repo: str, text_column: Optional[str], max_chars: int, split: str) -> Iterator[Record]:
+    from datasets import load_dataset
+
+    try:
+        ds = load_dataset(repo, split=split, streaming=True)
+    except Exception as exc:  # noqa: BLE001 - offline, missing repo, bad config: one user-facing line
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AobenchError(f"cannot stream Hub dataset {repo!r} (split {split}): {msg}") from None
+    yield from _iter_dataset(ds, repo, text_column, max_chars)

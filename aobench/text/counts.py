@@ -1,0 +1,111 @@
+"""Sparse attribute x object co-occurrence counts: mergeable, saved to and loaded from disk."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from aobench.errors import AobenchError
+from aobench.io import atomic_write_json
+
+COUNTS_FILE = "counts.json"
+
+
+@dataclass
+class Counts:
+    """Pair counts (events = extracted pair occurrences) with caption totals and skip reasons."""
+
+    pairs: Counter = field(default_factory=Counter)
+    n_captions: int = 0
+    n_captions_with_pairs: int = 0
+    n_skipped: Counter = field(default_factory=Counter)
+
+    def add_caption(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Count one caption's extracted pairs."""
+        pairs = list(pairs)
+        self.n_captions += 1
+        if pairs:
+            self.n_captions_with_pairs += 1
+            self.pairs.update(pairs)
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        """Count a record that could not be read, by reason."""
+        self.n_skipped[reason] += n
+
+    def merge(self, other: "Counts") -> "Counts":
+        """Add another shard's counts into this one (returns self)."""
+        self.pairs.update(other.pairs)
+        self.n_captions += other.n_captions
+        self.n_captions_with_pairs += other.n_captions_with_pairs
+        self.n_skipped.update(other.n_skipped)
+        return self
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts().merge(self).merge(other)
+
+    @property
+    def n_events(self) -> int:
+        """Total pair occurrences."""
+        return sum(self.pairs.values())
+
+    def attribute_counts(self) -> Counter:
+        """Marginal count per attribute."""
+        out: Counter = Counter()
+        for (a, _), n in self.pairs.items():
+            out[a] += n
+        return out
+
+    def object_counts(self) -> Counter:
+        """Marginal count per object."""
+        out: Counter = Counter()
+        for (_, o), n in self.pairs.items():
+            out[o] += n
+        return out
+
+    def pair_count(self, attribute: str, obj: str) -> int:
+        """How often the corpus pairs this attribute with this object (names compared lower-case)."""
+        return self.pairs.get((attribute.lower(), obj.lower()), 0)
+
+    def skipped_total(self) -> int:
+        """All skipped records."""
+        return sum(self.n_skipped.values())
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (pairs sorted, so files are reproducible)."""
+        return {
+            "n_captions": self.n_captions,
+            "n_captions_with_pairs": self.n_captions_with_pairs,
+            "n_events": self.n_events,
+            "n_skipped": dict(sorted(self.n_skipped.items())),
+            "pairs": [[a, o, n] for (a, o), n in sorted(self.pairs.items())],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Counts":
+        """Inverse of to_dict."""
+        return cls(
+            pairs=Counter({(a, o): int(n) for a, o, n in d["pairs"]}),
+            n_captions=int(d["n_captions"]),
+            n_captions_with_pairs=int(d.get("n_captions_with_pairs", 0)),
+            n_skipped=Counter(d.get("n_skipped", {})),
+        )
+
+    def save(self, path: str | Path) -> None:
+        """Write atomically (a file path, or a directory → DIR/counts.json)."""
+        p = Path(path)
+        atomic_write_json(p / COUNTS_FILE if p.suffix != ".json" else p, self.to_dict())
+
+
+def load_counts(path: str | Path) -> Counts:
+    """Counts saved by `aobench nmi` (its output dir) or by `Counts.save` (the JSON file)."""
+    p = Path(path)
+    f = p / COUNTS_FILE if p.is_dir() else p
+    if not f.exists():
+        raise AobenchError(f"no saved counts at {path} (expected an `aobench nmi` output dir or a counts.json)")
+    try:
+        return Counts.from_dict(json.loads(f.read_text()))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AobenchError(f"malformed counts file {f}: {exc}") from None

@@ -1,0 +1,139 @@
+"""Run extraction over corpora: local processes (one spaCy pipeline each), per-file shards for resume."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from aobench.io import JsonlAppender, atomic_write_json
+from aobench.progress import make_progress
+from aobench.text.corpus import Record, iter_records
+from aobench.text.counts import Counts
+
+CHUNK = 512
+_WORKER_EXTRACTOR = None
+
+
+def _init_worker(vocab_ref: Optional[str]) -> None:
+    global _WORKER_EXTRACTOR
+    from aobench.text.parse import Extractor, vocab_for
+
+    _WORKER_EXTRACTOR = Extractor(vocab_for(vocab_ref))
+
+
+def _extract_chunk(texts: list[str]) -> list[list[tuple[str, str]]]:
+    return list(_WORKER_EXTRACTOR.extract(texts))
+
+
+def _chunks(records: Iterable[Record], on_skip) -> Iterator[tuple[list[str], list[str]]]:
+    ids, texts = [], []
+    for r in records:
+        if r.skip:
+            on_skip(r)
+            continue
+        ids.append(r.id)
+        texts.append(r.text)
+        if len(texts) >= CHUNK:
+            yield ids, texts
+            ids, texts = [], []
+    if texts:
+        yield ids, texts
+
+
+def extract_records(records: Iterable[Record], vocab_ref: Optional[str], workers: int = 1, on_skip=lambda r: None) -> Iterator[tuple[str, list]]:
+    """(id, pairs) per usable caption, in corpus order; skipped records go to `on_skip`."""
+    chunks = _chunks(records, on_skip)
+    if workers <= 1:
+        _init_worker(vocab_ref)
+        for ids, texts in chunks:
+            yield from zip(ids, _extract_chunk(texts))
+        return
+    ctx = mp.get_context("spawn")  # fork after torch/spaCy threads start is unsafe
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(vocab_ref,)) as pool:
+        id_buffer: list[list[str]] = []
+
+        def texts_only():
+            for ids, texts in chunks:
+                id_buffer.append(ids)
+                yield texts
+
+        for pairs in pool.imap(_extract_chunk, texts_only(), chunksize=1):
+            yield from zip(id_buffer.pop(0), pairs)
+
+
+def _shard_key(path: Path, vocab_ref: Optional[str], text_column: Optional[str], keep_pairs: bool) -> str:
+    st = path.stat() if path.exists() else None
+    ident = [str(path.resolve() if path.exists() else path), st.st_size if st else 0, st.st_mtime_ns if st else 0, vocab_ref, text_column, keep_pairs, 1]
+    return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:20]
+
+
+def count_corpora(
+    sources: list[str],
+    vocab_ref: Optional[str],
+    *,
+    text_column: Optional[str] = None,
+    workers: int = 1,
+    shard_dir: Optional[Path] = None,
+    keep_caption_pairs: bool = False,
+) -> tuple[Counts, list[list[tuple[str, str]]]]:
+    """Counts over all sources (merged), resuming per file from `shard_dir`; caption-level pairs when asked."""
+    total = Counts()
+    caption_pairs: list[list[tuple[str, str]]] = []
+    with make_progress("captions") as progress:
+        task = progress.add_task("extracting", total=None)
+        for src in sources:
+            shard = Path(shard_dir) / f"{_shard_key(Path(src), vocab_ref, text_column, keep_caption_pairs)}.json" if shard_dir else None
+            if shard is not None and shard.exists():
+                saved = json.loads(shard.read_text())
+                part = Counts.from_dict(saved["counts"])
+                cps = [[tuple(p) for p in c] for c in saved.get("caption_pairs", [])]
+                progress.console.print(f"{src}: resumed from saved shard ({part.n_captions} captions)", markup=False, highlight=False)
+            else:
+                part, cps = Counts(), []
+
+                def on_skip(r, part=part):
+                    part.skip(r.skip)
+
+                for _, pairs in extract_records(iter_records(src, text_column), vocab_ref, workers, on_skip):
+                    part.add_caption(pairs)
+                    if keep_caption_pairs:
+                        cps.append(pairs)
+                    if part.n_captions % CHUNK == 0:
+                        progress.advance(task, CHUNK)
+                if shard is not None:
+                    atomic_write_json(shard, {"source": str(src), "counts": part.to_dict(), **({"caption_pairs": cps} if keep_caption_pairs else {})})
+            total.merge(part)
+            caption_pairs.extend(cps)
+            progress.update(task, completed=total.n_captions)
+    return total, caption_pairs
+
+
+def extract_to_jsonl(sources: list[str], out: Path, vocab_ref: Optional[str], *, text_column: Optional[str] = None, workers: int = 1) -> Counts:
+    """Write one `{"id", "pairs"}` line per usable caption to `out` (atomically at the end); returns counts."""
+    counts = Counts()
+    tmp = Path(out).with_name(f".{Path(out).name}.partial")
+    tmp.unlink(missing_ok=True)
+    with JsonlAppender(tmp, fsync=False) as log, make_progress("captions") as progress:
+        task = progress.add_task("extracting", total=None)
+        for src in sources:
+            for ident, pairs in extract_records(iter_records(src, text_column), vocab_ref, workers, lambda r: counts.skip(r.skip)):
+                counts.add_caption(pairs)
+                log.append({"id": ident, "pairs": [list(p) for p in pairs]})
+                progress.advance(task)
+    tmp.replace(out)
+    return counts
+
+
+def counts_from_pairs_file(path: Path) -> tuple[Counts, list[list[tuple[str, str]]]]:
+    """Counts (and caption-level pairs) from an `aobench extract` output file."""
+    from aobench.io import read_jsonl
+
+    counts, cps = Counts(), []
+    for row in read_jsonl(path):
+        pairs = [tuple(p) for p in row.get("pairs", [])]
+        counts.add_caption(pairs)
+        cps.append(pairs)
+    return counts, cps

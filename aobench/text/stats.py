@@ -1,0 +1,139 @@
+"""Information statistics of attribute x object counts, from the sparse contingency in O(nnz).
+
+NMI = MI / norm(H_attribute, H_object) with norm = arithmetic mean (default; scikit-learn's default),
+geometric mean, min, max, or the joint entropy H(attribute, object). Natural logarithms (nats); NMI has
+no unit. PMI(a, o) = ln p(a,o) / (p(a) p(o)); NPMI = PMI / -ln p(a,o). Special cases follow
+scikit-learn: one attribute and one object (nothing to tell apart) → NMI 1; MI = 0 → NMI 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from aobench.errors import AobenchError
+from aobench.text.counts import Counts
+
+NORMALIZATIONS = ("arithmetic", "geometric", "min", "max", "joint")
+
+
+@dataclass
+class Contingency:
+    """Sparse table: row (attribute) and column (object) index per nonzero cell, and its count."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    counts: np.ndarray
+    attributes: list[str]
+    objects: list[str]
+
+    @classmethod
+    def from_counts(cls, counts: Counts) -> "Contingency":
+        """Index a Counts table."""
+        items = sorted(counts.pairs.items())
+        attrs = sorted({a for (a, _), _ in items})
+        objs = sorted({o for (_, o), _ in items})
+        ai = {a: i for i, a in enumerate(attrs)}
+        oi = {o: i for i, o in enumerate(objs)}
+        rows = np.fromiter((ai[a] for (a, _), _ in items), dtype=np.int64, count=len(items))
+        cols = np.fromiter((oi[o] for (_, o), _ in items), dtype=np.int64, count=len(items))
+        vals = np.fromiter((n for _, n in items), dtype=np.float64, count=len(items))
+        return cls(rows, cols, vals, attrs, objs)
+
+    @classmethod
+    def from_labels(cls, attr_labels: np.ndarray, obj_labels: np.ndarray) -> "Contingency":
+        """From two label vectors (one entry per event), e.g. for comparison with scikit-learn."""
+        a_u, a_inv = np.unique(attr_labels, return_inverse=True)
+        o_u, o_inv = np.unique(obj_labels, return_inverse=True)
+        key = a_inv.astype(np.int64) * len(o_u) + o_inv
+        cells, n = np.unique(key, return_counts=True)
+        return cls(cells // len(o_u), cells % len(o_u), n.astype(np.float64), list(map(str, a_u)), list(map(str, o_u)))
+
+
+def _entropy(marginal: np.ndarray, total: float) -> float:
+    p = marginal[marginal > 0] / total
+    return max(0.0, float(-(p * np.log(p)).sum()))
+
+
+def information(table: Contingency, normalization: str = "arithmetic", weights: Optional[np.ndarray] = None) -> dict:
+    """MI, entropies and NMI of a contingency (cell counts optionally replaced by `weights`)."""
+    if normalization not in NORMALIZATIONS:
+        raise AobenchError(f"--normalization {normalization!r}: allowed: {', '.join(NORMALIZATIONS)}")
+    n = table.counts if weights is None else weights
+    total = float(n.sum())
+    if total <= 0:
+        return {"nmi": float("nan"), "mi": 0.0, "h_attribute": 0.0, "h_object": 0.0, "h_joint": 0.0, "normalization": normalization}
+    a = np.bincount(table.rows, weights=n, minlength=len(table.attributes))
+    o = np.bincount(table.cols, weights=n, minlength=len(table.objects))
+    nz = n > 0
+    nn, rr, cc = n[nz], table.rows[nz], table.cols[nz]
+    mi = float((nn / total * (np.log(nn) + math.log(total) - np.log(a[rr]) - np.log(o[cc]))).sum())
+    mi = max(mi, 0.0)
+    ha, ho = _entropy(a, total), _entropy(o, total)
+    hj = _entropy(nn, total)
+    n_a, n_o = int((a > 0).sum()), int((o > 0).sum())
+    if n_a == n_o == 1:
+        nmi = 1.0
+    elif mi == 0.0:
+        nmi = 0.0
+    else:
+        norm = {"arithmetic": (ha + ho) / 2, "geometric": math.sqrt(ha * ho), "min": min(ha, ho), "max": max(ha, ho), "joint": hj}[normalization]
+        nmi = mi / norm if norm > 0 else 0.0
+    return {"nmi": nmi, "mi": mi, "h_attribute": ha, "h_object": ho, "h_joint": hj, "normalization": normalization}
+
+
+def nmi_of_counts(counts: Counts, normalization: str = "arithmetic") -> dict:
+    """`information` of a Counts table, with event and caption totals."""
+    out = information(Contingency.from_counts(counts), normalization)
+    out.update(n_events=counts.n_events, n_captions=counts.n_captions, n_captions_with_pairs=counts.n_captions_with_pairs,
+               n_attributes=len(counts.attribute_counts()), n_objects=len(counts.object_counts()))  # fmt: skip
+    return out
+
+
+def pmi_table(counts: Counts, seen_threshold: int = 1) -> list[dict]:
+    """Per pair: count, PMI, NPMI (nats) and whether it counts as seen."""
+    total = counts.n_events
+    if total == 0:
+        return []
+    ac, oc = counts.attribute_counts(), counts.object_counts()
+    rows = []
+    for (a, o), n in sorted(counts.pairs.items(), key=lambda kv: (-kv[1], kv[0])):
+        p = n / total
+        pmi = math.log(p / ((ac[a] / total) * (oc[o] / total)))
+        npmi = 1.0 if p == 1.0 else pmi / -math.log(p)
+        rows.append({"attribute": a, "object": o, "count": n, "pmi": pmi, "npmi": npmi, "seen": n >= seen_threshold})
+    return rows
+
+
+def bootstrap_ci(caption_pairs: list[list[tuple[str, str]]], n_boot: int, normalization: str = "arithmetic", seed: int = 0, level: float = 0.95) -> dict:
+    """Percentile CI of NMI resampling captions (not events): captions' pairs stay together."""
+    pair_ids: dict[tuple[str, str], int] = {}
+    flat, lengths = [], []
+    for pairs in caption_pairs:
+        if pairs:
+            lengths.append(len(pairs))
+            flat.extend(pair_ids.setdefault(p, len(pair_ids)) for p in pairs)
+    n_cap = len(caption_pairs)
+    if not flat or n_boot < 1:
+        return {}
+    keys = list(pair_ids)
+    attrs = sorted({a for a, _ in keys})
+    objs = sorted({o for _, o in keys})
+    ai, oi = {a: i for i, a in enumerate(attrs)}, {o: i for i, o in enumerate(objs)}
+    table = Contingency(np.array([ai[a] for a, _ in keys]), np.array([oi[o] for _, o in keys]), np.ones(len(keys)), attrs, objs)
+    flat_arr, len_arr = np.asarray(flat), np.asarray(lengths)
+    n_with = len(lengths)
+    rng = np.random.default_rng(seed)
+    vals = []
+    for _ in range(n_boot):
+        # a resample of all captions: captions without pairs add no events, so draw how many with-pair ones come back
+        k = rng.binomial(n_cap, n_with / n_cap)
+        mult = np.bincount(rng.integers(0, n_with, size=k), minlength=n_with)
+        w = np.bincount(flat_arr, weights=np.repeat(mult, len_arr), minlength=len(keys))
+        vals.append(information(table, normalization, weights=w)["nmi"])
+    vals = np.asarray(vals)
+    lo, hi = np.nanpercentile(vals, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
+    return {"low": float(lo), "high": float(hi), "level": level, "n_boot": n_boot, "std": float(np.nanstd(vals))}

@@ -1,0 +1,159 @@
+"""Corpus readers (formats, compression, bad input counted by reason), engines, resume, CLI."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from aobench.text.corpus import iter_records
+from conftest import run_cli
+
+
+def _write_messy_txt(path: Path):
+    path.write_bytes(
+        b"a red tiger\n"
+        b"\n"  # empty
+        b"a blue goldfish \xff\xfe\n"  # not UTF-8
+        + b"x" * (1024 * 1024) + b"\n"  # a 1 MB line
+        + b"the tiger is orange\n"
+    )
+
+
+def test_bad_input_counted_by_reason(tmp_path):
+    p = tmp_path / "messy.txt"
+    _write_messy_txt(p)
+    recs = list(iter_records(p))
+    assert [r.skip for r in recs] == [None, "empty", "invalid_utf8", "too_long", None]
+    j = tmp_path / "c.jsonl"
+    j.write_text('{"caption": "a red tiger"}\n{not json\n{"text": "the tiger is orange"}\n{"other": 1}\n')
+    assert [r.skip for r in iter_records(j)] == [None, "malformed_json", None, "missing_column"]
+    e = tmp_path / "empty.txt"
+    e.write_text("")
+    assert [r.skip for r in iter_records(e)] == ["empty_file"]
+
+
+def test_formats_and_compression(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import zstandard
+
+    caps = ["a red tiger", "a glass teapot", "a striped zebra"]
+    (tmp_path / "a.txt.gz").write_bytes(gzip.compress("\n".join(caps).encode()))
+    (tmp_path / "b.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress("\n".join(json.dumps({"id": i, "caption": c}) for i, c in enumerate(caps)).encode()))
+    (tmp_path / "c.tsv").write_text("key\tTEXT\n" + "\n".join(f"k{i}\t{c}" for i, c in enumerate(caps)) + "\n")
+    pq.write_table(pa.table({"TEXT": caps, "url": ["u0", "u1", "u2"]}), tmp_path / "d.parquet", row_group_size=2)
+    for name in ("a.txt.gz", "b.jsonl.zst", "c.tsv", "d.parquet"):
+        recs = list(iter_records(tmp_path / name))
+        assert [r.text for r in recs] == caps, name
+    assert [r.id for r in iter_records(tmp_path / "b.jsonl.zst")] == ["0", "1", "2"]
+    assert [r.id for r in iter_records(tmp_path / "c.tsv")] == ["k0", "k1", "k2"]
+
+
+def test_hf_save_to_disk_dir(tmp_path):
+    from datasets import Dataset
+
+    Dataset.from_dict({"caption": ["a red tiger", ""]}).save_to_disk(str(tmp_path / "ds"))
+    assert [(r.text, r.skip) for r in iter_records(tmp_path / "ds")] == [("a red tiger", None), (None, "empty")]
+
+
+def test_missing_column_is_one_line_error(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("foo,bar\n1,2\n")
+    r = run_cli("nmi", p, "--out", tmp_path / "o")
+    assert r.returncode == 2 and "no caption column found" in r.stderr and "foo, bar" in r.stderr and "Traceback" not in r.stderr
+
+
+CORPUS = ["a red tiger in the snow", "the tiger is orange", "an orange and black tiger", "a glass teapot", "a wooden teapot on a table",
+          "a striped zebra", "the zebra is striped", "a blue goldfish", "a bored man"] * 3  # fmt: skip
+
+
+def test_nmi_cli_end_to_end_and_pairs_roundtrip(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("\n".join(CORPUS[:9]) + "\n\n")
+    b.write_text("\n".join(CORPUS[9:]) + "\n")
+    r = run_cli("nmi", a, b, "--out", tmp_path / "out", "--bootstrap", "20")
+    assert r.returncode == 0, r.stderr
+    info = json.loads((tmp_path / "out" / "nmi.json").read_text())
+    assert {"nmi", "mi", "h_attribute", "h_object", "normalization", "n_events", "n_captions", "n_skipped", "ci"} <= set(info)
+    assert info["n_captions"] == 27 and info["n_skipped"] == 1 and info["n_skipped_by_reason"] == {"empty": 1}
+    # 7 events per 9 captions: red-tiger, orange-tiger x2, black-tiger, glass-teapot, wooden-teapot, striped-zebra x2, blue-goldfish
+    assert info["n_events"] == 27
+    assert (tmp_path / "out" / "comparison.csv").read_text().count("\n") == 3
+    assert (tmp_path / "out" / "corpora" / "a" / "nmi.json").exists()
+    lines = (tmp_path / "out" / "pairs.csv").read_text().splitlines()
+    assert lines[0] == "attribute,object,count,pmi,npmi,seen"
+    assert any(line.startswith("striped,zebra,6,") for line in lines)
+    # extract, then nmi from the pairs file: the same numbers
+    assert run_cli("extract", a, b, "--out", tmp_path / "p.jsonl").returncode == 0
+    rows = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert rows[0] == {"id": "a.txt:1", "pairs": [["red", "tiger"]]}
+    assert run_cli("nmi", "--pairs", tmp_path / "p.jsonl", "--out", tmp_path / "out2").returncode == 0
+    info2 = json.loads((tmp_path / "out2" / "nmi.json").read_text())
+    assert info2["nmi"] == pytest.approx(info["nmi"]) and info2["n_events"] == info["n_events"]
+
+
+def test_workers_and_resume_per_file(tmp_path, monkeypatch):
+    from aobench.text import engine
+    from aobench.text.engine import count_corpora
+
+    files = []
+    for i in range(3):
+        f = tmp_path / f"s{i}.txt"
+        f.write_text("\n".join(CORPUS) + "\n")
+        files.append(str(f))
+    one, _ = count_corpora(files, "imagenet-ao", workers=1, shard_dir=tmp_path / "shards")
+    two, _ = count_corpora(files, "imagenet-ao", workers=2)
+    assert one.to_dict() == two.to_dict()
+    assert len(list((tmp_path / "shards").glob("*.json"))) == 3
+
+    # a rerun reads every file from its saved shard: extraction must not run at all
+    def boom(*a, **k):
+        raise AssertionError("re-extracted a file that had a saved shard")
+
+    monkeypatch.setattr(engine, "extract_records", boom)
+    again, _ = count_corpora(files, "imagenet-ao", workers=1, shard_dir=tmp_path / "shards")
+    assert again.to_dict() == one.to_dict()
+
+
+@pytest.mark.slow
+def test_spark_engine_equals_local(tmp_path):
+    from aobench.text.engine import count_corpora
+    from aobench.text.spark import count_with_spark
+
+    f = tmp_path / "c.txt"
+    f.write_text("\n".join(CORPUS) + "\n")
+    local, _ = count_corpora([str(f)], "imagenet-ao")
+    spark = count_with_spark([str(f)], "imagenet-ao", partitions=2)
+    assert spark.pairs == local.pairs and spark.n_captions == local.n_captions
+
+
+def test_corpus_leak_filter_is_parsed_not_substring(tmp_path):
+    from aobench.filters.corpus_leak import corpus_leak_filter
+    from aobench.recipe import CorpusLeakSpec
+    from aobench.text.engine import count_corpora
+
+    f = tmp_path / "c.txt"
+    f.write_text("a bored tiger\nthe tiger is striped\n")
+    counts, _ = count_corpora([str(f)], "imagenet-ao")
+    counts.save(tmp_path / "counts")
+    recs = [{"attribute": "red", "object": "tiger"}, {"attribute": "striped", "object": "tiger"}]
+    kept, dropped = corpus_leak_filter(recs, CorpusLeakSpec(enabled=True, counts=[str(tmp_path / "counts")]), None)
+    assert kept == [recs[0]]  # "bored" does not leak "red"
+    assert dropped == [(recs[1], "corpus_leak:1")]
+
+
+def test_recipe_counts_mark_pairs_seen(tmp_path):
+    from aobench.pairs import select_pairs
+    from aobench.recipe import load
+    from aobench.text.counts import Counts
+    from aobench.vocab import load_vocab
+
+    c = Counts()
+    c.add_caption([("red", "tench")])
+    c.save(tmp_path / "nmi")
+    r = load("imagenet-ao", {"vocab": {"max_objects": 1}, "pairs": {"attributes_per_object": None, "counts": [str(tmp_path / "nmi")]}})
+    from aobench.build import _load_counts
+
+    keys = {p.key() for p in select_pairs(r, load_vocab(r.vocab), _load_counts(r))}
+    assert ("red", "tench") not in keys and ("blue", "tench") in keys
