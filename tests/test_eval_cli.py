@@ -1,0 +1,145 @@
+"""End to end: `aobench eval` with the tiny model on a small shapes-ao build and on hand-made datasets."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from aobench.cli import main
+from aobench.evaluate.runner import evaluate, flat_metrics
+
+EVAL_SMALL = """\
+include: shapes-ao
+name: shapes-ao-evalsmall
+splits:
+  - {name: train, pairs: seen, images: 24, dependence: 0.3}
+  - {name: test_seen, pairs: seen, images_per_pair: 1}
+  - {name: test_unusual, pairs: unusual, images_per_pair: 1}
+"""
+
+
+@pytest.fixture(scope="module")
+def small_build(tmp_path_factory):
+    """A real shapes-ao build (~180 images) made by `aobench build`."""
+    from aobench.build import build
+
+    d = tmp_path_factory.mktemp("evalbuild")
+    (d / "r.yaml").write_text(EVAL_SMALL)
+    res = build(str(d / "r.yaml"), d / "build")
+    assert res.status == "complete"
+    return d / "build"
+
+
+def _run(argv, capsys):
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def test_eval_tiny_end_to_end(small_build, tmp_path, capsys):
+    out, cache = tmp_path / "res", tmp_path / "cache"
+    code, so, se = _run(["eval", small_build, "--model", "tiny", "--out", out, "--cache-dir", cache, "--plot"], capsys)
+    assert code == 0, se
+    files = sorted(p.name for p in out.glob("*.json"))
+    assert files == [f"shapes-ao-evalsmall_random_aobench-tiny_en_{t}.json" for t in sorted(["attribute", "composition", "czsl", "foils", "object", "retrieval"])]
+    comp = json.loads((out / "shapes-ao-evalsmall_random_aobench-tiny_en_composition.json").read_text())
+    assert {"dataset", "model", "pretrained", "task", "metrics", "language"} <= set(comp)
+    assert (comp["dataset"], comp["model"], comp["pretrained"], comp["task"], comp["language"]) == ("shapes-ao-evalsmall", "aobench-tiny", "random", "composition", "en")
+    m = flat_metrics(comp["metrics"])
+    assert m["n_classes"] == 156 and m["n_images"] == 156 and m["n_skipped"] == 0
+    assert 0 <= m["acc1"] <= m["acc5"] <= 1 and "mean_per_class_recall" in m
+    assert {"by_attribute_type/colour/acc1", "by_split/test_unusual/acc1", "by_status/unusual/acc1"} <= set(m)
+    cz = flat_metrics(json.loads((out / "shapes-ao-evalsmall_random_aobench-tiny_en_czsl.json").read_text())["metrics"])
+    for w in ("closed", "open"):
+        assert 0 <= cz[f"{w}/auc"] <= 1 and 0 <= cz[f"{w}/best_hm"] <= 1
+    assert cz["n_unseen_images"] == 36
+    fo = flat_metrics(json.loads((out / "shapes-ao-evalsmall_random_aobench-tiny_en_foils.json").read_text())["metrics"])
+    assert {"by_type/attribute_foil/acc", "by_type/object_foil/acc", "winoground/group"} <= set(fo)
+    rt = flat_metrics(json.loads((out / "shapes-ao-evalsmall_random_aobench-tiny_en_retrieval.json").read_text())["metrics"])
+    assert rt["text_retrieval_recall@1"] <= rt["text_retrieval_recall@5"] <= rt["text_retrieval_recall@10"]
+    csv = (out / "results.csv").read_text().splitlines()
+    assert len(csv) == 7 and csv[0].startswith("dataset,model,pretrained,task,language")
+    assert (out / "plots" / "accuracy_per_attribute_type.png").exists() and (out / "plots" / "composition_vs_object.png").exists()
+    assert "composition" in so
+
+    # warm: same numbers from the cache, nothing re-embedded; --skip-existing writes nothing
+    run = evaluate(str(small_build), ["tiny"], out, tasks=["composition"], cache_dir=cache, progress=False)
+    assert run.cache_misses == 0 and run.cache_hits >= 2
+    assert flat_metrics(run.results[0]["metrics"])["acc1"] == m["acc1"]
+    run = evaluate(str(small_build), ["tiny"], out, cache_dir=cache, skip_existing=True, progress=False)
+    assert not run.results and len(run.existing) == 6
+
+
+def test_bad_model_is_one_line_and_others_still_run(small_build, tmp_path, capsys):
+    out = tmp_path / "res"
+    code, so, se = _run(["eval", small_build, "--model", "open_clip:no-such-arch:x", "--model", "tiny", "--out", out,
+                         "--tasks", "composition,object", "--no-cache"], capsys)  # fmt: skip
+    assert code == 2
+    lines = [ln for ln in se.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and "open_clip:no-such-arch:x" in lines[0] and "unknown open_clip architecture" in lines[0]
+    assert len(list(out.glob("*_aobench-tiny_en_*.json"))) == 2
+
+
+def test_list_models(capsys):
+    code, so, _ = _run(["eval", "--list-models"], capsys)
+    assert code == 0 and "open_clip:ViT-B-32:openai" in so and "wise:SPEC_A,SPEC_B@ALPHA" in so
+
+
+def _handmade(tmp_path, corrupt: set[int]):
+    """A bare save_to_disk dataset of rendered shapes; rows in `corrupt` get undecodable image bytes."""
+    import io
+
+    import datasets
+    from datasets import Features, Image, Value
+
+    from aobench.generate.procedural import render
+
+    rows = []
+    specs = [("red", "circle", "colour"), ("blue", "circle", "colour"), ("red", "square", "colour"), ("striped", "star", "pattern"), ("blue", "star", "colour"), ("small", "square", "size")]
+    for i, (a, o, t) in enumerate(specs * 2):
+        buf = io.BytesIO()
+        render(o, a, seed=i, resolution=64).save(buf, format="PNG")
+        data = b"not an image" if i in corrupt else buf.getvalue()
+        rows.append({"image": {"bytes": data, "path": None}, "id": f"img{i}", "attribute": a, "attribute_type": t, "object": o,
+                     "object_group": "", "pair_status": "unusual" if o == "star" else "seen", "prompt": f"a {a} {o}", "seed": i})  # fmt: skip
+    feats = Features({"image": Image(), "id": Value("string"), "attribute": Value("string"), "attribute_type": Value("string"), "object": Value("string"),
+                      "object_group": Value("string"), "pair_status": Value("string"), "prompt": Value("string"), "seed": Value("int64")})  # fmt: skip
+    d = tmp_path / "bare"
+    datasets.DatasetDict({"test": datasets.Dataset.from_list(rows, features=feats)}).save_to_disk(str(d))
+    return d
+
+
+def test_corrupt_images_are_skipped_counted_listed(tmp_path):
+    data = _handmade(tmp_path, corrupt={1, 4})
+    foils = tmp_path / "foils.jsonl"
+    foils.write_text("\n".join(json.dumps({"id": f"img{i}", "caption": "a red circle", "foil": "a circle red", "type": "word_order", "bow_identical": True}) for i in (0, 1, 6)) + "\n")
+    run = evaluate(str(data), ["tiny"], tmp_path / "res", tasks=["composition", "foils"], foils=str(foils), cache_dir=None, progress=False)
+    assert not run.failures
+    m = flat_metrics(run.results[0]["metrics"])
+    assert m["n_images"] == 10 and m["n_skipped"] == 2
+    assert run.results[0]["metrics"]["skipped_ids"] == ["img1", "img4"]
+    assert run.results[0]["dataset"] == "bare" and math.isnan(m["acc5"]) is False
+    fo = flat_metrics(run.results[1]["metrics"])
+    assert fo["by_type/word_order/n"] == 2  # img1 is unreadable, so its file foil is not scored
+    assert fo["bow_identical/n"] == 2 and fo["n_from_file"] == 2
+    assert any("unreadable" in n for n in run.notes)
+
+
+def test_openai_templates_and_bad_data(tmp_path):
+    from aobench.errors import AobenchError
+
+    data = _handmade(tmp_path, corrupt=set())
+    run = evaluate(str(data), ["tiny"], tmp_path / "res", tasks=["object"], templates="openai", cache_dir=None, progress=False)
+    assert run.results[0]["templates"] == "openai" and flat_metrics(run.results[0]["metrics"])["n_classes"] == 3
+    with pytest.raises(AobenchError, match="not found"):
+        evaluate(str(tmp_path / "nope"), ["tiny"], tmp_path / "res", cache_dir=None)
+    with pytest.raises(AobenchError, match="offline|Hub"):
+        evaluate("someone/not-a-dataset", ["tiny"], tmp_path / "res", cache_dir=None)
+    with pytest.raises(AobenchError, match="unknown task"):
+        evaluate(str(data), ["tiny"], tmp_path / "res", tasks=["nope"], cache_dir=None)
