@@ -17,25 +17,19 @@ NORMALIZATION = "arithmetic"  # aobench nmi's default
 
 
 def nmi_of_counts(counts: Mapping[tuple[str, str], int], normalization: str = NORMALIZATION) -> float:
-    """NMI between attribute and object over pair-occurrence counts."""
-    stats = _text_stats()
-    if stats is not None:
-        return float(stats(counts, normalization))
-    return _local_nmi(counts, normalization)
-
-
-def _text_stats():
-    """aobench.text's NMI-from-counts function once the text stage provides it, else None."""
+    """NMI between attribute and object over pair-occurrence counts (aobench.text.stats)."""
     try:
-        from aobench.text import stats  # noqa: F401
-    except ImportError:
-        return None
-    fn = getattr(stats, "nmi_from_pair_counts", None)
-    return fn
+        from collections import Counter
+
+        from aobench.text.counts import Counts
+        from aobench.text.stats import nmi_of_counts as text_nmi
+    except ImportError:  # text stage absent (partial install): same definition, computed here
+        return _local_nmi(counts, normalization)
+    return float(text_nmi(Counts(pairs=Counter({k: int(n) for k, n in counts.items() if n > 0})), normalization)["nmi"])
 
 
 def _local_nmi(counts: Mapping[tuple[str, str], int], normalization: str) -> float:
-    # stand-in until aobench.text.stats lands: the textbook definition over pair occurrences
+    # the textbook definition over pair occurrences, for installs without aobench.text
     total = float(sum(counts.values()))
     if total <= 0:
         return 0.0
@@ -67,14 +61,14 @@ def measure_captions(captions: list[str], workdir: str | Path, recipe_ref: str =
 
 def _measure_corpus(corpus: Path, out: Path, recipe_ref: str) -> dict:
     try:
-        from aobench.text.stats import nmi_from_corpus  # the function `aobench nmi` calls
-    except ImportError:
+        from aobench.text.analyze import run_nmi  # the function `aobench nmi` calls
+    except ImportError:  # text stage absent (partial install)
         return _local_corpus_nmi(corpus, out, recipe_ref)
-    return dict(nmi_from_corpus([str(corpus)], out=str(out), vocab=recipe_ref, normalization=NORMALIZATION))
+    return dict(run_nmi([str(corpus)], out, vocab_ref=recipe_ref, normalization=NORMALIZATION)["pooled"])
 
 
 def _local_corpus_nmi(corpus: Path, out: Path, recipe_ref: str) -> dict:
-    # stand-in until aobench.text lands: vocabulary word matching (shapes-ao captions are templated)
+    # vocabulary word matching, for installs without aobench.text (shapes-ao captions are templated)
     from aobench.io import atomic_write_json
     from aobench.recipe import load
     from aobench.vocab import load_vocab

@@ -26,6 +26,7 @@ from aobench.study.splits import (
     NmiSolver,
     build_recipe,
     check_same_pairs,
+    kept_captions,
     level_recipe_text,
     measured_split_nmi,
 )
@@ -113,10 +114,12 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float)
     data_dir = out / "data" / f"nmi-{target:.3f}"
     if info_path.exists() and (data_dir / "manifest.jsonl").exists():
         return json.loads(info_path.read_text())
-    sol = solver.solve(target, level_dir / "solve")
+    sol = solver.solve(target, level_dir)  # measures the planned captions into level_dir (captions.txt, nmi/)
     text = level_recipe_text(profile.base, f"shapes-ao-nmi-{target:.3f}", [solver.split_spec(sol.dependence)])
     build_recipe(text, data_dir, level_dir)
-    measured = measured_split_nmi(data_dir, solver.split, level_dir, profile.base, target, solver.tolerance)
+    # the split's captions are the planned ones unless a filter dropped images: only then measure again
+    same = kept_captions(data_dir, solver.split) == solver.planned_captions(sol.dependence)
+    measured = measured_split_nmi(data_dir, solver.split, level_dir, profile.base, target, solver.tolerance, reuse=same)
     info = {
         "target_nmi": target,
         "dependence": sol.dependence,

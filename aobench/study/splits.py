@@ -163,9 +163,14 @@ def check_same_pairs(a: Path, b: Path) -> None:
         raise AobenchError(f"builds {a} and {b} disagree on seen/unusual pairs; remove them and rerun")
 
 
-def measured_split_nmi(build_dir: Path, split: str, workdir: Path, recipe_ref: str, target: float, tolerance: float = TOLERANCE) -> dict:
-    """Measure a built split's captions with aobench nmi; refuse a level outside tolerance."""
-    res = measure_captions(kept_captions(build_dir, split), workdir, recipe_ref)
+def measured_split_nmi(build_dir: Path, split: str, workdir: Path, recipe_ref: str, target: float, tolerance: float = TOLERANCE, reuse: bool = False) -> dict:
+    """Measure a built split's captions with aobench nmi (reuse: workdir already holds that measurement); refuse a level outside tolerance."""
+    if reuse and (workdir / "nmi" / "nmi.json").exists():
+        import json
+
+        res = json.loads((workdir / "nmi" / "nmi.json").read_text())
+    else:
+        res = measure_captions(kept_captions(build_dir, split), workdir, recipe_ref)
     if abs(res["nmi"] - target) > tolerance:
         raise AobenchError(
             f"split {build_dir}/{split}: measured caption NMI {res['nmi']:.4f} is outside ±{tolerance} of target {target:g} "
