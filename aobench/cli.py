@@ -77,6 +77,44 @@ def print_line(text: str) -> None:
 # Commands of later stages register below (one function each, calling one stage function).
 
 
+@app.command("foils")
+def foils_cmd(
+    input: Path = typer.Argument(..., help="a build dir (known attribute/object per row) or a captions file (.txt/.jsonl/.csv)"),
+    out: Path = typer.Option(..., "--out", help="output JSONL: id, caption, foil, type, bow_identical (+ span, pairs)"),
+    types: Optional[List[str]] = typer.Option(None, "--types", help="foil types (repeat or comma-separate; default all): replace_att, replace_obj, swap_att, swap_obj, add_att, negate"),
+    seed: int = typer.Option(0, "--seed", help="seed of every random choice (per caption and type)"),
+    vocab: str = typer.Option("imagenet-ao", "--vocab", help="recipe whose vocabulary types attributes and groups objects (captions files)"),
+    per_type: int = typer.Option(1, "--per-type", help="foils per caption and type (0: every alternative)"),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="caption column of a .jsonl/.csv"),
+    split: Optional[List[str]] = typer.Option(None, "--split", help="build dir: only these splits (repeatable)"),
+    audit: bool = typer.Option(True, "--audit/--no-audit", help="blind text-only scorer audit (audit.json beside --out)"),
+    balance: bool = typer.Option(False, "--balance", help="drop foils until each blind scorer is near 50%% per type"),
+    tolerance: float = typer.Option(0.05, "--tolerance", help="--balance: allowed distance from 50%%"),
+    counts: Optional[Path] = typer.Option(None, "--counts", help="corpus counts for the PMI scorer (`aobench nmi` dir or counts.json; default: the input itself)"),
+    audit_out: Optional[Path] = typer.Option(None, "--audit-out", help="audit JSON path (default: audit.json beside --out)"),
+    audit_sample: int = typer.Option(1000, "--audit-sample", help="foils audited per type (0: all; --balance audits all)"),
+) -> None:
+    """Foil captions (replace/swap/add/negate) and their bias audit by blind text-only scorers."""
+    from aobench.foils.audit import audit_table
+    from aobench.foils.pipeline import run_foils
+
+    res = run_foils(input, out, types=types, seed=seed, vocab=vocab, per_type=per_type, text_column=text_column, splits=split,
+                    audit=audit, do_balance=balance, counts=str(counts) if counts else None, audit_out=audit_out,
+                    audit_sample=audit_sample or None, tolerance=tolerance)  # fmt: skip
+    if res.get("audit"):
+        stdout.print(audit_table(res["audit"]))
+        bal = res["audit"].get("balance")
+        if bal:
+            per = ", ".join(f"{k}: {v}" for k, v in bal["dropped_per_type"].items()) or "none"
+            print_line(f"balance: dropped {bal['n_dropped']} foils ({per}); tolerance {bal['tolerance']}")
+    if res["n_no_pair"]:
+        ex = "; ".join(repr(t) for t in res["no_pair_examples"])
+        print_line(f"skipped {res['n_no_pair']} captions with no parsable attribute-object pair, e.g. {ex}")
+    per = ", ".join(f"{k}: {v}" for k, v in res["per_type"].items())
+    tail = f"; audit: {res['audit_path']}" if res.get("audit_path") else ""
+    print_line(f"{out}: {res['n_foils']} foils from {res['n_with_pairs']}/{res['n_captions']} captions ({per}){tail}")
+
+
 @app.command("extract")
 def extract_cmd(
     corpus: List[str] = typer.Argument(..., help="caption files (.txt/.jsonl/.csv/.tsv/.parquet, .gz/.zst), save_to_disk dirs or Hub ids"),
