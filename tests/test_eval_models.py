@@ -138,3 +138,26 @@ def test_hf_clip_path(tiny_hf_clip):
         out = ref_model.get_text_features(**ref_proc(text=TEXTS, padding=True, return_tensors="pt"))
     ref = out if isinstance(out, torch.Tensor) else out.pooler_output
     torch.testing.assert_close(t, torch.nn.functional.normalize(ref, dim=-1), atol=1e-5, rtol=1e-4)
+
+
+def test_hf_siglip_path(tmp_path):
+    """A tiny SiglipModel loads through hf: (max_length padding, no attention mask) and gives unit-norm embeddings."""
+    from PIL import Image
+    from transformers import CLIPImageProcessor, CLIPProcessor, SiglipConfig, SiglipModel
+
+    from aobench.tiny import clip_tokenizer
+
+    torch.manual_seed(0)
+    cfg = SiglipConfig(
+        text_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, vocab_size=49408, max_position_embeddings=77),
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, image_size=32, patch_size=8),
+    )  # fmt: skip
+    d = tmp_path / "tiny-siglip"
+    SiglipModel(cfg).save_pretrained(d)
+    # a CLIP tokenizer stands in for SigLIP's sentencepiece one (not bundled offline); the model path is SigLIP's
+    CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}), tokenizer=clip_tokenizer()).save_pretrained(d)
+    m = resolve(f"hf:{d}").load()
+    t, i = m.encode_texts(TEXTS), m.encode_images([Image.new("RGB", (40, 40), "red")])
+    assert t.shape == (3, 32) and i.shape == (1, 32)
+    torch.testing.assert_close(t.norm(dim=-1), torch.ones(3))
+    assert type(m.module).__name__ == "SiglipModel"
