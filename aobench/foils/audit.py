@@ -168,7 +168,7 @@ def summarize(rows: Sequence[dict], outcomes: np.ndarray) -> dict:
     return out
 
 
-def balance(outcomes: np.ndarray, types: Sequence[str], tolerance: float = 0.05, seed: int = 0, min_keep: int = 10) -> np.ndarray:
+def balance(outcomes: np.ndarray, types: Sequence[str], tolerance: float = 0.05, seed: int = 0, min_keep: int = 2) -> np.ndarray:
     """Boolean keep-mask: per type, greedily drop foils until every active scorer is within tolerance of 0.5."""
     keep = np.ones(len(outcomes), bool)
     active = [s for s in range(outcomes.shape[1]) if not np.isnan(outcomes[:, s]).all()]

@@ -110,7 +110,8 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
     src, out = Path(input_path), Path(out)
     if per_type < 0:
         raise AobenchError(f"--per-type must be 0 (all) or more, got {per_type}")
-    if not src.exists() and "/" not in str(input_path):
+    # a missing local path fails here, before any bar starts; ORG/NAME without a suffix may be a Hub dataset
+    if not src.exists() and (src.is_absolute() or src.suffix or "/" not in str(input_path) or str(input_path).startswith(".")):
         raise AobenchError(f"input not found: {input_path} (a build dir or a captions file: .txt, .jsonl, .csv)")
     counts_obj = None
     if counts:
