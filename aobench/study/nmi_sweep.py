@@ -133,11 +133,50 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float)
     return info
 
 
-def evaluate_run(arch: str, checkpoint: Optional[str], eval_dir: Path, templates: list[str], device: str) -> dict:
-    """Metrics of one checkpoint (None: the random model) on the shared test splits."""
-    from aobench.study.zeroshot import evaluate_checkpoint
+def evaluate_run(arch: str, checkpoint: str, eval_dir: Path, templates: list[str], device: str, out: Path) -> dict:
+    """Flat metrics of one checkpoint on the shared test splits, from the bundled evaluator (`aobench eval`)."""
+    try:
+        from aobench.evaluate.runner import evaluate
+    except ImportError:  # evaluator absent (partial install): the study's own zero-shot code, same definitions
+        from aobench.study.zeroshot import evaluate_checkpoint
 
-    return evaluate_checkpoint(arch, checkpoint, eval_dir, templates, device=device)
+        return evaluate_checkpoint(arch, checkpoint, eval_dir, templates, device=device)
+    res = evaluate(str(eval_dir), [f"open_clip:{arch}:{checkpoint}"], out, tasks=["composition", "object", "attribute", "czsl"],
+                   device=device, cache_dir=None, workers=0)  # fmt: skip
+    if res.failures:
+        raise AobenchError(f"evaluating {checkpoint} failed: {res.failures[0][1]}")
+    by_task = {r["task"]: r["metrics"] for r in res.results}
+    m: dict = {}
+    for world in ("closed", "open"):
+        w = by_task["czsl"][world]
+        m[f"{world}_seen_composition_acc"] = w["seen_acc"]
+        m[f"{world}_unusual_composition_acc"] = w["unseen_acc"]
+        m[f"{world}_auc"], m[f"{world}_best_hm"] = w["auc"], w["best_hm"]
+    for task in ("object", "attribute"):
+        for status, name in (("seen", "seen"), ("unusual", "unusual")):
+            m[f"{name}_{task}_acc"] = by_task[task]["by_status"][status]["acc1"]
+    m["composition_acc1"] = by_task["composition"]["acc1"]
+    m["composition_acc5"] = by_task["composition"]["acc5"]
+    m["n_seen_images"], m["n_unusual_images"] = by_task["czsl"]["n_seen_images"], by_task["czsl"]["n_unseen_images"]
+    m["evaluator"] = "aobench.evaluate"
+    return m
+
+
+def random_checkpoint(arch: str, path: Path) -> Path:
+    """An untrained model of the study's architecture saved in open_clip's format (the random baseline)."""
+    import open_clip
+    import torch
+
+    from aobench.clipzoo import register_configs
+    from aobench.pairs import stable_int
+    from aobench.study.train import save_checkpoint
+
+    if not path.exists():
+        register_configs()
+        torch.manual_seed(stable_int(0, "init"))
+        model = open_clip.create_model(arch)
+        save_checkpoint(path, {"epoch": 0, "name": "random-init", "state_dict": model.state_dict()})
+    return path
 
 
 def run_sweep(
@@ -180,7 +219,7 @@ def run_sweep(
             tr = train(out / info["data"], run_dir, profile.train, stable_int(run.seed, "study-seed"), device=device, name=run.name, on_epoch_end=hook)
             (res.resumed if tr["resumed_from_epoch"] else res.trained).append(run.name)
             log.append({"run": run.name, "event": "resumed" if tr["resumed_from_epoch"] else "trained", "from_epoch": tr["resumed_from_epoch"], "time": time.time()})
-            metrics = evaluate_run(profile.train.arch, tr["checkpoint"], eval_dir, templates, device)
+            metrics = evaluate_run(profile.train.arch, tr["checkpoint"], eval_dir, templates, device, run_dir / "eval")
             atomic_write_json(run_dir / "run.json", {
                 "target_nmi": run.target,
                 "measured_nmi": info["measured_nmi"],
@@ -196,7 +235,8 @@ def run_sweep(
 
     baseline_path = out / "baseline.json"
     if not baseline_path.exists():
-        atomic_write_json(baseline_path, evaluate_run(profile.train.arch, None, eval_dir, templates, device))
+        ckpt = random_checkpoint(profile.train.arch, out / "baseline" / "random_init.pt")
+        atomic_write_json(baseline_path, evaluate_run(profile.train.arch, str(ckpt), eval_dir, templates, device, out / "baseline" / "eval"))
     res.study = collect(out, profile, baseline_path)
     res.complete = res.study["complete"]
     from aobench.study.results import write_all
