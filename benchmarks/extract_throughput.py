@@ -25,10 +25,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
 
-    import spacy
-
     from aobench.text.engine import count_corpora
-    from aobench.text.parse import MODEL_PACKAGES, Extractor, vocab_for
+    from aobench.text.parse import Extractor, load_nlp, vocab_for
 
     caps = captions(args.n)
     with tempfile.TemporaryDirectory() as d:
@@ -38,7 +36,7 @@ def main() -> None:
         ours, _ = count_corpora([str(f)], "imagenet-ao", workers=args.workers)
         t_ours = time.perf_counter() - t0
 
-    full = spacy.load(MODEL_PACKAGES[0])  # every component, NER included
+    full = load_nlp(full=True)  # every component, NER included
     rules = Extractor(vocab_for("imagenet-ao"), nlp=full)
     naive_caps = caps[: args.naive_n or len(caps)]
     t0 = time.perf_counter()

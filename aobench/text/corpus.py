@@ -4,6 +4,11 @@
 it was not used (`empty`, `too_long`, `invalid_utf8`, `malformed_json`, `missing_column`, `not_text`,
 `empty_file`). Nothing is dropped silently: callers count every skip by reason. Memory does not grow
 with corpus size (lines, row groups and streamed datasets are read one piece at a time).
+
+A missing caption column: tabular files (.csv/.tsv/.parquet, datasets) have one header, so a file without the
+column (`--text-column`, else the first of TEXT_COLUMNS) is a one-line AobenchError naming the file and the columns
+it has (a typo in `--text-column` should stop the run, not yield "0 captions"). JSONL rows each carry their own
+keys, so a row without the column is skipped with reason `missing_column` and counted.
 """
 
 from __future__ import annotations

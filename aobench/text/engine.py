@@ -64,6 +64,14 @@ def extract_records(records: Iterable[Record], vocab_ref: Optional[str], workers
             yield from zip(id_buffer.pop(0), pairs)
 
 
+def preflight(vocab_ref: Optional[str]) -> None:
+    """Fail on a missing spaCy model or a bad recipe before any output or progress bar appears."""
+    from aobench.text.parse import model_name, vocab_for
+
+    model_name()
+    vocab_for(vocab_ref)
+
+
 def _shard_key(path: Path, vocab_ref: Optional[str], text_column: Optional[str], keep_pairs: bool) -> str:
     st = path.stat() if path.exists() else None
     ident = [str(path.resolve() if path.exists() else path), st.st_size if st else 0, st.st_mtime_ns if st else 0, vocab_ref, text_column, keep_pairs, 1]
@@ -80,6 +88,7 @@ def count_corpora(
     keep_caption_pairs: bool = False,
 ) -> tuple[Counts, list[list[tuple[str, str]]]]:
     """Counts over all sources (merged), resuming per file from `shard_dir`; caption-level pairs when asked."""
+    preflight(vocab_ref)
     total = Counts()
     caption_pairs: list[list[tuple[str, str]]] = []
     with make_progress("captions") as progress:
@@ -113,6 +122,7 @@ def count_corpora(
 
 def extract_to_jsonl(sources: list[str], out: Path, vocab_ref: Optional[str], *, text_column: Optional[str] = None, workers: int = 1) -> Counts:
     """Write one `{"id", "pairs"}` line per usable caption to `out` (atomically at the end); returns counts."""
+    preflight(vocab_ref)
     counts = Counts()
     tmp = Path(out).with_name(f".{Path(out).name}.partial")
     tmp.unlink(missing_ok=True)

