@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from aobench.prompts import article
 
@@ -58,9 +59,15 @@ def bag_of_words(text: str) -> Counter:
     return Counter(_WORD.findall(text.lower()))
 
 
+@lru_cache(maxsize=4096)
+def _sorted_words(text: str) -> tuple[str, ...]:
+    # cached: every foil of a caption compares against the same caption
+    return tuple(sorted(_WORD.findall(text.lower())))
+
+
 def bow_identical(caption: str, foil: str) -> bool:
     """True when the foil is a different text made of exactly the caption's words (a permutation)."""
-    return caption != foil and bag_of_words(caption) == bag_of_words(foil)
+    return caption != foil and _sorted_words(caption) == _sorted_words(foil)
 
 
 def changed_span(caption: str, foil: str) -> tuple[int, int, str]:

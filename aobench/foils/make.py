@@ -20,11 +20,11 @@ Randomness is per (seed, caption id, type), so a caption's foils do not depend o
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from aobench.errors import AobenchError
+from aobench.foils.draw import HashRng
 from aobench.foils.grammar import agree_article, bow_identical, changed_span, match_case, pluralize
 from aobench.prompts import render
 
@@ -83,10 +83,10 @@ def parse_types(types: Optional[Iterable[str]]) -> tuple[str, ...]:
 
 
 class _Rewrite:
-    """Token edits on a parsed doc, rendered with its own whitespace and articles re-agreed."""
+    """Token edits on a parsed caption (its token table), rendered with its own whitespace and articles re-agreed."""
 
-    def __init__(self, doc):
-        self.doc = doc
+    def __init__(self, toks: list):
+        self.toks = toks  # (text, whitespace, tag, lower) per token: read from spaCy once per caption
         self.sub: dict[int, str] = {}
         self.before: dict[int, str] = {}
         self.after: dict[int, str] = {}
@@ -95,22 +95,21 @@ class _Rewrite:
     def render(self) -> str:
         """The edited text."""
         words: list[list] = []  # [text, whitespace, original index or None]
-        for t in self.doc:
-            i = t.i
+        for i, (text, ws, _, _) in enumerate(self.toks):
             if i in self.before:
                 words.append([self.before[i], " ", None])
             if i in self.drop:
                 continue
-            words.append([self.sub.get(i, t.text), t.whitespace_, i])
+            words.append([self.sub.get(i, text), ws, i])
             if i in self.after:
                 words[-1][1] = " "
-                words.append([self.after[i], t.whitespace_, None])
+                words.append([self.after[i], ws, None])
         for k in range(len(words) - 1):
             i = words[k][2]
             if i is None or i in self.sub:
                 continue
-            tok = self.doc[i]
-            if tok.lower_ not in ("a", "an") or tok.tag_ != "DT":
+            _, _, tag, lower = self.toks[i]
+            if lower not in ("a", "an") or tag != "DT":
                 continue
             nxt = words[k + 1]
             # only where the edit reached the next word: an untouched "a apple" in the caption stays as written
@@ -134,12 +133,13 @@ class FoilMaker:
         self._objs_by_group: dict[str, list[str]] = {}
         for o in vocab.objects:
             self._objs_by_group.setdefault(o.group, []).append(o.name.lower())
-        self._compat: dict[tuple[str, str], bool] = {}
+        self._all_attrs = [a.name.lower() for a in vocab.attributes]
+        self._compat: dict[tuple[str, str, str], bool] = {}
 
     # -- shared helpers ----------------------------------------------------------------------------
-    def rng(self, ident: str, typ: str) -> random.Random:
-        """The generator for one caption and type (string seeds hash with SHA-512: stable across runs)."""
-        return random.Random(f"{self.seed}|{ident}|{typ}")
+    def rng(self, ident: str, typ: str) -> HashRng:
+        """The draws for one caption and type (hash-based: stable across runs, cheap per caption)."""
+        return HashRng(f"{self.seed}|{ident}|{typ}")
 
     def attr_type(self, name: str) -> str:
         """The type of a canonical attribute name ('' when unknown)."""
@@ -153,11 +153,16 @@ class FoilMaker:
 
     def compatible(self, attribute: str, obj: str) -> bool:
         """Whether the vocab's rules allow the pair (unknown words: allowed)."""
-        key = (attribute, obj)
+        if not self.vocab.rules:
+            return True
+        a, o = self._attr.get(attribute), self._obj.get(obj)
+        if a is None or o is None:
+            return True
+        # rules see only the attribute and the object's group/subgroup: cache on that (hundreds of keys, not 10^5)
+        key = (attribute, o.group, o.subgroup)
         hit = self._compat.get(key)
         if hit is None:
-            a, o = self._attr.get(attribute), self._obj.get(obj)
-            hit = self._compat[key] = bool(a is None or o is None or not self.vocab.rules or self.vocab.compatible(a, o))
+            hit = self._compat[key] = self.vocab.compatible(a, o)
         return hit
 
     def attr_word(self, name: str) -> str:
@@ -170,28 +175,57 @@ class FoilMaker:
         o = self._obj.get(name)
         return o.name if o else name
 
-    def replace_att_candidates(self, attribute: str, objects: Iterable[str], exclude: set) -> list[str]:
-        """Same-type attributes other than `attribute` (and its synonyms) that fit every object."""
-        objects = list(objects)
-        return [x for x in self._attrs_by_type.get(self.attr_type(attribute), ())
-                if x != attribute and x not in exclude and all(self.compatible(x, o) for o in objects)]
+    # candidate pools are static per type/group; the per-caption rules are predicates checked on the draws
+    def replace_att_pool(self, attribute: str) -> list[str]:
+        """Attributes of the same type (the canonical entry stands for all its synonyms)."""
+        return self._attrs_by_type.get(self.attr_type(attribute), [])
 
-    def replace_obj_candidates(self, obj: str, attributes: Iterable[str], exclude: set) -> list[str]:
-        """Same-group objects other than `obj` that every attribute fits."""
-        attributes = list(attributes)
-        return [x for x in self._objs_by_group.get(self.obj_group(obj), ())
-                if x != obj and x not in exclude and all(self.compatible(a, x) for a in attributes)]
+    def replace_att_ok(self, attribute: str, objects: Iterable[str], exclude: set):
+        """Predicate: another attribute, not in the caption, fitting every object it will describe."""
+        objects = tuple(objects)
+        return lambda x: x != attribute and x not in exclude and all(self.compatible(x, o) for o in objects)
 
-    def add_att_candidates(self, obj: str, present: Iterable[str], exclude: set) -> list[str]:
-        """Attributes of types the object does not have yet, that fit it."""
+    def replace_obj_pool(self, obj: str) -> list[str]:
+        """Objects of the same coarse group."""
+        return self._objs_by_group.get(self.obj_group(obj), [])
+
+    def replace_obj_ok(self, obj: str, attributes: Iterable[str], exclude: set):
+        """Predicate: another object, not in the caption, that every attribute of the noun fits."""
+        attributes = tuple(attributes)
+        return lambda x: x != obj and x not in exclude and all(self.compatible(a, x) for a in attributes)
+
+    def add_att_pool(self) -> list[str]:
+        """Every attribute."""
+        return self._all_attrs
+
+    def add_att_ok(self, obj: str, present: Iterable[str], exclude: set):
+        """Predicate: an attribute of a type the object does not have yet, not in the caption, that fits it."""
         types = {self.attr_type(a) for a in present}
-        return [a.name.lower() for a in self.vocab.attributes
-                if a.type not in types and a.name.lower() not in exclude and self.compatible(a.name.lower(), obj)]
+        return lambda x: self.attr_type(x) not in types and x not in exclude and self.compatible(x, obj)
 
-    def _pick(self, rng: random.Random, options: list) -> list:
+    def _pick(self, rng: HashRng, options: list) -> list:
         if self.per_type == 0 or len(options) <= self.per_type:
             return options
         return rng.sample(options, self.per_type)
+
+    def _choose(self, rng: HashRng, slots: list) -> list:
+        """(slot, candidate) choices from (slot, pool, ok) triples: all of them, or `per_type` distinct ones drawn
+        slot first, then candidate (rejection sampling: no per-caption filtering of pools of hundreds)."""
+        if self.per_type == 0:
+            return [(slot, c) for slot, pool, ok in slots for c in pool if ok(c)]
+        out: list = []
+        live = list(slots)
+        tries = 0
+        while live and len(out) < self.per_type and tries < 8 * self.per_type + 8:
+            tries += 1
+            j = rng.randrange(len(live))
+            slot, pool, ok = live[j]
+            c = rng.draw(pool, ok)
+            if c is None:
+                live.pop(j)  # nothing in this pool fits this slot
+            elif (slot, c) not in out:
+                out.append((slot, c))
+        return out
 
     # -- free-form captions (parsed once) ----------------------------------------------------------
     def from_parse(self, ident: str, text: str, doc, matches: list, types: Iterable[str]) -> list[Foil]:
@@ -211,30 +245,23 @@ class FoilMaker:
         return out
 
     def _p_replace_att(self, ident, ctx):
-        rng = self.rng(ident, "replace_att")
-        options = []
-        for m in ctx.matches:
-            objs = [o for _, o in ctx.noun_of_attr_token(m.attr_i)]
-            for cand in self.replace_att_candidates(m.attribute, objs, ctx.attributes):
-                options.append((m, cand))
-        for m, cand in self._pick(rng, options):
-            rw = _Rewrite(ctx.doc)
-            rw.sub[m.attr_i] = match_case(ctx.doc[m.attr_i].text, self.attr_word(cand))
+        slots = [(m, self.replace_att_pool(m.attribute), self.replace_att_ok(m.attribute, ctx.objects_of_attr_token(m.attr_i), ctx.attributes))
+                 for m in ctx.matches]
+        for m, cand in self._choose(self.rng(ident, "replace_att"), slots):
+            rw = _Rewrite(ctx.toks)
+            rw.sub[m.attr_i] = match_case(ctx.toks[m.attr_i][0], self.attr_word(cand))
             yield rw.render(), ctx.replaced_pairs(attr_i=m.attr_i, attribute=cand)
 
     def _p_replace_obj(self, ident, ctx):
-        rng = self.rng(ident, "replace_obj")
-        options = []
-        for noun_i, obj in ctx.nouns():
-            for cand in self.replace_obj_candidates(obj, ctx.attrs_of_noun(noun_i), ctx.objects):
-                options.append((noun_i, cand))
-        for noun_i, cand in self._pick(rng, options):
-            tok = ctx.doc[noun_i]
+        slots = [(noun_i, self.replace_obj_pool(obj), self.replace_obj_ok(obj, ctx.attrs_of_noun(noun_i), ctx.objects))
+                 for noun_i, obj in ctx.nouns()]
+        for noun_i, cand in self._choose(self.rng(ident, "replace_obj"), slots):
+            text, _, tag, _ = ctx.toks[noun_i]
             word = self.obj_word(cand)
-            if tok.tag_ in _PLURAL_TAGS:
+            if tag in _PLURAL_TAGS:
                 word = pluralize(word)
-            rw = _Rewrite(ctx.doc)
-            rw.sub[noun_i] = match_case(tok.text, word)
+            rw = _Rewrite(ctx.toks)
+            rw.sub[noun_i] = match_case(text, word)
             yield rw.render(), ctx.replaced_pairs(noun_i=noun_i, obj=cand)
 
     def _p_swap_att(self, ident, ctx):
@@ -251,7 +278,7 @@ class FoilMaker:
                     continue
                 options.append((m1, m2))
         for m1, m2 in self._pick(rng, options):
-            rw = _Rewrite(ctx.doc)
+            rw = _Rewrite(ctx.toks)
             t1, t2 = ctx.doc[m1.attr_i], ctx.doc[m2.attr_i]
             rw.sub[m1.attr_i] = match_case(t1.text, t2.text)
             rw.sub[m2.attr_i] = match_case(t2.text, t1.text)
@@ -268,7 +295,7 @@ class FoilMaker:
                     continue
                 options.append((i1, o1, i2, o2))
         for i1, o1, i2, o2 in self._pick(rng, options):
-            rw = _Rewrite(ctx.doc)
+            rw = _Rewrite(ctx.toks)
             rw.sub[i1] = self._moved_noun(ctx.doc[i1], ctx.doc[i2], o2)
             rw.sub[i2] = self._moved_noun(ctx.doc[i2], ctx.doc[i1], o1)
             pairs = [(a, o2 if n == i1 else o1 if n == i2 else o) for (a, o), n in zip(ctx.pairs, ctx.noun_index)]
@@ -284,14 +311,11 @@ class FoilMaker:
         return match_case(slot.text, word)
 
     def _p_add_att(self, ident, ctx):
-        rng = self.rng(ident, "add_att")
-        options = []
-        for noun_i, obj in ctx.nouns():
-            for cand in self.add_att_candidates(obj, ctx.attrs_of_noun(noun_i), ctx.attributes):
-                options.append((noun_i, obj, cand))
-        for noun_i, obj, cand in self._pick(rng, options):
+        slots = [((noun_i, obj), self.add_att_pool(), self.add_att_ok(obj, ctx.attrs_of_noun(noun_i), ctx.attributes))
+                 for noun_i, obj in ctx.nouns()]
+        for (noun_i, obj), cand in self._choose(self.rng(ident, "add_att"), slots):
             pos = self._insert_position(ctx.doc, noun_i, TYPE_ORDER.get(self.attr_type(cand), 5))
-            rw = _Rewrite(ctx.doc)
+            rw = _Rewrite(ctx.toks)
             word = self.attr_word(cand)
             tok = ctx.doc[pos]
             if pos == 0 and tok.text[:1].isupper() and not tok.text.isupper():
@@ -331,7 +355,7 @@ class FoilMaker:
                 if nxt is not None and not nxt.is_punct and nxt.dep_ != "cc":
                     options.append((m, "relcl", m.obj_start))
         for m, how, at in self._pick(rng, options):
-            rw = _Rewrite(ctx.doc)
+            rw = _Rewrite(ctx.toks)
             if how == "not":
                 rw.after[at] = "not"
             else:
@@ -360,13 +384,13 @@ class FoilMaker:
         for typ in types:
             rng = self.rng(ident, typ)
             if typ == "replace_att":
-                for x in self._pick(rng, self.replace_att_candidates(a, [o], {a})):
+                for _, x in self._choose(rng, [(0, self.replace_att_pool(a), self.replace_att_ok(a, [o], {a}))]):
                     emit(typ, render(template, self.attr_word(x), obj, self.attr_type(x)), [(x, o)])
             elif typ == "replace_obj":
-                for x in self._pick(rng, self.replace_obj_candidates(o, [a], {o})):
+                for _, x in self._choose(rng, [(0, self.replace_obj_pool(o), self.replace_obj_ok(o, [a], {o}))]):
                     emit(typ, render(template, attribute, self.obj_word(x), self.attr_type(a)), [(a, x)])
             elif typ == "add_att":
-                for x in self._pick(rng, self.add_att_candidates(o, [a], {a})):
+                for _, x in self._choose(rng, [(0, self.add_att_pool(), self.add_att_ok(o, [a], {a}))]):
                     first = TYPE_ORDER.get(self.attr_type(x), 5) < TYPE_ORDER.get(self.attr_type(a), 5)
                     words = f"{self.attr_word(x)} {attribute}" if first else f"{attribute} {self.attr_word(x)}"
                     emit(typ, render(template, words, obj, self.attr_type(a)), [(a, o), (x, o)])
@@ -382,6 +406,7 @@ class _Ctx:
 
     def __init__(self, doc, matches, pairs):
         self.doc = doc
+        self.toks = [(t.text, t.whitespace_, t.tag_, t.lower_) for t in doc]
         self.matches = matches
         self.pairs = pairs
         self.noun_index = [m.obj_start for m in matches]
@@ -401,9 +426,9 @@ class _Ctx:
         """Canonical attributes said of this noun."""
         return self._by_noun.get(noun_i, set())
 
-    def noun_of_attr_token(self, attr_i: int) -> list[tuple[int, str]]:
-        """Nouns an attribute token describes."""
-        return [(m.obj_start, m.object) for m in self.matches if m.attr_i == attr_i]
+    def objects_of_attr_token(self, attr_i: int) -> list[str]:
+        """Objects an attribute token describes ("the car and the bus are red": both)."""
+        return [m.object for m in self.matches if m.attr_i == attr_i]
 
     def replaced_pairs(self, attr_i: Optional[int] = None, attribute: str = "", noun_i: Optional[int] = None, obj: str = "") -> list:
         """The caption's pairs with one attribute token or one noun replaced."""
