@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from aobench.errors import AobenchError
 from aobench.text.corpus import iter_records
 from conftest import run_cli
 
@@ -31,6 +32,30 @@ def test_bad_input_counted_by_reason(tmp_path):
     e = tmp_path / "empty.txt"
     e.write_text("")
     assert [r.skip for r in iter_records(e)] == ["empty_file"]
+
+
+def test_bad_input_in_tabular_files(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    c = tmp_path / "c.csv"
+    c.write_bytes(b"id,caption\n1,a red tiger\n2," + b"y" * (1024 * 1024) + b"\n3,\n4,bad \xff bytes\n5,a glass teapot\n")
+    assert [(r.id, r.skip) for r in iter_records(c)] == [("1", None), ("2", "too_long"), ("3", "empty"), ("4", "invalid_utf8"), ("5", None)]
+    pq.write_table(pa.table({"caption": ["a red tiger", None, ""]}), tmp_path / "p.parquet")
+    assert [r.skip for r in iter_records(tmp_path / "p.parquet")] == [None, "null", "empty"]
+    with pytest.raises(AobenchError, match=r"p\.parquet: no column 'TEXT'; columns: caption"):
+        list(iter_records(tmp_path / "p.parquet", text_column="TEXT"))
+
+
+def test_spark_refuses_what_it_cannot_read_before_starting(tmp_path):
+    from aobench.text.spark import check_sources
+
+    (tmp_path / "a.txt.zst").write_bytes(b"x")
+    with pytest.raises(AobenchError, match="--engine spark cannot read .*a.txt.zst.*use --engine local"):
+        check_sources([str(tmp_path / "a.txt.zst")])
+    (tmp_path / "pq").mkdir()
+    (tmp_path / "pq" / "part-0.parquet").write_bytes(b"")
+    check_sources([str(tmp_path / "pq")])  # a folder of Parquet files is fine
 
 
 def test_formats_and_compression(tmp_path):

@@ -2,7 +2,7 @@
 
 `iter_records(path)` yields `Record(id, text, skip)`: `skip` is None for a usable caption, else the reason
 it was not used (`empty`, `too_long`, `invalid_utf8`, `malformed_json`, `missing_column`, `not_text`,
-`empty_file`). Nothing is dropped silently: callers count every skip by reason. Memory does not grow
+`empty_file`, `malformed_csv`, `null`). Nothing is dropped silently: callers count every skip by reason. Memory does not grow
 with corpus size (lines, row groups and streamed datasets are read one piece at a time).
 
 A missing caption column: tabular files (.csv/.tsv/.parquet, datasets) have one header, so a file without the
@@ -151,13 +151,24 @@ def _iter_csv(path: Path, comp: str, base: str, text_column: Optional[str], max_
     with _open_binary(path, comp) as raw:
         buffered = io.BufferedReader(raw) if comp in (".zst", ".zstd") else raw
         text = io.TextIOWrapper(buffered, encoding="utf-8", errors="surrogateescape", newline="")
+        # over-long fields are counted as `too_long` below instead of stopping the reader
+        csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
         reader = csv.DictReader(text, delimiter="\t" if base == ".tsv" else ",")
         if not reader.fieldnames:
             yield Record(f"{stem}:0", None, "empty_file")
             return
         col = _pick_column(list(reader.fieldnames), text_column, path)
         idc = _id_column(list(reader.fieldnames))
-        for n, row in enumerate(reader, 2):
+        n = 1
+        while True:
+            n += 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:  # e.g. an unterminated quote; the reader goes on with the next line
+                yield Record(f"{stem}:{n}", None, "malformed_csv")
+                continue
             ident = row.get(idc) if idc and row.get(idc) else f"{stem}:{n}"
             value = row.get(col)
             if isinstance(value, str):
@@ -183,6 +194,10 @@ def _iter_parquet(path: Path, text_column: Optional[str], max_chars: int) -> Ite
         texts = table.column(col).to_pylist()
         ids = table.column(idc).to_pylist() if idc and idc != col else [None] * len(texts)
         for t, i in zip(texts, ids):
+            if t is None:  # the column exists; this row's value is null
+                yield Record(str(i) if i is not None else f"{path.name}:{row}", None, "null")
+                row += 1
+                continue
             yield _check(str(i) if i is not None else f"{path.name}:{row}", t, max_chars)
             row += 1
 

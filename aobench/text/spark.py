@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Iterator, Optional
 
-from aobench.text.corpus import MAX_CHARS, TEXT_COLUMNS, _base_suffix, _check
+from aobench.errors import AobenchError
+from aobench.text.corpus import MAX_CHARS, _base_suffix, _check, _pick_column
 from aobench.text.counts import Counts
 
 
@@ -33,9 +34,28 @@ def _partition(rows: Iterator, vocab_ref: Optional[str]) -> Iterator[dict]:
     yield part.to_dict()
 
 
+SPARK_FORMATS = (".txt", "", ".jsonl", ".json", ".csv", ".tsv", ".parquet")
+
+
+def check_sources(sources: list[str]) -> None:
+    """Spark reads plain or gzip files of the usual formats; anything else is a one-line error before Spark starts."""
+    for src in sources:
+        p = Path(src)
+        if _parquet_dir(p):
+            continue
+        base, comp = _base_suffix(p)
+        if not p.is_file() or base not in SPARK_FORMATS or comp not in ("", ".gz"):
+            raise AobenchError(f"--engine spark cannot read {src} (it reads .txt/.jsonl/.csv/.tsv/.parquet files, plain or .gz, and folders of .parquet): use --engine local")
+
+
+def _parquet_dir(p: Path) -> bool:
+    """A folder of Parquet files (how Spark and LAION metadata dumps come), not a datasets save_to_disk dir."""
+    return p.is_dir() and not (p / "dataset_dict.json").exists() and not (p / "state.json").exists() and any(p.glob("*.parquet"))
+
+
 def _frame(spark, path: str, text_column: Optional[str]):
     base, _ = _base_suffix(Path(path))
-    if base == ".parquet":
+    if base == ".parquet" or _parquet_dir(Path(path)):
         df = spark.read.parquet(path)
     elif base in (".jsonl", ".json"):
         df = spark.read.json(path)
@@ -43,7 +63,7 @@ def _frame(spark, path: str, text_column: Optional[str]):
         df = spark.read.option("header", True).option("sep", "\t" if base == ".tsv" else ",").csv(path)
     else:
         return spark.read.text(path).select("value")
-    col = text_column or next((c for c in TEXT_COLUMNS if c in df.columns), None)
+    col = _pick_column([c for c in df.columns if c != "_corrupt_record"], text_column, Path(path))
     return df.select(col)
 
 
@@ -53,6 +73,7 @@ def count_with_spark(sources: list[str], vocab_ref: Optional[str], *, text_colum
 
     from aobench.text.engine import preflight
 
+    check_sources([str(s) for s in sources])
     preflight(vocab_ref)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
