@@ -145,7 +145,12 @@ def nmi_cmd(
     seen_threshold: int = typer.Option(1, "--seen-threshold", help="a pair with count >= this is seen"),
     seed: int = typer.Option(0, "--seed", help="bootstrap seed"),
 ) -> None:
-    """Attribute-object co-occurrence: NMI, MI, entropies, PMI per pair, seen pairs."""
+    """Attribute-object co-occurrence: NMI, MI, entropies, PMI per pair, seen pairs.
+
+    Several corpora: DIR/nmi.json, pairs.csv and counts.json pool them all; DIR/corpora/NAME/ holds each
+    corpus's own three files; DIR/comparison.csv has one row per corpus, and the printed table compares them.
+    Per-file counts in DIR/shards/ let a rerun resume file by file.
+    """
     from aobench.text.analyze import run_nmi
 
     if not corpus and pairs is None:
