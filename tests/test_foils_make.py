@@ -205,3 +205,13 @@ def test_build_dir_foils_use_the_known_pair_and_the_rows_template(tmp_path):
     assert by("r1", "replace_att") == {"a dotted star", "a checkered star"}
     assert by("r1", "replace_obj") == {"a striped heart", "a striped cross", "a striped arrow"}
     assert not [r for r in out if r["type"].startswith("swap")]
+
+
+def test_letter_case_of_moved_words_and_vocab_names(extractor):
+    rows = foils(extractor, "Red car next to a blue bus", ["swap_att"])
+    assert [r["foil"] for r in rows] == ["Blue car next to a red bus"]
+    vocab = small_vocab()
+    vocab.objects.append(ObjectClass("Australian Kelpie", group="animal"))
+    vocab = Vocab(vocab.objects, vocab.attributes)
+    # a proper name from the vocab keeps its capitals mid-sentence
+    assert "a red Australian Kelpie" in texts(foils(extractor, "a red dog", ["replace_obj"], vocab=vocab), "replace_obj")

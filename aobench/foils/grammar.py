@@ -36,14 +36,19 @@ def pluralize(noun: str) -> str:
     return f"{head} {plural}" if head else plural
 
 
-def match_case(template: str, word: str) -> str:
-    """`word` in the letter case of the word it replaces (Title at a sentence start, UPPER, or as is)."""
+def match_case(template: str, word: str, moved: bool = False) -> str:
+    """`word` in the letter case of the word it replaces (Title at a sentence start, UPPER, or as written).
+
+    `moved`: the word comes from elsewhere in the caption, where a capital may only have marked the sentence
+    start ("Red car near a blue bus" → "Blue car near a red bus"); vocab names keep their capitals ("Australian Kelpie").
+    """
     if template.isupper() and len(template) > 1:
         return word.upper()
     if template[:1].isupper():
         return word[:1].upper() + word[1:]
-    # the moved word may carry a capital only because it started the sentence
-    return word[:1].lower() + word[1:] if word[:1].isupper() and not word.isupper() else word
+    if moved and word[:1].isupper() and not word.isupper():
+        return word[:1].lower() + word[1:]
+    return word
 
 
 def agree_article(det: str, next_word: str) -> str:

@@ -280,8 +280,8 @@ class FoilMaker:
         for m1, m2 in self._pick(rng, options):
             rw = _Rewrite(ctx.toks)
             t1, t2 = ctx.doc[m1.attr_i], ctx.doc[m2.attr_i]
-            rw.sub[m1.attr_i] = match_case(t1.text, t2.text)
-            rw.sub[m2.attr_i] = match_case(t2.text, t1.text)
+            rw.sub[m1.attr_i] = match_case(t1.text, t2.text, moved=True)
+            rw.sub[m2.attr_i] = match_case(t2.text, t1.text, moved=True)
             yield rw.render(), ctx.swapped_pairs(m1, m2)
 
     def _p_swap_obj(self, ident, ctx):
@@ -308,7 +308,7 @@ class FoilMaker:
             word = source.text
         else:
             word = pluralize(self.obj_word(canonical)) if slot_pl else self.obj_word(canonical)
-        return match_case(slot.text, word)
+        return match_case(slot.text, word, moved=slot_pl == src_pl)
 
     def _p_add_att(self, ident, ctx):
         slots = [((noun_i, obj), self.add_att_pool(), self.add_att_ok(obj, ctx.attrs_of_noun(noun_i), ctx.attributes))
