@@ -143,3 +143,20 @@ def test_openai_templates_and_bad_data(tmp_path):
         evaluate("someone/not-a-dataset", ["tiny"], tmp_path / "res", cache_dir=None)
     with pytest.raises(AobenchError, match="unknown task"):
         evaluate(str(data), ["tiny"], tmp_path / "res", tasks=["nope"], cache_dir=None)
+
+
+def test_build_with_real_split_is_evaluated_beside_generated(tmp_path, shapes_build):
+    """`aobench real` output (DIR/real/hf) joins the splits, so object accuracy compares generated vs real."""
+    import shutil
+
+    from datasets import load_from_disk
+
+    from aobench.evaluate.data import load_data
+
+    build = tmp_path / "b"
+    shutil.copytree(shapes_build, build)
+    gen = load_from_disk(str(build / "hf"))["test_seen"].select(range(5))
+    gen.save_to_disk(str(build / "real" / "hf"))
+    data = load_data(str(build))
+    assert "real" in data.splits and data.splits["real"].num_rows == 5
+    assert {"test_seen", "test_unusual"} <= set(data.splits)

@@ -95,6 +95,12 @@ def load_data(data: str, splits: Optional[list[str]] = None) -> EvalData:
                 raise AobenchError(f"cannot load dataset {hf_dir}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__} — is it a complete `save_to_disk` dir?") from None
         else:
             raise AobenchError(f"{p} is neither a build dir (with hf/) nor a `save_to_disk` dir — pass one of those or a Hub dataset id")
+        real_dir = root / "real" / "hf"
+        if real_dir.is_dir() and isinstance(dsd, datasets.DatasetDict) and "real" not in dsd:
+            # real photographs of the same objects (`aobench real`): object accuracy on them vs the
+            # generated splits separates generator artefacts from composition
+            real = datasets.load_from_disk(str(real_dir))
+            dsd["real"] = real["real"] if isinstance(real, datasets.DatasetDict) else real
         name = name or (p.name if hf_dir == p else p.name) or str(p)
     else:
         if data.startswith(("/", "./", "../", "~")) or data.count("/") > 1:
