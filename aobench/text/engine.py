@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing as mp
 from pathlib import Path
@@ -46,6 +47,12 @@ def _chunks(records: Iterable[Record], on_skip) -> Iterator[tuple[list[str], lis
 def extract_records(records: Iterable[Record], vocab_ref: Optional[str], workers: int = 1, on_skip=lambda r: None) -> Iterator[tuple[str, list]]:
     """(id, pairs) per usable caption, in corpus order; skipped records go to `on_skip`."""
     chunks = _chunks(records, on_skip)
+    # read the first chunk before loading spaCy: a file without its caption column, or with nothing usable,
+    # fails or finishes at once instead of after a model load per process
+    first = next(chunks, None)
+    if first is None:
+        return
+    chunks = itertools.chain([first], chunks)
     if workers <= 1:
         _init_worker(vocab_ref)
         for ids, texts in chunks:
