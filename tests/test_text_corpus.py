@@ -82,6 +82,17 @@ def test_hf_save_to_disk_dir(tmp_path):
     assert [(r.text, r.skip) for r in iter_records(tmp_path / "ds")] == [("a red tiger", None), (None, "empty")]
 
 
+def test_streaming_dataset_rows(tmp_path):
+    # what a Hub dataset opened with streaming=True yields: an IterableDataset, read row by row
+    from datasets import Dataset
+
+    from aobench.text.corpus import _iter_dataset
+
+    ds = Dataset.from_dict({"uid": ["u1", "u2", "u3"], "TEXT": ["a red tiger", None, "  "]}).to_iterable_dataset()
+    assert [(r.id, r.text, r.skip) for r in _iter_dataset(ds, "org/name", None, 10_000)] == [
+        ("u1", "a red tiger", None), ("u2", None, "missing_column"), ("u3", None, "empty")]  # fmt: skip
+
+
 def test_missing_column_is_one_line_error(tmp_path):
     p = tmp_path / "x.csv"
     p.write_text("foo,bar\n1,2\n")
