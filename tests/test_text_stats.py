@@ -74,6 +74,12 @@ def test_bootstrap_resamples_captions_not_events():
     ci2 = bootstrap_ci(noisy, 300, seed=1)
     point = nmi_of_counts(_counts({("red", "car"): 20, ("blue", "bus"): 20, ("red", "bus"): 10}))["nmi"]
     assert ci2["low"] < point < ci2["high"]
+    # the same captions grouped by type (what the engines keep: memory bounded by distinct pair lists)
+    from aobench.text.stats import caption_types
+
+    types = caption_types(noisy + [[]] * 7)
+    assert types == Counter({(("red", "car"),): 20, (("blue", "bus"),): 20, (("red", "bus"),): 10})
+    assert bootstrap_ci(types, 300, seed=1, n_captions=57) == bootstrap_ci(noisy + [[]] * 7, 300, seed=1)
 
 
 def test_counts_merge_save_load(tmp_path):

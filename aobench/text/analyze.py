@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Optional
 
@@ -28,7 +29,7 @@ def _pairs_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[list], *, name: str, normalization: str, bootstrap: int, seen_threshold: int, seed: int = 0, extra: Optional[dict] = None) -> dict:
+def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], *, name: str, normalization: str, bootstrap: int, seen_threshold: int, seed: int = 0, extra: Optional[dict] = None) -> dict:
     """Write nmi.json, pairs.csv and counts.json for one table; returns the nmi.json content."""
     out.mkdir(parents=True, exist_ok=True)
     info = nmi_of_counts(counts, normalization)
@@ -38,7 +39,7 @@ def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[list], *, 
     info["seen_threshold"] = seen_threshold
     info["corpus"] = name
     if bootstrap and caption_pairs is not None:
-        info["ci"] = bootstrap_ci(caption_pairs + [[]] * max(0, counts.n_captions - len(caption_pairs)), bootstrap, normalization, seed)
+        info["ci"] = bootstrap_ci(caption_pairs, bootstrap, normalization, seed, n_captions=counts.n_captions)
     if extra:
         info.update(extra)
     ordered = {k: info[k] for k in SUMMARY_KEYS if k in info}
@@ -87,23 +88,23 @@ def run_nmi(
 
         counts, cps = counts_from_pairs_file(pairs_file)
         return {"pooled": write_analysis(out, counts, cps, name=Path(pairs_file).name, extra={**meta, "sources": [str(pairs_file)]}, **kw), "corpora": []}
-    per: list[tuple[str, Counts, Optional[list]]] = []
+    per: list[tuple[str, Counts, Counter]] = []
     for src in sources:
         if engine == "spark":
             from aobench.text.spark import count_with_spark
 
-            c, cps = count_with_spark([src], vocab_ref, text_column=text_column), None
+            c, cps = count_with_spark([src], vocab_ref, text_column=text_column, keep_caption_types=bool(bootstrap))
         else:
             from aobench.text.engine import count_corpora
 
             c, cps = count_corpora([src], vocab_ref, text_column=text_column, workers=workers, shard_dir=out / "shards", keep_caption_pairs=bool(bootstrap))
         per.append((str(src), c, cps))
     pooled = Counts()
-    pooled_cps: Optional[list] = [] if bootstrap and engine == "local" else None
+    pooled_cps: Optional[Counter] = Counter() if bootstrap else None
     for _, c, cps in per:
         pooled.merge(c)
-        if pooled_cps is not None and cps is not None:
-            pooled_cps.extend(cps + [[]] * (c.n_captions - len(cps)))
+        if pooled_cps is not None:
+            pooled_cps.update(cps)
     result = {"pooled": write_analysis(out, pooled, pooled_cps, name="+".join(corpus_name(s) for s in sources), extra={**meta, "sources": list(map(str, sources))}, **kw), "corpora": []}
     if len(per) > 1:
         rows = []

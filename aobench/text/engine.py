@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import multiprocessing as mp
+from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
@@ -81,7 +82,7 @@ def preflight(vocab_ref: Optional[str]) -> None:
 
 def _shard_key(path: Path, vocab_ref: Optional[str], text_column: Optional[str], keep_pairs: bool) -> str:
     st = path.stat() if path.exists() else None
-    ident = [str(path.resolve() if path.exists() else path), st.st_size if st else 0, st.st_mtime_ns if st else 0, vocab_ref, text_column, keep_pairs, 1]
+    ident = [str(path.resolve() if path.exists() else path), st.st_size if st else 0, st.st_mtime_ns if st else 0, vocab_ref, text_column, keep_pairs, 2]
     return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:20]
 
 
@@ -93,11 +94,11 @@ def count_corpora(
     workers: int = 1,
     shard_dir: Optional[Path] = None,
     keep_caption_pairs: bool = False,
-) -> tuple[Counts, list[list[tuple[str, str]]]]:
-    """Counts over all sources (merged), resuming per file from `shard_dir`; caption-level pairs when asked."""
+) -> tuple[Counts, Counter]:
+    """Counts over all sources (merged), resuming per file from `shard_dir`; caption types (for bootstrap) when asked."""
     preflight(vocab_ref)
     total = Counts()
-    caption_pairs: list[list[tuple[str, str]]] = []
+    caption_pairs: Counter = Counter()
     with make_progress("captions") as progress:
         task = progress.add_task("extracting", total=None)
         for src in sources:
@@ -105,24 +106,24 @@ def count_corpora(
             if shard is not None and shard.exists():
                 saved = json.loads(shard.read_text())
                 part = Counts.from_dict(saved["counts"])
-                cps = [[tuple(p) for p in c] for c in saved.get("caption_pairs", [])]
+                cps = _types_from_json(saved.get("caption_types", []))
                 progress.console.print(f"{src}: resumed from saved shard ({part.n_captions} captions)", markup=False, highlight=False)
             else:
-                part, cps = Counts(), []
+                part, cps = Counts(), Counter()
 
                 def on_skip(r, part=part):
                     part.skip(r.skip)
 
                 for _, pairs in extract_records(iter_records(src, text_column), vocab_ref, workers, on_skip):
                     part.add_caption(pairs)
-                    if keep_caption_pairs:
-                        cps.append(pairs)
+                    if keep_caption_pairs and pairs:
+                        cps[tuple(sorted(pairs))] += 1
                     if part.n_captions % CHUNK == 0:
                         progress.advance(task, CHUNK)
                 if shard is not None:
-                    atomic_write_json(shard, {"source": str(src), "counts": part.to_dict(), **({"caption_pairs": cps} if keep_caption_pairs else {})})
+                    atomic_write_json(shard, {"source": str(src), "counts": part.to_dict(), **({"caption_types": _types_to_json(cps)} if keep_caption_pairs else {})})
             total.merge(part)
-            caption_pairs.extend(cps)
+            caption_pairs.update(cps)
             progress.update(task, completed=total.n_captions)
     return total, caption_pairs
 
@@ -144,13 +145,22 @@ def extract_to_jsonl(sources: list[str], out: Path, vocab_ref: Optional[str], *,
     return counts
 
 
-def counts_from_pairs_file(path: Path) -> tuple[Counts, list[list[tuple[str, str]]]]:
-    """Counts (and caption-level pairs) from an `aobench extract` output file."""
+def counts_from_pairs_file(path: Path) -> tuple[Counts, Counter]:
+    """Counts (and caption types, for bootstrap) from an `aobench extract` output file."""
     from aobench.io import read_jsonl
 
-    counts, cps = Counts(), []
+    counts, cps = Counts(), Counter()
     for row in read_jsonl(path):
         pairs = [tuple(p) for p in row.get("pairs", [])]
         counts.add_caption(pairs)
-        cps.append(pairs)
+        if pairs:
+            cps[tuple(sorted(pairs))] += 1
     return counts, cps
+
+
+def _types_to_json(types: Counter) -> list:
+    return [[[list(p) for p in key], m] for key, m in sorted(types.items())]
+
+
+def _types_from_json(rows: list) -> Counter:
+    return Counter({tuple(tuple(p) for p in key): int(m) for key, m in rows})

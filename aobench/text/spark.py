@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Iterator, Optional
 
@@ -17,11 +18,12 @@ from aobench.text.corpus import MAX_CHARS, _base_suffix, _check, _pick_column
 from aobench.text.counts import Counts
 
 
-def _partition(rows: Iterator, vocab_ref: Optional[str]) -> Iterator[dict]:
+def _partition(rows: Iterator, vocab_ref: Optional[str], keep_types: bool) -> Iterator[dict]:
     from aobench.text.parse import Extractor, vocab_for
 
     extractor = Extractor(vocab_for(vocab_ref))
     part = Counts()
+    types: Counter = Counter()
     texts = []
     for text in rows:
         rec = _check("", text, MAX_CHARS)
@@ -31,7 +33,9 @@ def _partition(rows: Iterator, vocab_ref: Optional[str]) -> Iterator[dict]:
             texts.append(rec.text)
     for pairs in extractor.extract(texts):
         part.add_caption(pairs)
-    yield part.to_dict()
+        if keep_types and pairs:
+            types[tuple(sorted(pairs))] += 1
+    yield {"counts": part.to_dict(), "types": [[[list(p) for p in k], m] for k, m in types.items()]}
 
 
 SPARK_FORMATS = (".txt", "", ".jsonl", ".json", ".csv", ".tsv", ".parquet")
@@ -67,8 +71,11 @@ def _frame(spark, path: str, text_column: Optional[str]):
     return df.select(col)
 
 
-def count_with_spark(sources: list[str], vocab_ref: Optional[str], *, text_column: Optional[str] = None, master: str = "local[2]", partitions: Optional[int] = None) -> Counts:
-    """Counts over the sources with pyspark (local mode by default)."""
+def count_with_spark(
+    sources: list[str], vocab_ref: Optional[str], *, text_column: Optional[str] = None, master: str = "local[2]",
+    partitions: Optional[int] = None, keep_caption_types: bool = False,
+) -> tuple[Counts, Counter]:
+    """Counts over the sources with pyspark (local mode by default), and caption types (for bootstrap) when asked."""
     from pyspark.sql import SparkSession
 
     from aobench.text.engine import preflight
@@ -79,11 +86,12 @@ def count_with_spark(sources: list[str], vocab_ref: Optional[str], *, text_colum
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     spark = SparkSession.builder.master(master).appName("aobench-nmi").config("spark.ui.enabled", "false").getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    total = Counts()
+    total, types = Counts(), Counter()
     for src in sources:
         rdd = _frame(spark, str(src), text_column).rdd.map(lambda row: row[0])
         if partitions:
             rdd = rdd.repartition(partitions)
-        for d in rdd.mapPartitions(lambda rows: _partition(rows, vocab_ref)).collect():
-            total.merge(Counts.from_dict(d))
-    return total
+        for d in rdd.mapPartitions(lambda rows: _partition(rows, vocab_ref, keep_caption_types)).collect():
+            total.merge(Counts.from_dict(d["counts"]))
+            types.update({tuple(tuple(p) for p in k): m for k, m in d["types"]})
+    return total, types

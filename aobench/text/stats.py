@@ -9,6 +9,7 @@ scikit-learn: one attribute and one object (nothing to tell apart) → NMI 1; MI
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Optional
 
@@ -107,31 +108,48 @@ def pmi_table(counts: Counts, seen_threshold: int = 1) -> list[dict]:
     return rows
 
 
-def bootstrap_ci(caption_pairs: list[list[tuple[str, str]]], n_boot: int, normalization: str = "arithmetic", seed: int = 0, level: float = 0.95) -> dict:
-    """Percentile CI of NMI resampling captions (not events): captions' pairs stay together."""
-    pair_ids: dict[tuple[str, str], int] = {}
-    flat, lengths = [], []
-    for pairs in caption_pairs:
-        if pairs:
-            lengths.append(len(pairs))
-            flat.extend(pair_ids.setdefault(p, len(pair_ids)) for p in pairs)
-    n_cap = len(caption_pairs)
-    if not flat or n_boot < 1:
+def caption_types(caption_pairs) -> Counter:
+    """Captions grouped by their pair lists: {(pair, ...): number of captions}; empty captions are left out."""
+    return Counter(tuple(sorted(tuple(p) for p in pairs)) for pairs in caption_pairs if pairs)
+
+
+def bootstrap_ci(captions, n_boot: int, normalization: str = "arithmetic", seed: int = 0, level: float = 0.95, n_captions: Optional[int] = None) -> dict:
+    """Percentile CI of NMI resampling captions (not events): captions' pairs stay together.
+
+    `captions` is a list of per-caption pair lists or a `caption_types` Counter (memory bounded by the distinct
+    pair lists, not the corpus); `n_captions` counts every caption, those without pairs included. Drawing
+    n_captions captions with replacement is drawn exactly as a multinomial over the caption types.
+    """
+    if isinstance(captions, Counter):
+        types = captions
+        n_cap = n_captions if n_captions is not None else sum(types.values())
+    else:
+        types = caption_types(captions)
+        n_cap = n_captions if n_captions is not None else len(captions)
+    types = Counter({k: m for k, m in types.items() if k and m > 0})
+    if not types or n_boot < 1 or n_cap < 1:
         return {}
+    pair_ids: dict[tuple[str, str], int] = {}
+    type_of, pair_of = [], []
+    for t, key in enumerate(types):
+        for pair in key:
+            type_of.append(t)
+            pair_of.append(pair_ids.setdefault(tuple(pair), len(pair_ids)))
     keys = list(pair_ids)
     attrs = sorted({a for a, _ in keys})
     objs = sorted({o for _, o in keys})
     ai, oi = {a: i for i, a in enumerate(attrs)}, {o: i for i, o in enumerate(objs)}
     table = Contingency(np.array([ai[a] for a, _ in keys]), np.array([oi[o] for _, o in keys]), np.ones(len(keys)), attrs, objs)
-    flat_arr, len_arr = np.asarray(flat), np.asarray(lengths)
-    n_with = len(lengths)
+    type_arr, pair_arr = np.asarray(type_of), np.asarray(pair_of)
+    mult = np.asarray(list(types.values()), dtype=np.float64)
+    n_with = float(mult.sum())
     rng = np.random.default_rng(seed)
     vals = []
     for _ in range(n_boot):
-        # a resample of all captions: captions without pairs add no events, so draw how many with-pair ones come back
-        k = rng.binomial(n_cap, n_with / n_cap)
-        mult = np.bincount(rng.integers(0, n_with, size=k), minlength=n_with)
-        w = np.bincount(flat_arr, weights=np.repeat(mult, len_arr), minlength=len(keys))
+        # a resample of all captions: those without pairs add no events, so draw how many with-pair ones come back
+        k = rng.binomial(n_cap, min(1.0, n_with / n_cap))
+        drawn = rng.multinomial(k, mult / n_with)
+        w = np.bincount(pair_arr, weights=drawn[type_arr], minlength=len(keys))
         vals.append(information(table, normalization, weights=w)["nmi"])
     vals = np.asarray(vals)
     lo, hi = np.nanpercentile(vals, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
