@@ -6,7 +6,8 @@ import hashlib
 import itertools
 import json
 import multiprocessing as mp
-from collections import Counter
+import sys
+from collections import Counter, deque
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
@@ -16,6 +17,7 @@ from aobench.text.corpus import Record, iter_records
 from aobench.text.counts import Counts
 
 CHUNK = 512
+IN_FLIGHT_PER_WORKER = 4
 _WORKER_EXTRACTOR = None
 
 
@@ -24,6 +26,14 @@ def _init_worker(vocab_ref: Optional[str]) -> None:
     from aobench.text.parse import Extractor, vocab_for
 
     _WORKER_EXTRACTOR = Extractor(vocab_for(vocab_ref))
+
+
+def _init_pool_worker(vocab_ref: Optional[str]) -> None:
+    # thinc imports torch whenever it is installed (~650 MB RSS a process) though the spaCy CNN pipeline never
+    # uses it; these spawned processes run only extraction, so they hide torch (spaCy then runs without it)
+    if "torch" not in sys.modules:
+        sys.modules["torch"] = None  # type: ignore[assignment]
+    _init_worker(vocab_ref)
 
 
 def _extract_chunk(texts: list[str]) -> list[list[tuple[str, str]]]:
@@ -60,16 +70,17 @@ def extract_records(records: Iterable[Record], vocab_ref: Optional[str], workers
             yield from zip(ids, _extract_chunk(texts))
         return
     ctx = mp.get_context("spawn")  # fork after torch/spaCy threads start is unsafe
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(vocab_ref,)) as pool:
-        id_buffer: list[list[str]] = []
-
-        def texts_only():
-            for ids, texts in chunks:
-                id_buffer.append(ids)
-                yield texts
-
-        for pairs in pool.imap(_extract_chunk, texts_only(), chunksize=1):
-            yield from zip(id_buffer.pop(0), pairs)
+    with ctx.Pool(workers, initializer=_init_pool_worker, initargs=(vocab_ref,)) as pool:
+        # a bounded window of chunks in flight: Pool.imap would read the whole corpus into its task queue
+        window: deque = deque()
+        for ids, texts in chunks:
+            window.append((ids, pool.apply_async(_extract_chunk, (texts,))))
+            if len(window) >= IN_FLIGHT_PER_WORKER * workers:
+                ids0, res = window.popleft()
+                yield from zip(ids0, res.get())
+        while window:
+            ids0, res = window.popleft()
+            yield from zip(ids0, res.get())
 
 
 def preflight(vocab_ref: Optional[str]) -> None:
