@@ -165,6 +165,8 @@ def nmi_cmd(
         table.add_row(escape(str(r["corpus"])), f"{r['nmi']:.4f}", f"{ci['low']:.4f}-{ci['high']:.4f}" if ci else "-", f"{r['mi']:.4f}",
                       f"{r['h_attribute']:.3f}", f"{r['h_object']:.3f}", str(r["n_events"]), str(r["n_captions"]), str(r["n_skipped"]), str(r["n_seen_pairs"]))  # fmt: skip
     stdout.print(table)
+    if res["pooled"].get("n_skipped_by_reason"):
+        print_line("skipped: " + ", ".join(f"{k}: {v}" for k, v in res["pooled"]["n_skipped_by_reason"].items()))
     print_line(f"wrote {out}/nmi.json and {out}/pairs.csv")
 
 

@@ -113,6 +113,7 @@ def test_nmi_cli_end_to_end_and_pairs_roundtrip(tmp_path):
     info = json.loads((tmp_path / "out" / "nmi.json").read_text())
     assert {"nmi", "mi", "h_attribute", "h_object", "normalization", "n_events", "n_captions", "n_skipped", "ci"} <= set(info)
     assert info["n_captions"] == 27 and info["n_skipped"] == 1 and info["n_skipped_by_reason"] == {"empty": 1}
+    assert "skipped: empty: 1" in r.stdout
     # 7 events per 9 captions: red-tiger, orange-tiger x2, black-tiger, glass-teapot, wooden-teapot, striped-zebra x2, blue-goldfish
     assert info["n_events"] == 27
     assert (tmp_path / "out" / "comparison.csv").read_text().count("\n") == 3
