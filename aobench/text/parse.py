@@ -46,11 +46,12 @@ _WORD = re.compile(r"[a-z]+")
 
 def model_name(model: Optional[str] = None) -> str:
     """The installed spaCy pipeline to use (checked without loading it); one-line error naming the pip package."""
-    import spacy.util
+    import importlib.util
 
+    # find_spec, not spacy.util: importing spaCy pulls in thinc and, with it, torch (~650 MB) into this process
     model = model or os.environ.get("AOBENCH_SPACY_MODEL") or None
     for name in (model,) if model else MODEL_PACKAGES:
-        if spacy.util.is_package(name) or (os.sep in name and os.path.isdir(name)):
+        if (name.isidentifier() and importlib.util.find_spec(name) is not None) or (os.sep in name and os.path.isdir(name)):
             return name
     raise AobenchError(f"spaCy model {model or MODEL_NAME} is not installed: {PIP_HINT}")
 
