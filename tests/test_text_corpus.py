@@ -144,11 +144,15 @@ def test_workers_equal_one_process_and_read_ahead_is_bounded(monkeypatch):
             yield Record(str(i), c)
 
     two = []
-    for item in engine.extract_records(records(), "imagenet-ao", workers=2):
-        two.append(item)
-        leads.append(pulled[0] - len(two))
+    with engine.Runner("imagenet-ao", workers=2) as runner:
+        for item in runner.run(records()):
+            two.append(item)
+            leads.append(pulled[0] - len(two))
+        pool = runner._pool
+        again = list(runner.run(Record(str(i), c) for i, c in enumerate(caps[:5])))  # a second file: same processes
+        assert runner._pool is pool
     one = list(engine.extract_records((Record(str(i), c) for i, c in enumerate(caps)), "imagenet-ao", workers=1))
-    assert two == one and len(one) == len(caps)
+    assert two == one and len(one) == len(caps) and again == one[:5]
     # streaming: at most IN_FLIGHT_PER_WORKER * workers chunks (+ the one being filled) ahead of the consumer
     assert max(leads) <= (engine.IN_FLIGHT_PER_WORKER * 2 + 1) * 4
 
@@ -170,7 +174,7 @@ def test_workers_and_resume_per_file(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("re-extracted a file that had a saved shard")
 
-    monkeypatch.setattr(engine, "extract_records", boom)
+    monkeypatch.setattr(engine.Runner, "run", boom)
     again, _ = count_corpora(files, "imagenet-ao", workers=1, shard_dir=tmp_path / "shards")
     assert again.to_dict() == one.to_dict()
 

@@ -19,13 +19,17 @@ from aobench.text.counts import Counts
 CHUNK = 512
 IN_FLIGHT_PER_WORKER = 4
 _WORKER_EXTRACTOR = None
+_WORKER_REF: object = object()  # the vocab ref _WORKER_EXTRACTOR was built for
 
 
 def _init_worker(vocab_ref: Optional[str]) -> None:
-    global _WORKER_EXTRACTOR
+    global _WORKER_EXTRACTOR, _WORKER_REF
+    if _WORKER_EXTRACTOR is not None and _WORKER_REF == vocab_ref:
+        return  # one pipeline per process, kept across files and calls
     from aobench.text.parse import Extractor, vocab_for
 
-    _WORKER_EXTRACTOR = Extractor(vocab_for(vocab_ref))
+    nlp = _WORKER_EXTRACTOR.nlp if _WORKER_EXTRACTOR is not None else None
+    _WORKER_EXTRACTOR, _WORKER_REF = Extractor(vocab_for(vocab_ref), nlp=nlp), vocab_ref
 
 
 def _init_pool_worker(vocab_ref: Optional[str]) -> None:
@@ -55,32 +59,54 @@ def _chunks(records: Iterable[Record], on_skip) -> Iterator[tuple[list[str], lis
         yield ids, texts
 
 
-def extract_records(records: Iterable[Record], vocab_ref: Optional[str], workers: int = 1, on_skip=lambda r: None) -> Iterator[tuple[str, list]]:
-    """(id, pairs) per usable caption, in corpus order; skipped records go to `on_skip`."""
-    chunks = _chunks(records, on_skip)
-    # read the first chunk before loading spaCy: a file without its caption column, or with nothing usable,
-    # fails or finishes at once instead of after a model load per process
-    first = next(chunks, None)
-    if first is None:
-        return
-    chunks = itertools.chain([first], chunks)
-    if workers <= 1:
-        _init_worker(vocab_ref)
-        for ids, texts in chunks:
-            yield from zip(ids, _extract_chunk(texts))
-        return
-    ctx = mp.get_context("spawn")  # fork after torch/spaCy threads start is unsafe
-    with ctx.Pool(workers, initializer=_init_pool_worker, initargs=(vocab_ref,)) as pool:
+class Runner:
+    """Extraction in this process or in `workers` spawned ones, kept for every file of a run (spaCy loads once each)."""
+
+    def __init__(self, vocab_ref: Optional[str], workers: int = 1):
+        self.vocab_ref, self.workers, self._pool = vocab_ref, workers, None
+
+    def __enter__(self) -> "Runner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def run(self, records: Iterable[Record], on_skip=lambda r: None) -> Iterator[tuple[str, list]]:
+        """(id, pairs) per usable caption, in corpus order; skipped records go to `on_skip`."""
+        chunks = _chunks(records, on_skip)
+        # read the first chunk before loading spaCy: a file without its caption column, or with nothing usable,
+        # fails or finishes at once instead of after a model load per process
+        first = next(chunks, None)
+        if first is None:
+            return
+        chunks = itertools.chain([first], chunks)
+        if self.workers <= 1:
+            _init_worker(self.vocab_ref)
+            for ids, texts in chunks:
+                yield from zip(ids, _extract_chunk(texts))
+            return
+        if self._pool is None:
+            ctx = mp.get_context("spawn")  # fork after torch/spaCy threads start is unsafe
+            self._pool = ctx.Pool(self.workers, initializer=_init_pool_worker, initargs=(self.vocab_ref,))
         # a bounded window of chunks in flight: Pool.imap would read the whole corpus into its task queue
         window: deque = deque()
         for ids, texts in chunks:
-            window.append((ids, pool.apply_async(_extract_chunk, (texts,))))
-            if len(window) >= IN_FLIGHT_PER_WORKER * workers:
+            window.append((ids, self._pool.apply_async(_extract_chunk, (texts,))))
+            if len(window) >= IN_FLIGHT_PER_WORKER * self.workers:
                 ids0, res = window.popleft()
                 yield from zip(ids0, res.get())
         while window:
             ids0, res = window.popleft()
             yield from zip(ids0, res.get())
+
+
+def extract_records(records: Iterable[Record], vocab_ref: Optional[str], workers: int = 1, on_skip=lambda r: None) -> Iterator[tuple[str, list]]:
+    """(id, pairs) per usable caption of one record stream (a Runner for just this stream)."""
+    with Runner(vocab_ref, workers) as runner:
+        yield from runner.run(records, on_skip)
 
 
 def preflight(vocab_ref: Optional[str]) -> None:
@@ -110,7 +136,7 @@ def count_corpora(
     preflight(vocab_ref)
     total = Counts()
     caption_pairs: Counter = Counter()
-    with make_progress("captions") as progress:
+    with Runner(vocab_ref, workers) as runner, make_progress("captions") as progress:
         task = progress.add_task("extracting", total=None)
         for src in sources:
             shard = Path(shard_dir) / f"{_shard_key(Path(src), vocab_ref, text_column, keep_caption_pairs)}.json" if shard_dir else None
@@ -125,7 +151,7 @@ def count_corpora(
                 def on_skip(r, part=part):
                     part.skip(r.skip)
 
-                for _, pairs in extract_records(iter_records(src, text_column), vocab_ref, workers, on_skip):
+                for _, pairs in runner.run(iter_records(src, text_column), on_skip):
                     part.add_caption(pairs)
                     if keep_caption_pairs and pairs:
                         cps[tuple(sorted(pairs))] += 1
@@ -145,10 +171,10 @@ def extract_to_jsonl(sources: list[str], out: Path, vocab_ref: Optional[str], *,
     counts = Counts()
     tmp = Path(out).with_name(f".{Path(out).name}.partial")
     tmp.unlink(missing_ok=True)
-    with JsonlAppender(tmp, fsync=False) as log, make_progress("captions") as progress:
+    with Runner(vocab_ref, workers) as runner, JsonlAppender(tmp, fsync=False) as log, make_progress("captions") as progress:
         task = progress.add_task("extracting", total=None)
         for src in sources:
-            for ident, pairs in extract_records(iter_records(src, text_column), vocab_ref, workers, lambda r: counts.skip(r.skip)):
+            for ident, pairs in runner.run(iter_records(src, text_column), lambda r: counts.skip(r.skip)):
                 counts.add_caption(pairs)
                 log.append({"id": ident, "pairs": [list(p) for p in pairs]})
                 progress.advance(task)
