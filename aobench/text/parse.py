@@ -23,6 +23,10 @@ Span API (for foils and other callers that rewrite captions):
 - each `Match` has the attribute and object (canonical), the attribute token index `attr_i`, the object token span
   `doc[obj_start:obj_end]`, and the `rule` (amod, compound, copula, relcl, conj).
 - `Extractor.extract(texts)` yields only the pair lists.
+
+Speed: a lexical pre-filter (`may_match`: some attribute word and some object word, inflections included) skips the
+parse of captions that cannot hold a vocab pair; `nlp.pipe` in batches; NER and senter excluded (tok2vec, tagger,
+parser, attribute_ruler, lemmatizer remain); `aobench.text.engine` runs one pipeline per process.
 """
 
 from __future__ import annotations
@@ -252,9 +256,8 @@ class Extractor:
             yield [(m.attribute, m.object) for m in ms]
 
     def extract_doc(self, doc) -> list[tuple[str, str]]:
-        """Pairs of an already parsed doc (the same rules; used by baselines and Spark)."""
-        self._merge_phrases(doc)
-        return [(m.attribute, m.object) for m in self.matches(doc)]
+        """Pairs of an already parsed doc (the same rules; used by baselines)."""
+        return [(m.attribute, m.object) for m in self.extract_matches(doc)]
 
 
 def parse_captions(texts: Iterable[str], extractor: Extractor) -> Iterator[tuple[object, list[Match]]]:
