@@ -192,7 +192,7 @@ def build(
     records = [{k: it.as_dict()[k] for k in MANIFEST_FIELDS} for it in items]
     dev = getattr(backend, "device", None) or ("cpu" if device == "auto" else device)
     if device == "auto" and backend is None:
-        from aobench.generate.diffusers_backend import resolve_device
+        from aobench.device import resolve_device
 
         dev = resolve_device("auto")
     stats = run_filters(records, recipe.filters, FilterContext(root=out, device=dev, tiny=tiny, extra={"review": review}))

@@ -14,7 +14,8 @@ def _label(r: dict) -> str:
     return r.get("spec") or f"{r['model']}:{r['pretrained']}"
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
+    """Write a figure as PNG atomically (no timestamp metadata, so reruns give the same bytes) and close it."""
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
@@ -56,7 +57,7 @@ def per_attribute_type(results: list[dict], path: Path, task: str = "composition
     ax.set_ylim(0, 1)
     ax.set_title(f"{task} accuracy per attribute type")
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def composition_vs_object(results: list[dict], path: Path) -> Optional[Path]:
@@ -81,7 +82,7 @@ def composition_vs_object(results: list[dict], path: Path) -> Optional[Path]:
     ax.set_xlabel("object top-1 accuracy")
     ax.set_ylabel("composition top-1 accuracy")
     ax.set_title("composition vs object accuracy")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def make_plots(out: Path) -> list[Path]:

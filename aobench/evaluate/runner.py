@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
+from aobench.device import resolve_device
 from aobench.errors import AobenchError
 from aobench.evaluate import tasks as task_registry
 from aobench.evaluate.cache import EmbeddingCache, default_cache_dir
@@ -51,17 +52,6 @@ def _safe(part: str) -> str:
 def result_path(out: Path, dataset: str, model: str, pretrained: str, task: str, language: str = LANGUAGE) -> Path:
     """Where the JSON of one (dataset, model, pretrained, task) result goes."""
     return Path(out) / FILENAME.format(dataset=_safe(dataset), pretrained=_safe(pretrained), model=_safe(model), language=language, task=task)
-
-
-def resolve_device(device: str) -> str:
-    """'auto' → cuda if available, else cpu."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise AobenchError(f"--device {device}: no CUDA device is available — use --device cpu")
-    return device
 
 
 def read_foils(path: Path) -> list[dict]:

@@ -13,6 +13,7 @@ import functools
 from pathlib import Path
 from typing import Any, Callable
 
+from aobench.device import resolve_device
 from aobench.errors import AobenchError
 
 _DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
@@ -20,17 +21,6 @@ _DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
 
 def _looks_local(model: str) -> bool:
     return model.startswith(("/", "./", "../", "~")) or Path(model).expanduser().exists()
-
-
-def resolve_device(device: str) -> str:
-    """`auto` → cuda if available, else cpu."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise AobenchError(f"--device {device}: no CUDA device is available here; use --device cpu")
-    return device
 
 
 def fixed_chunks(fn: Callable, k: int) -> Callable:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 from collections import Counter
 from pathlib import Path
@@ -14,18 +13,10 @@ matplotlib.use("Agg")  # headless: no display on CI or on a GPU box
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from aobench.io import atomic_write_bytes  # noqa: E402
+from aobench.evaluate.plots import save_figure as _save  # noqa: E402
 from aobench.report.inputs import Corpus  # noqa: E402
 
 MAX_HEATMAP = 40  # attributes/objects shown in a heatmap; more is unreadable at report size
-
-
-def _save(fig, path: Path) -> Path:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
 
 
 def images_per_type(records: list[dict], path: Path) -> Optional[Path]:

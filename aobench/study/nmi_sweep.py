@@ -190,7 +190,8 @@ def run_sweep(
     """Run (or resume) an NMI sweep into `out`; writes the study files from every finished run."""
     from aobench.pairs import stable_int
     from aobench.recipe import load
-    from aobench.study.train import resolve_device, train
+    from aobench.device import resolve_device
+    from aobench.study.train import train
 
     out = Path(out)
     solver = NmiSolver(profile.base, profile.images)

@@ -20,6 +20,7 @@ from typing import Callable, Optional
 from aobench.io import JsonlAppender, read_jsonl
 from aobench.pairs import stable_int
 from aobench.progress import make_progress
+from aobench.device import resolve_device
 
 CHECKPOINT = "epoch_latest.pt"
 
@@ -37,15 +38,6 @@ class TrainConfig:
     beta2: float = 0.98
     eps: float = 1e-6
     hflip: bool = True  # mirror half of each batch: every shapes-ao object and attribute survives a left-right flip
-
-
-def resolve_device(device: str) -> str:
-    """`auto` → cuda when available, else cpu."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def load_split(build_dir: Path, split: str, preprocess, tokenizer):
