@@ -30,6 +30,19 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subproce
     )  # fmt: skip
 
 
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """Run `aobench ARGS` in-process (so monkeypatched boundaries apply); (exit code, stdout, stderr)."""
+    from aobench.cli import main
+
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
 @pytest.fixture(scope="session")
 def tiny_sdxl_pipeline():
     """A tiny random StableDiffusionXLPipeline (64x64)."""

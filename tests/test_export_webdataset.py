@@ -9,20 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from aobench.cli import main
+from conftest import cli
 
 SPLITS = {"train": 240, "test_seen": 120, "test_unusual": 72}
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """Run `aobench ARGS` in-process; (exit code, stdout, stderr)."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 def _manifest_rows(build: Path, split: str) -> list[dict]:

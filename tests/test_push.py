@@ -11,7 +11,7 @@ import httpx
 import pytest
 import yaml
 
-from aobench.cli import main
+from conftest import cli
 
 FAKE_TOKEN = "hf_FAKEtokenDoNotLeak0123456789abcdef"
 
@@ -147,17 +147,6 @@ def build_copy(tmp_path, shapes_build) -> Path:
     # a `real` split as `aobench real` writes it (a DatasetDict with one split, `real`)
     DatasetDict({"real": load_from_disk(str(out / "hf"))["test_seen"].select(range(5))}).save_to_disk(str(out / "real" / "hf"))
     return out
-
-
-def cli(capsys, *args) -> tuple[int, str, str]:
-    """Run `aobench ARGS` in-process (so the fake HfApi applies); (exit code, stdout, stderr)."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
 
 
 def _rows(ds) -> list[dict]:
