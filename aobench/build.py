@@ -190,11 +190,9 @@ def build(
     from aobench.filters import FilterContext, run_filters
 
     records = [{k: it.as_dict()[k] for k in MANIFEST_FIELDS} for it in items]
-    dev = getattr(backend, "device", None) or ("cpu" if device == "auto" else device)
-    if device == "auto" and backend is None:
-        from aobench.device import resolve_device
+    from aobench.device import resolve_device
 
-        dev = resolve_device("auto")
+    dev = getattr(backend, "device", None) or resolve_device(device)
     stats = run_filters(records, recipe.filters, FilterContext(root=out, device=dev, tiny=tiny, extra={"review": review}))
     review_stats = None
     if review:
