@@ -85,16 +85,6 @@ def _check_existing(out: Path, recipe: Recipe, opts: dict, force: bool) -> None:
                 p.unlink()
 
 
-def _load_counts(recipe: Recipe) -> list:
-    if not recipe.pairs.counts:
-        return []
-    try:
-        from aobench.text.counts import load_counts
-    except ImportError:  # pragma: no cover - text stage ships with the package
-        raise AobenchError("pairs.counts needs aobench.text (caption-corpus counts)") from None
-    return [load_counts(p) for p in recipe.pairs.counts]
-
-
 def _done_ids(out: Path) -> set[str]:
     done = set()
     for log in sorted((out / STATE).glob("generated*.jsonl")):
@@ -150,13 +140,16 @@ def build(
 
     from aobench.generate.plan import plan
     from aobench.generate.registry import create_backend
-    from aobench.pairs import select_pairs, write_pairs
+    from aobench.pairs import choose_pairs, evidence_line, load_corpora, summarize, write_pairs
+    from aobench.progress import console
     from aobench.vocab import load_vocab
 
     vocab = load_vocab(recipe.vocab)
-    pairs = select_pairs(recipe, vocab, _load_counts(recipe))
-    if not pairs:
+    chosen = choose_pairs(recipe, vocab, load_corpora(recipe))
+    pairs = chosen.pairs
+    if not any(p.selected for p in pairs):
         raise AobenchError(f"recipe {recipe.name}: no attribute-object pairs left after compatibility rules and seen-pair exclusion")
+    console.print(evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora)), markup=False, highlight=False, soft_wrap=True)
     write_pairs(out / "pairs.jsonl", pairs)
     items = plan(recipe, pairs)
     if limit is not None:

@@ -29,12 +29,20 @@ def _root() -> None:
 @app.command("recipes")
 def recipes_cmd() -> None:
     """List built-in recipes with a one-line description."""
-    from aobench.recipe import list_recipes
+    from aobench.corpora import corpus_info, describe
+    from aobench.recipe import list_recipes, load
 
-    table = Table("recipe", "description")
+    table = Table("recipe", "description", "pairs checked against")
+    corpora: dict[str, dict] = {}
     for name, desc in list_recipes().items():
-        table.add_row(name, escape(desc))
+        pairs = load(name).pairs
+        infos = [corpus_info(r) for r in pairs.counts]
+        corpora.update((i["name"], i) for i in infos)
+        checked = ", ".join(i["name"] for i in infos) or ("no corpus (unusual = held out)" if pairs.unusual_fraction else "no corpus (unchecked)")
+        table.add_row(name, escape(desc), escape(checked))
     stdout.print(table)
+    for info in corpora.values():
+        print_line(describe(info))
 
 
 @app.command("build")

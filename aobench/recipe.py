@@ -33,6 +33,9 @@ class VocabSpec(_Strict):
     attributes: str = Field("vaw", description="built-in attribute list (vaw, v1, shapes) or a YAML path")
     attribute_types: Optional[list[str]] = Field(None, description="keep only these attribute types")
     compatibility: Optional[str] = Field(None, description="attribute-object rules (built-in name or path)")
+    hypernyms: Optional[str] = Field(
+        None, description="generic caption nouns (dog, car) mapped to the classes beneath them (built-in: imagenet, or a YAML path)"
+    )
     max_objects: Optional[int] = Field(None, ge=1, description="first N objects only (smoke runs)")
 
 
@@ -44,8 +47,13 @@ class PairsSpec(_Strict):
         None, gt=0, lt=1, description="hold out this fraction of pairs as unusual; the rest are seen"
     )
     seen_pairs: Optional[str] = Field(None, description="file of pairs known to be seen (csv/jsonl/txt)")
-    counts: list[str] = Field(default_factory=list, description="saved corpus counts (aobench nmi) marking seen pairs")
+    counts: list[str] = Field(
+        default_factory=list, description="caption-corpus counts marking seen pairs: builtin:NAME or `aobench nmi` output dirs"
+    )
     seen_threshold: int = Field(1, ge=1, description="a pair with corpus count >= this is seen")
+    match: Literal["class", "hypernym"] = Field(
+        "class", description="class: only captions naming the class count; hypernym: generic nouns above it too (needs vocab.hypernyms)"
+    )
 
 
 class GeneratorSpec(_Strict):

@@ -59,9 +59,14 @@ def test_imagenet_pairs_sampled_per_object_exclude_seen(tmp_path):
     r = recipe.load("imagenet-ao", {"vocab": {"max_objects": 3}, "pairs": {"seen_pairs": str(seen), "attributes_per_object": 4}})
     v = load_vocab(r.vocab)
     pairs = select_pairs(r, v)
-    assert len(pairs) == 12 and all(p.status == "unusual" for p in pairs)
-    keys = {p.key() for p in pairs}
+    drawn = [p for p in pairs if p.selected]
+    assert len(drawn) == 12 and all(p.status == "unusual" and p.evidence == ["seen_pairs"] for p in drawn)
+    keys = {p.key() for p in drawn}
     assert ("red", "tench") not in keys and ("wooden", "goldfish") not in keys
+    # the excluded ones stay listed, with why
+    excluded = {p.key(): p for p in pairs if not p.selected}
+    assert set(excluded) == {("red", "tench"), ("wooden", "goldfish")}
+    assert excluded[("red", "tench")].status == "seen" and excluded[("red", "tench")].counts == {"seen_pairs": 1}
     # the same seed picks the same pairs; another seed picks others
     assert [p.key() for p in select_pairs(r, v)] == [p.key() for p in pairs]
     other = recipe.load("imagenet-ao", {"seed": 7, "vocab": {"max_objects": 3}, "pairs": {"attributes_per_object": 4}})
@@ -79,10 +84,11 @@ class _Counts:
 def test_corpus_counts_mark_pairs_seen_at_threshold():
     r = recipe.load("imagenet-ao", {"vocab": {"max_objects": 1}, "pairs": {"attributes_per_object": None, "seen_threshold": 3}})
     v = load_vocab(r.vocab)
-    pairs = select_pairs(r, v, [_Counts({("red", "tench"): 2, ("blue", "tench"): 3})])
-    keys = {p.key() for p in pairs}
-    assert ("red", "tench") in keys and ("blue", "tench") not in keys
-    assert next(p for p in pairs if p.key() == ("red", "tench")).corpus_count == 2
+    pairs = {p.key(): p for p in select_pairs(r, v, [_Counts({("red", "tench"): 2, ("blue", "tench"): 3})])}
+    assert pairs[("red", "tench")].status == "unusual" and pairs[("red", "tench")].selected
+    assert pairs[("blue", "tench")].status == "seen" and not pairs[("blue", "tench")].selected
+    assert pairs[("red", "tench")].corpus_count == 2 and pairs[("red", "tench")].counts == {"corpus1": 2}
+    assert pairs[("blue", "tench")].level == "class"
 
 
 def test_shapes_holdout_is_balanced():

@@ -217,7 +217,8 @@ def test_recipe_counts_mark_pairs_seen(tmp_path):
     c.add_caption([("red", "tench")])
     c.save(tmp_path / "nmi")
     r = load("imagenet-ao", {"vocab": {"max_objects": 1}, "pairs": {"attributes_per_object": None, "counts": [str(tmp_path / "nmi")]}})
-    from aobench.build import _load_counts
+    from aobench.pairs import load_corpora
 
-    keys = {p.key() for p in select_pairs(r, load_vocab(r.vocab), _load_counts(r))}
-    assert ("red", "tench") not in keys and ("blue", "tench") in keys
+    pairs = {p.key(): p for p in select_pairs(r, load_vocab(r.vocab), load_corpora(r))}
+    assert pairs[("red", "tench")].status == "seen" and not pairs[("red", "tench")].selected
+    assert pairs[("red", "tench")].counts == {"nmi": 1} and pairs[("blue", "tench")].status == "unusual"

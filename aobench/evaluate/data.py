@@ -72,7 +72,8 @@ def _read_build_extras(root: Path) -> tuple[Optional[str], Optional[list[str]], 
         templates = [t for t in (recipe.get("prompts") or []) if isinstance(t, str)] or None
         fp = doc.get("fingerprint")
     if (root / "pairs.jsonl").exists():
-        pairs = list(read_jsonl(root / "pairs.jsonl")) or None
+        # candidates excluded as seen (`selected: false`) are audit rows, not pairs of the dataset
+        pairs = [p for p in read_jsonl(root / "pairs.jsonl") if p.get("selected", True)] or None
     return name, templates, pairs, fp
 
 

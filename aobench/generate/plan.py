@@ -39,7 +39,9 @@ def plan(recipe, pairs: list[Pair]) -> list[WorkItem]:
     """Every image of every split, deterministic in order, prompt and seed."""
     items: list[WorkItem] = []
     for split in recipe.splits:
-        chosen = [p for p in pairs if split.pairs == "all" or p.status == split.pairs]
+        # candidates excluded as seen are listed for the audit, never drawn; an `unusual` split of a build that
+        # checked no corpus takes its `unchecked` pairs and says so in pair_status
+        chosen = [p for p in pairs if p.selected and (split.pairs == "all" or p.status == split.pairs or (split.pairs == "unusual" and p.status == "unchecked"))]
         if split.images_per_pair is not None:
             counts = {p.key(): split.images_per_pair for p in chosen}
         else:

@@ -100,8 +100,10 @@ class Counts:
 
 
 def load_counts(path: str | Path) -> Counts:
-    """Counts saved by `aobench nmi` (its output dir) or by `Counts.save` (the JSON file)."""
-    p = Path(path)
+    """Counts saved by `aobench nmi` (its output dir), by `Counts.save` (the JSON file), or `builtin:NAME` (aobench.corpora)."""
+    from aobench.corpora import resolve
+
+    p = resolve(path)
     f = p / COUNTS_FILE if p.is_dir() else p
     if not f.exists():
         raise AobenchError(f"no saved counts at {path} (expected an `aobench nmi` output dir or a counts.json)")
