@@ -149,7 +149,7 @@ def build(
     pairs = chosen.pairs
     if not any(p.selected for p in pairs):
         raise AobenchError(f"recipe {recipe.name}: no attribute-object pairs left after compatibility rules and seen-pair exclusion")
-    console.print(evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora)), markup=False, highlight=False, soft_wrap=True)
+    evidence = evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora))
     write_pairs(out / "pairs.jsonl", pairs)
     items = plan(recipe, pairs)
     if limit is not None:
@@ -163,6 +163,7 @@ def build(
     if todo:
         backend = create_backend(recipe.generator.backend, recipe.generator, tiny=tiny, device=device)
         backend.check(todo)
+        console.print(evidence, markup=False, highlight=False, soft_wrap=True)  # after the checks: errors stay one line
         log_name = "generated.jsonl" if shard_spec is None else f"generated.shard-{shard_spec[0]}-of-{shard_spec[1]}.jsonl"
         bs = recipe.generator.batch_size
         with JsonlAppender(out / STATE / log_name) as log, make_progress("images") as progress:
