@@ -167,6 +167,10 @@ class Recipe(_Strict):
             raise ValueError(f"split names repeat: {names}")
         return v
 
+    def split_names(self) -> list[str]:
+        """Split names in recipe order (the order of hf/, the card and every export)."""
+        return [s.name for s in self.splits]
+
     def fingerprint(self) -> str:
         """Hash of the resolved recipe: two builds with equal fingerprints produce the same dataset."""
         data = self.model_dump(mode="json")
@@ -280,12 +284,14 @@ def _allowed_fields(loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-def validate(data: dict, path: Path | str = "<recipe>") -> Recipe:
+def validate(data: dict, path: Path | str = "<recipe>", *, check_backend: bool = True) -> Recipe:
     """Validate a recipe mapping; errors name the dotted field path."""
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
         raise AobenchError(_format_validation(exc, Path(path))) from None
+    if not check_backend:
+        return recipe
     from aobench.generate import registry  # local import: generate depends on recipe, not the reverse
 
     if recipe.generator.backend not in registry.list_backends():
