@@ -200,7 +200,7 @@ class BuildDir:
                 raise AobenchError(f"{self.lock_path}: no `recipe` mapping — rebuild with `aobench build`")
             # the lock holds a recipe already resolved (paths absolute), so it is validated as it is, and
             # plugins need not be installed to read a build they made
-            self._lock = validate(data, self.lock_path, check_backend=False)
+            self._lock = validate(data, self.lock_path, check_plugins=False)
         return self._lock
 
     @property

@@ -1,7 +1,7 @@
 """`aobench build`: recipe → vocab → pairs → prompts → generate → filters → dataset + card, resumable.
 
-Layout of DIR: `recipe.lock.yaml`, `pairs.jsonl`, `images/<split>/<id>.png`, `manifest.jsonl`,
-`hf/` (save_to_disk), `README.md` (the card), and `.aobench/` (generation logs, completion mark).
+The layout of DIR is `aobench.artifacts.BuildDir`'s (lock, pairs, images, manifest, hf/, card, and
+`.aobench/` with the generation logs and the completion mark); this module only conducts the stages.
 Generation appends one log line per finished image (image written first, atomically), so a killed
 build resumes where it stopped and ends byte-identical to an uninterrupted one.
 """
@@ -14,16 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
+from aobench.artifacts import MANIFEST_FIELDS, BuildDir
 from aobench.errors import AobenchError
-from aobench.io import JsonlAppender, atomic_write_bytes, atomic_write_jsonl, atomic_write_text, read_jsonl
+from aobench.io import JsonlAppender, atomic_write_bytes, read_jsonl
+from aobench.options import parse_shard
 from aobench.progress import make_progress
 from aobench.recipe import Recipe, load, lock_text
-
-STATE = ".aobench"
-OUTPUTS = ("recipe.lock.yaml", "pairs.jsonl", "manifest.jsonl", "README.md", "images", "hf", STATE)
-MANIFEST_FIELDS = ("id", "split", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt", "seed", "file")
 
 
 @dataclass
@@ -39,29 +35,16 @@ class BuildResult:
     splits: dict = field(default_factory=dict)
 
 
-def parse_shard(text: Optional[str]) -> Optional[tuple[int, int]]:
-    """`i/n` → (i, n) with 0 <= i < n."""
-    if not text:
-        return None
-    try:
-        i, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise AobenchError(f"--shard {text!r}: expected i/n, e.g. 0/4") from None
-    if not 0 <= i < n:
-        raise AobenchError(f"--shard {text!r}: need 0 <= i < n")
-    return i, n
-
-
 def _build_options(limit: Optional[int], tiny: bool) -> dict:
     return {"limit": limit, "tiny": tiny}
 
 
-def _check_existing(out: Path, recipe: Recipe, opts: dict, force: bool) -> None:
-    lock = out / "recipe.lock.yaml"
-    if lock.exists():
+def _check_existing(bd: BuildDir, recipe: Recipe, opts: dict, force: bool) -> None:
+    out = bd.root
+    if bd.lock_path.exists():
         try:
-            old = yaml.safe_load(lock.read_text()) or {}
-        except yaml.YAMLError:
+            old = bd.lock_doc
+        except AobenchError:
             old = {}
         same = old.get("fingerprint") == recipe.fingerprint() and old.get("build") == opts
         if same:
@@ -73,12 +56,12 @@ def _check_existing(out: Path, recipe: Recipe, opts: dict, force: bool) -> None:
                 f"{old.get('fingerprint')}, build {old.get('build')}); use another --out, or --force to replace it"
             )
     elif out.exists() and any(out.iterdir()) and not force:
-        foreign = [p.name for p in out.iterdir() if p.name not in OUTPUTS]
+        ours = {p.name for p in bd.outputs()}
+        foreign = [p.name for p in out.iterdir() if p.name not in ours]
         if foreign:
             raise AobenchError(f"--out {out} is not empty and holds no aobench build ({', '.join(sorted(foreign)[:5])}); use an empty dir or --force")
     if force:
-        for name in OUTPUTS:
-            p = out / name
+        for p in bd.outputs():
             if p.is_dir():
                 shutil.rmtree(p)
             elif p.exists():
@@ -95,11 +78,11 @@ def _load_counts(recipe: Recipe) -> list:
     return [load_counts(p) for p in recipe.pairs.counts]
 
 
-def _done_ids(out: Path) -> set[str]:
+def _done_ids(bd: BuildDir) -> set[str]:
     done = set()
-    for log in sorted((out / STATE).glob("generated*.jsonl")):
+    for log in bd.generation_logs():
         for row in read_jsonl(log):
-            if (out / row["file"]).exists():
+            if (bd.root / row["file"]).exists():
                 done.add(row["id"])
     return done
 
@@ -123,8 +106,9 @@ def build(
     force: bool = False,
     shard: Optional[str] = None,
     review: Optional[str] = None,
+    recipe_path: Optional[list[str | Path]] = None,
 ) -> BuildResult:
-    """Build (or resume) the dataset a recipe describes into `out`."""
+    """Build (or resume) the dataset a recipe describes into `out`; `recipe_path`: folders searched for recipe names."""
     overrides: dict = {}
     if seed is not None:
         overrides["seed"] = seed
@@ -132,21 +116,21 @@ def build(
         overrides.setdefault("generator", {})["batch_size"] = batch_size
     if dtype is not None:
         overrides.setdefault("generator", {})["dtype"] = dtype
-    recipe = load(recipe_ref, overrides)
+    recipe = load(recipe_ref, overrides, search=recipe_path or ())
     if limit is not None and limit < 1:
         raise AobenchError("--limit must be at least 1")
     out = Path(out)
+    bd = BuildDir(out)
     opts = _build_options(limit, tiny)
-    _check_existing(out, recipe, opts, force)
+    _check_existing(bd, recipe, opts, force)
     out.mkdir(parents=True, exist_ok=True)
-    complete_mark = out / STATE / "complete"
-    if complete_mark.exists() and complete_mark.read_text().strip() == recipe.fingerprint() and not review:
+    if bd.completed_fingerprint() == recipe.fingerprint() and not review:
         return BuildResult(out=out, status="already-complete")
     if review:  # a bad review file fails now, not after generation
         from aobench.filters.review import read_review
 
         read_review(review)
-    atomic_write_text(out / "recipe.lock.yaml", lock_text(recipe, opts))
+    bd.write_lock(lock_text(recipe, opts))
 
     from aobench.generate.plan import plan
     from aobench.generate.registry import create_backend
@@ -157,22 +141,21 @@ def build(
     pairs = select_pairs(recipe, vocab, _load_counts(recipe))
     if not pairs:
         raise AobenchError(f"recipe {recipe.name}: no attribute-object pairs left after compatibility rules and seen-pair exclusion")
-    write_pairs(out / "pairs.jsonl", pairs)
+    write_pairs(bd.pairs_path, pairs)
     items = plan(recipe, pairs)
     if limit is not None:
         items = items[:limit]
     shard_spec = parse_shard(shard)
     mine = items if shard_spec is None else items[shard_spec[0] :: shard_spec[1]]
 
-    done = _done_ids(out)
+    done = _done_ids(bd)
     todo = [it for it in mine if it.id not in done]
     backend = None
     if todo:
         backend = create_backend(recipe.generator.backend, recipe.generator, tiny=tiny, device=device)
         backend.check(todo)
-        log_name = "generated.jsonl" if shard_spec is None else f"generated.shard-{shard_spec[0]}-of-{shard_spec[1]}.jsonl"
         bs = recipe.generator.batch_size
-        with JsonlAppender(out / STATE / log_name) as log, make_progress("images") as progress:
+        with JsonlAppender(bd.generation_log(shard_spec)) as log, make_progress("images") as progress:
             task = progress.add_task(f"generating ({len(done & {i.id for i in mine})} already done)", total=len(todo))
             for start in range(0, len(todo), bs):
                 batch = todo[start : start + bs]
@@ -182,7 +165,7 @@ def build(
                 progress.advance(task, len(batch))
     generated_now = len(todo)
 
-    done = _done_ids(out)
+    done = _done_ids(bd)
     missing = [it for it in items if it.id not in done]
     if missing:
         return BuildResult(out=out, status="shard-done", n_planned=len(items), n_generated_now=generated_now)
@@ -200,17 +183,16 @@ def build(
 
         review_stats = apply_review(records, review)
         stats["review"] = review_stats["rejected"]
-    atomic_write_jsonl(out / "manifest.jsonl", records)
+    bd.write_manifest(records)
 
     from aobench.dataset.assemble import build_dataset_dict, save_dataset_dict
     from aobench.dataset.card import render_card
 
-    split_order = [s.name for s in recipe.splits]
-    dsd = build_dataset_dict(records, out, split_order)
-    save_dataset_dict(dsd, out / "hf")
+    dsd = build_dataset_dict(records, out, recipe.split_names())
+    save_dataset_dict(dsd, bd.hf_dir)
     generator_info = backend.describe() if backend is not None else _generator_info(recipe, tiny)
-    atomic_write_text(out / "README.md", render_card(recipe, records, pairs, generator_info, stats, review=review_stats))
-    atomic_write_text(complete_mark, recipe.fingerprint() + "\n")
+    bd.write_card(render_card(recipe, records, pairs, generator_info, stats, review=review_stats))
+    bd.mark_complete(recipe.fingerprint())
     return BuildResult(
         out=out,
         status="complete",
@@ -228,9 +210,3 @@ def _generator_info(recipe: Recipe, tiny: bool) -> dict:
     if g.backend == "diffusers":
         info.update(model=f"tiny-random-{g.family}" if tiny else g.model, steps=g.steps, guidance_scale=g.guidance_scale)
     return info
-
-
-def is_complete(out: str | Path) -> bool:
-    """Whether DIR holds a finished build (manifest, hf/, card and the completion mark)."""
-    out = Path(out)
-    return all((out / p).exists() for p in ("manifest.jsonl", "hf", "README.md", f"{STATE}/complete"))

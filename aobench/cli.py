@@ -26,20 +26,30 @@ def _root() -> None:
     """aobench: build, measure, publish and evaluate compositional OOD benchmarks."""
 
 
-@app.command("recipes")
-def recipes_cmd() -> None:
-    """List built-in recipes with a one-line description."""
-    from aobench.recipe import list_recipes
+RECIPE_PATH_HELP = "folder of your own recipe YAMLs, found by name (repeatable; also $AOBENCH_RECIPE_PATH, colon-separated)"
 
+
+@app.command("recipes")
+def recipes_cmd(
+    recipe_path: Optional[List[Path]] = typer.Option(None, "--recipe-path", help=RECIPE_PATH_HELP),
+) -> None:
+    """List recipes (built-in and on the recipe path) with a one-line description."""
+    from aobench.recipe import builtin_dir, list_recipes, recipe_sources
+
+    search = list(recipe_path or [])
+    sources = recipe_sources(search)
+    own = {n: p for n, p in sources.items() if p.parent != builtin_dir()}
     table = Table("recipe", "description")
-    for name, desc in list_recipes().items():
-        table.add_row(name, escape(desc))
+    if own:
+        table.add_column("file", overflow="fold")  # the whole path, wrapped, never cut
+    for name, desc in list_recipes(search).items():
+        table.add_row(name, escape(desc), *([escape(str(own[name])) if name in own else "built-in"] if own else []))
     stdout.print(table)
 
 
 @app.command("build")
 def build_cmd(
-    recipe: str = typer.Argument(..., help="built-in recipe name (see `aobench recipes`) or a YAML path"),
+    recipe: str = typer.Argument(..., help="recipe name (see `aobench recipes`) or a YAML path"),
     out: Path = typer.Option(..., "--out", help="build directory (rerun to resume)"),
     limit: Optional[int] = typer.Option(None, "--limit", help="only the first N images of the plan"),
     tiny: bool = typer.Option(False, "--tiny", help="tiny random model of the same family (offline smoke run)"),
@@ -50,11 +60,13 @@ def build_cmd(
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: generate every n-th image from i (several GPUs)"),
     force: bool = typer.Option(False, "--force", help="replace a build of a different recipe in --out"),
     review: Optional[Path] = typer.Option(None, "--review", help="review.jsonl from the report gallery: drop rejected images (rejected_by_review); re-applies filters on a finished build"),
+    recipe_path: Optional[List[Path]] = typer.Option(None, "--recipe-path", help=RECIPE_PATH_HELP),
 ) -> None:
     """Build a benchmark dataset from a recipe (resumable)."""
     from aobench.build import build
 
-    res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, dtype=dtype, force=force, shard=shard, review=str(review) if review else None)
+    res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, dtype=dtype, force=force, shard=shard,
+                review=str(review) if review else None, recipe_path=recipe_path)
     if res.status == "already-complete":
         print_line(f"{out}: build already complete; nothing to do")
         return
@@ -246,7 +258,7 @@ def study_nmi_sweep_cmd(
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N"),
 ) -> None:
     """Train small CLIPs on shapes-ao splits at chosen caption NMI and relate NMI to unusual-pair accuracy."""
-    from aobench.build import parse_shard
+    from aobench.options import parse_shard
     from aobench.study.nmi_sweep import run_sweep
     from aobench.study.profiles import get_profile
     from aobench.study.splits import parse_levels

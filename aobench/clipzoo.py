@@ -12,7 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Optional
 
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
+from aobench.paths import CHECKPOINT_SUFFIXES, looks_like_path
 
 TINY_ARCH = "aobench-tiny"
 
@@ -41,19 +42,19 @@ def create_open_clip(arch: str, pretrained: Optional[str] = None, *, device: str
             model, _, preprocess = open_clip.create_model_and_transforms(arch, device=device, cache_dir=cache_dir)
             return model.eval(), preprocess, open_clip.get_tokenizer(arch)
         except Exception as exc:  # noqa: BLE001 - network, missing repo, bad config: all one user-facing error
-            raise AobenchError(f"cannot load open_clip model {arch}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__} (offline? the Hub cannot be reached)") from None
+            raise AobenchError(f"cannot load open_clip model {arch}: {one_line(exc)} (offline? the Hub cannot be reached)") from None
     if arch not in open_clip.list_models():
         near = [m for m in open_clip.list_models() if arch.lower().split("-")[0] in m.lower()][:8]
         raise AobenchError(f"unknown open_clip architecture {arch!r}; e.g. {', '.join(near or open_clip.list_models()[:8])} (see open_clip.list_models())")
     if pretrained and not Path(pretrained).exists():
         tags = open_clip.list_pretrained_tags_by_model(arch)
-        if pretrained.startswith(("/", "./", "../", "~")) or pretrained.endswith((".pt", ".bin", ".safetensors")):
+        if looks_like_path(pretrained, CHECKPOINT_SUFFIXES):
             raise AobenchError(f"checkpoint not found: {pretrained}")
         if pretrained not in tags:
             raise AobenchError(f"unknown pretrained tag {pretrained!r} for {arch}; valid tags: {', '.join(tags) or 'none (give a checkpoint path)'}")
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=pretrained or None, device=device, cache_dir=cache_dir)
     except Exception as exc:  # noqa: BLE001
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = one_line(exc)
         raise AobenchError(f"cannot load open_clip {arch}:{pretrained}: {msg} (offline? pretrained weights need the network once)") from None
     return model.eval(), preprocess, open_clip.get_tokenizer(arch)

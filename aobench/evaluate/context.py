@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
 from aobench.evaluate.cache import EmbeddingCache, content_hash
 from aobench.evaluate.data import EvalData, decode_image
 from aobench.evaluate.models import ModelHandle
@@ -84,7 +84,7 @@ class TaskContext:
         except AobenchError:
             raise
         except Exception as exc:  # noqa: BLE001 - any loader failure is the spec's fault, reported in one line
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            msg = one_line(exc)
             raise AobenchError(f"cannot load {self.handle.spec.spec}: {msg}") from None
 
     def _encode_new(self, texts: list[str]):
@@ -181,7 +181,7 @@ def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: Embeddin
         try:
             return i, model.preprocess(decode_image(value)), None
         except Exception as exc:  # noqa: BLE001 - corrupt/missing image: skipped and reported, never fatal
-            return i, None, (str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            return i, None, one_line(exc)
 
     task = progress.add_task(f"embed {split}", total=ds.num_rows) if progress else None
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

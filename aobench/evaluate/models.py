@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
+from aobench.options import parse_floats
+from aobench.paths import CHECKPOINT_SUFFIXES, looks_like_path
 
 SPEC_FORMS = {
     "open_clip:ARCH:PRETRAINED": "open_clip architecture with a pretrained tag (downloads once)",
@@ -70,10 +71,6 @@ class ModelSpec:
         if self.kind == "hf":
             return self.arch
         return self.pretrained or "random"
-
-
-def _looks_like_path(s: str) -> bool:
-    return s.startswith(("/", "./", "../", "~")) or s.endswith((".pt", ".pth", ".bin", ".safetensors")) or os.sep in s
 
 
 def parse_spec(spec: str) -> ModelSpec:
@@ -134,15 +131,7 @@ def expand_wise(specs: list[str], alphas: Optional[list[float]]) -> list[str]:
 
 def parse_alphas(text: Optional[str]) -> Optional[list[float]]:
     """'0,0.25,0.5' → [0.0, 0.25, 0.5]; each in [0, 1]."""
-    if not text:
-        return None
-    try:
-        vals = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise AobenchError(f"bad --wise-alphas {text!r}: expected comma-separated numbers in [0, 1], e.g. 0,0.25,0.5,0.75,1") from None
-    if not vals or any(not 0 <= v <= 1 for v in vals):
-        raise AobenchError(f"bad --wise-alphas {text!r}: expected comma-separated numbers in [0, 1], e.g. 0,0.25,0.5,0.75,1")
-    return vals
+    return parse_floats(text or None, "--wise-alphas", "0,0.25,0.5,0.75,1", 0, 1)
 
 
 # ---- identity (cache keys) without loading weights ----------------------------------------------
@@ -174,7 +163,7 @@ def model_key(ms: ModelSpec) -> str:
         p = Path(ms.arch).expanduser()
         if p.exists():
             return _hash(f"hf|{_dir_identity(p)}")
-        if ms.arch.startswith(("/", "./", "../", "~")) or ms.arch.count("/") > 1:
+        if looks_like_path(ms.arch):
             raise AobenchError(f"cannot load {ms.spec}: folder {ms.arch} not found")
         return _hash(f"hf|{ms.arch}")
     register_configs()
@@ -192,7 +181,7 @@ def model_key(ms: ModelSpec) -> str:
     p = Path(ms.pretrained).expanduser()
     if p.exists():
         return _hash(f"open_clip|{ms.arch}|{_file_identity(p)}|{cfg}")
-    if _looks_like_path(ms.pretrained):
+    if looks_like_path(ms.pretrained, CHECKPOINT_SUFFIXES):
         raise AobenchError(f"cannot load {ms.spec}: checkpoint not found: {ms.pretrained}")
     tags = open_clip.list_pretrained_tags_by_model(ms.arch)
     if ms.pretrained not in tags:
@@ -247,11 +236,6 @@ class EmbeddingModel:
         return torch.nn.functional.normalize(f, dim=-1).cpu()
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def _open_clip_module(ms: ModelSpec, device: str):
     """(module, preprocess, tokenizer) of an open_clip or tiny spec."""
     import torch
@@ -285,7 +269,7 @@ def _hf_load(ms: ModelSpec, device: str):
         model = cls.from_pretrained(ms.arch)
         processor = AutoProcessor.from_pretrained(ms.arch)
     except Exception as exc:  # noqa: BLE001 - missing folder, offline Hub, bad config: one user-facing line
-        raise AobenchError(f"cannot load {ms.spec}: {_one_line(exc)} (offline? a Hub id needs the network once)") from None
+        raise AobenchError(f"cannot load {ms.spec}: {one_line(exc)} (offline? a Hub id needs the network once)") from None
     if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
         raise AobenchError(f"cannot load {ms.spec}: {type(model).__name__} is not a CLIP-style dual encoder (need get_image_features/get_text_features)")
     return model.to(device).eval(), processor, cfg.model_type == "siglip"

@@ -24,6 +24,7 @@ from aobench.evaluate.context import TaskContext, embed_split, select_templates
 from aobench.evaluate.data import load_data
 from aobench.evaluate.models import expand_wise, parse_alphas, resolve
 from aobench.io import atomic_write_json, atomic_write_text, read_jsonl
+from aobench.options import parse_shard
 
 LANGUAGE = "en"
 FILENAME = "{dataset}_{pretrained}_{model}_{language}_{task}.json"  # CLIP_benchmark's default output pattern
@@ -76,16 +77,6 @@ def _jsonable(v):
     if hasattr(v, "item") and not isinstance(v, (list, dict)):
         return v.item()
     return v
-
-
-def parse_shard(shard: Optional[str]) -> Optional[tuple[int, int]]:
-    """'i/n' → (i, n): this process evaluates every n-th model from the i-th (one process per GPU)."""
-    if not shard:
-        return None
-    m = re.fullmatch(r"(\d+)/(\d+)", shard.strip())
-    if not m or not int(m.group(2)) or int(m.group(1)) >= int(m.group(2)):
-        raise AobenchError(f"bad --shard {shard!r}: expected i/n with 0 <= i < n, e.g. 0/2")
-    return int(m.group(1)), int(m.group(2))
 
 
 def evaluate(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from aobench.generate.seeds import image_seed
+from aobench.artifacts import image_file
 from aobench.pairs import Pair, allocate, train_distribution
 from aobench.prompts import render
+from aobench.seeds import image_seed
 
 
 @dataclass
@@ -61,7 +62,7 @@ def plan(recipe, pairs: list[Pair]) -> list[WorkItem]:
                         index=idx,
                         prompt=render(template, p.attribute, p.object, p.attribute_type),
                         seed=seed,
-                        file=f"images/{split.name}/{ident}.png",
+                        file=image_file(split.name, ident),
                     )
                 )
     return items

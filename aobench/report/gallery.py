@@ -14,14 +14,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Optional
 
+from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.io import atomic_write_bytes, atomic_write_text
 from aobench.progress import make_progress
 from aobench.report import plots
-from aobench.report.inputs import Corpus, Result, load_corpus, load_manifest, load_results
+from aobench.report.inputs import Corpus, Result, load_corpus, load_results
 from aobench.report.metrics import model_summary
 
-REPORT = "report"
 THUMB_MAX = 192  # px; images at most 2x this are shown as they are, larger ones get a JPEG thumbnail
 PAGE_SIZE = 300  # cards per page: enough to scan, few enough that a 50k-image build stays responsive
 FIELDS = ("id", "split", "attribute", "attribute_type", "object", "pair_status", "prompt", "seed", "filters", "thumb", "missing")
@@ -90,7 +90,7 @@ def _thumb(r: dict, src: Path, report_dir: Path, Image, UnidentifiedImageError) 
 
 
 def _has_build(d: Path) -> bool:
-    return (d / "manifest.jsonl").is_file()
+    return BuildDir(d).manifest_path.is_file()
 
 
 def _nmi_points(summary: dict[str, dict], corpora: list[Corpus]) -> list[tuple[str, float, float]]:
@@ -143,16 +143,17 @@ def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optio
     loaded_corpora = [load_corpus(Path(p)) for p in (corpora or [])]
     if (root / "nmi.json").is_file() and not any(c.path.resolve() == root.resolve() for c in loaded_corpora):
         loaded_corpora.append(load_corpus(root))
-    records = load_manifest(root) if _has_build(root) else []
-    if records and (root / "real" / "manifest.jsonl").is_file():
-        records += load_manifest(root / "real")  # the `aobench real` control split, same columns
+    bd = BuildDir(root)
+    records = bd.manifest() if _has_build(root) else []
+    if records and bd.real.manifest_path.is_file():
+        records += bd.real.manifest()  # the `aobench real` control split, same columns
     if not records and not loaded_results and not loaded_corpora:
         raise AobenchError(
             f"{root}: nothing to report — the report needs a build (manifest.jsonl from `aobench build --out {root}`), "
             "eval results (JSON from `aobench eval`, via --results DIR) or corpus statistics (`aobench nmi` output, via --corpus DIR)"
         )
 
-    report_dir = root / REPORT
+    report_dir = bd.report_dir
     fig_dir = report_dir / "figures"
     res = ReportResult(index=report_dir / "index.html", n_results=len(loaded_results), n_corpora=len(loaded_corpora))
     types = {r.get("attribute_type") for r in records if r.get("attribute_type")}
@@ -187,7 +188,7 @@ def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optio
     if res.n_missing:
         res.notes.append(f"{res.n_missing} image(s) listed in manifest.jsonl are missing on disk (shown as missing in the gallery)")
 
-    lock = root / "recipe.lock.yaml"
+    lock = bd.lock_path
     review_key = hashlib.sha1((lock.read_text() if lock.exists() else str(root.resolve())).encode()).hexdigest()[:16]
     data = {"fields": list(FIELDS), "rows": rows, "page_size": PAGE_SIZE, "review_key": review_key}
     # "<" escaped so no string in the data can close the <script> element

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from aobench.errors import AobenchError
-from aobench.io import read_jsonl
 
 
 @dataclass
@@ -80,15 +79,6 @@ def flatten_metrics(metrics: Any, prefix: str = "") -> dict[str, float]:
         if v is not None:
             out[prefix.rstrip("/")] = v
     return out
-
-
-def load_manifest(build_dir: Path) -> list[dict]:
-    """The rows of `DIR/manifest.jsonl` (a finished build)."""
-    path = Path(build_dir) / "manifest.jsonl"
-    try:
-        return list(read_jsonl(path))
-    except json.JSONDecodeError as exc:
-        raise AobenchError(f"{path}: not valid JSON lines ({exc.msg}) — rebuild with `aobench build`") from None
 
 
 def model_label(raw: dict) -> str:

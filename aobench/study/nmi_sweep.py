@@ -168,7 +168,7 @@ def random_checkpoint(arch: str, path: Path) -> Path:
     import torch
 
     from aobench.clipzoo import register_configs
-    from aobench.pairs import stable_int
+    from aobench.seeds import stable_int
     from aobench.study.train import save_checkpoint
 
     if not path.exists():
@@ -188,7 +188,7 @@ def run_sweep(
     on_epoch_end: Optional[Callable[[str, int], None]] = None,
 ) -> SweepResult:
     """Run (or resume) an NMI sweep into `out`; writes the study files from every finished run."""
-    from aobench.pairs import stable_int
+    from aobench.seeds import stable_int
     from aobench.recipe import load
     from aobench.device import resolve_device
     from aobench.study.train import train

@@ -18,6 +18,7 @@ import yaml
 
 from aobench.errors import AobenchError
 from aobench.io import atomic_write_text, read_jsonl
+from aobench.options import parse_floats
 from aobench.study.measure import measure_captions, nmi_of_counts
 
 TOLERANCE = 0.02
@@ -181,14 +182,9 @@ def measured_split_nmi(build_dir: Path, split: str, workdir: Path, recipe_ref: s
 
 def parse_levels(text: Optional[str]) -> Optional[list[float]]:
     """`0.15,0.3` → [0.15, 0.3]; one-line error for anything else."""
-    if text is None:
+    vals = parse_floats(text, "--nmi", "0.15,0.3,0.6", 0, 1)
+    if vals is None:
         return None
-    try:
-        vals = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise AobenchError(f"--nmi {text!r}: expected comma-separated numbers, e.g. 0.15,0.3,0.6") from None
-    if not vals or any(not 0 <= v <= 1 for v in vals):
-        raise AobenchError(f"--nmi {text!r}: NMI targets are numbers in [0, 1]")
     if len(set(vals)) != len(vals):
         raise AobenchError(f"--nmi {text!r}: a level repeats")
     return vals

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from aobench.io import JsonlAppender, read_jsonl
-from aobench.pairs import stable_int
+from aobench.seeds import stable_int
 from aobench.progress import make_progress
 from aobench.device import resolve_device
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator, Optional
 
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
 
 MAX_CHARS = 10_000
 TEXT_COLUMNS = ("caption", "text", "TEXT", "Caption", "sentence", "alt_text", "txt")
@@ -233,6 +233,6 @@ def _iter_hf_hub(repo: str, text_column: Optional[str], max_chars: int, split: s
     try:
         ds = load_dataset(repo, split=split, streaming=True)
     except Exception as exc:  # noqa: BLE001 - offline, missing repo, bad config: one user-facing line
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = one_line(exc)
         raise AobenchError(f"cannot stream Hub dataset {repo!r} (split {split}): {msg}") from None
     yield from _iter_dataset(ds, repo, text_column, max_chars)
