@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
+from aobench.artifacts import PAIRS
 from aobench.errors import AobenchError, one_line
 from aobench.evaluate.cache import EmbeddingCache, content_hash
 from aobench.evaluate.data import EvalData, decode_image
@@ -153,7 +154,7 @@ class TaskContext:
     def seen_pairs(self) -> tuple[Optional[set], str]:
         """(seen pairs, where from): pairs.jsonl status, else the train split, else the pair_status column."""
         if self.data.pairs and any("status" in p for p in self.data.pairs):
-            return {(p["attribute"], p["object"]) for p in self.data.pairs if p.get("status") == "seen"}, "pairs.jsonl"
+            return {(p["attribute"], p["object"]) for p in self.data.pairs if p.get("status") == "seen"}, PAIRS
         train = self.data.other_splits.get("train") or self.data.splits.get("train")
         if train is not None and {"attribute", "object"} <= set(train.column_names):
             d = train.select_columns(["attribute", "object"]).to_dict()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from aobench import __version__
+from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.io import JsonlAppender, atomic_write_json
 from aobench.study.profiles import Profile
@@ -112,7 +113,7 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float)
     level_dir = out / "levels" / f"nmi-{target:.3f}"
     info_path = level_dir / "level.json"
     data_dir = out / "data" / f"nmi-{target:.3f}"
-    if info_path.exists() and (data_dir / "manifest.jsonl").exists():
+    if info_path.exists() and BuildDir(data_dir).manifest_path.exists():
         return json.loads(info_path.read_text())
     sol = solver.solve(target, level_dir)  # measures the planned captions into level_dir (captions.txt, nmi/)
     text = level_recipe_text(profile.base, f"shapes-ao-nmi-{target:.3f}", [solver.split_spec(sol.dependence)])
