@@ -10,7 +10,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Optional
 
 from aobench.errors import AobenchError
 
@@ -190,9 +190,11 @@ def _where(exc: OSError) -> str:
     return str(exc.filename) if exc.filename else ""
 
 
-def os_error_line(exc: OSError) -> str:
-    """One user-facing line for a failed file operation: which path, what went wrong, what to do."""
-    path = _where(exc)
+def os_error_line(exc: OSError, path: Optional[str] = None) -> str:
+    """One user-facing line for a failed file operation: which path (or `path`), what went wrong, what to do."""
+    path = path if path is not None else _where(exc)
+    if not path and not exc.strerror:  # not about a file (e.g. a connection error): its own words
+        return " ".join(str(exc).split()) or type(exc).__name__
     reason = exc.strerror or type(exc).__name__
     hint = {
         errno.EROFS: "the filesystem is read-only; choose another --out",
@@ -223,7 +225,7 @@ def writable_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     try:
         _probe_writable(path)
     except OSError as exc:
-        raise AobenchError(f"{flag} {path}: cannot write there ({os_error_line(exc)})") from None
+        raise AobenchError(f"{flag} {path}: cannot write there ({os_error_line(exc, '')})") from None
     return path
 
 
@@ -232,10 +234,12 @@ def writable_file(path: str | os.PathLike, flag: str = "--out") -> Path:
     path = Path(path)
     if path.is_dir():
         raise AobenchError(f"{flag} {path}: is a folder — give a file path")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise AobenchError(f"{flag} {path}: {path.parent} is a file, not a folder — choose another path")
     try:
         _probe_writable(path.parent)
     except OSError as exc:
-        raise AobenchError(f"{flag} {path}: cannot write there ({os_error_line(exc)})") from None
+        raise AobenchError(f"{flag} {path}: cannot write there ({os_error_line(exc, '')})") from None
     return path
 
 

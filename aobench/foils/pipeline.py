@@ -10,7 +10,7 @@ import yaml
 
 from aobench.errors import AobenchError
 from aobench.foils.make import FoilMaker, parse_types
-from aobench.io import atomic_write_json, atomic_write_jsonl, looks_like_path, read_jsonl
+from aobench.io import atomic_write_json, atomic_write_jsonl, looks_like_path, read_jsonl, writable_file
 from aobench.progress import make_progress
 from aobench.prompts import render
 
@@ -113,6 +113,7 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
     # a missing local path fails here, before any bar starts; ORG/NAME without a suffix may be a Hub dataset
     if not src.exists() and looks_like_path(str(input_path)):
         raise AobenchError(f"input not found: {input_path} (a build dir or a captions file: .txt, .jsonl, .csv)")
+    writable_file(out)
     counts_obj = None
     if counts:
         from aobench.text.counts import load_counts
