@@ -12,6 +12,7 @@ A build DIR (written by `aobench build`, read by every later stage):
     real/                  optional: the `aobench real` control split (see RealDir)
     report/                optional: `aobench report DIR`
     .aobench/              generation logs, the completion mark, push staging
+    .aobench-locks/        kernel locks of the builds writing DIR (aobench.locks)
 
 Stages ask a `BuildDir` for paths and contents instead of spelling file names; it sits at the bottom
 of the import graph (it imports only errors, io and recipe), so any stage may use it.
@@ -39,6 +40,7 @@ FOILS = "foils.jsonl"
 REAL = "real"
 REPORT = "report"
 STATE = ".aobench"
+LOCKS = ".aobench-locks"
 COMPLETE = "complete"
 PUSH = "push"
 
@@ -113,6 +115,7 @@ class BuildDir:
         self.state_dir = self.root / STATE
         self.complete_path = self.state_dir / COMPLETE
         self.push_dir = self.state_dir / PUSH
+        self.locks_dir = self.root / LOCKS
         self.real = RealDir(self.root)
         self._lock_doc: Optional[dict] = None
         self._lock: Optional[Recipe] = None

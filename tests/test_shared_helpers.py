@@ -9,7 +9,7 @@ import pytest
 
 from aobench.errors import AobenchError, one_line
 from aobench.options import parse_floats, parse_shard
-from aobench.paths import CHECKPOINT_SUFFIXES, is_local, looks_like_path
+from aobench.paths import CHECKPOINT_SUFFIXES, is_hub_id, is_local, looks_like_path
 from aobench.seeds import image_seed, random_for, rng_for, stable_int
 
 
@@ -37,6 +37,14 @@ def test_looks_like_path_known_answers():
     for name in ("imagenet", "laion2b_s34b_b79k", "org/name", "stabilityai/sdxl-turbo"):
         assert not looks_like_path(name, CHECKPOINT_SUFFIXES), name
     assert looks_like_path("r.yaml", (".yaml",)) and not looks_like_path("r.yaml")
+    assert looks_like_path("data/caps.txt") and looks_like_path(".hidden") and looks_like_path("a b/c")
+
+
+def test_hub_ids_versus_local_files():
+    for hub in ("org/name", "hf:org/name", "hf:squad"):
+        assert is_hub_id(hub), hub
+    for local in ("captions.txt", "captions", "./org/name", "org/name/x", "org/caps.jsonl"):
+        assert not is_hub_id(local), local
 
 
 def test_is_local_also_counts_existing_files(tmp_path, monkeypatch):
