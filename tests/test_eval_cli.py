@@ -8,7 +8,8 @@ import math
 import pytest
 
 from aobench.cli import main
-from aobench.evaluate.runner import evaluate, flat_metrics
+from aobench.evaluate.results import flat_metrics
+from aobench.evaluate.runner import evaluate
 
 EVAL_SMALL = """\
 include: shapes-ao

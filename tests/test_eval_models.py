@@ -33,7 +33,8 @@ def test_wise_sweep_expansion():
     with pytest.raises(AobenchError):
         parse_alphas("0,2")
     out = expand_wise(["tiny", "wise:tiny,tiny"], [0.0, 0.5])
-    assert out == ["tiny", "wise:tiny,tiny@0", "wise:tiny,tiny@0.5"]
+    assert [m.spec for m in out] == ["tiny", "wise:tiny,tiny@0", "wise:tiny,tiny@0.5"]
+    assert [m.alpha for m in out[1:]] == [0.0, 0.5] and out[2].pretrained_name == "wise(random,random)@0.5"
     with pytest.raises(AobenchError, match="--wise-alphas"):
         expand_wise(["wise:tiny,tiny"], None)
 
