@@ -184,6 +184,49 @@ class EmbeddingModel:
         return torch.nn.functional.normalize(f, dim=-1).cpu()
 
 
+def wrap_open_clip(name: str, model, preprocess, tokenizer, device: str, amp: bool) -> EmbeddingModel:
+    """An open_clip (model, preprocess, tokenizer) behind the EmbeddingModel interface."""
+
+    def enc_t(texts):
+        return model.encode_text(tokenizer(texts).to(device))
+
+    return EmbeddingModel(name, preprocess, model.encode_image, enc_t, device=device, amp=amp, module=model)
+
+
+def _features(out):
+    # transformers 5 returns a model output whose pooler_output is the projected embedding; 4.x a tensor
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return out
+    for attr in ("image_embeds", "text_embeds", "pooler_output"):
+        v = getattr(out, attr, None)
+        if v is not None:
+            return v
+    return out[0]
+
+
+def wrap_hf(name: str, model, processor, siglip: bool, device: str, amp: bool) -> EmbeddingModel:
+    """A transformers dual encoder and its processor behind the EmbeddingModel interface."""
+
+    def preprocess(im):
+        return processor(images=[im.convert("RGB")], return_tensors="pt")["pixel_values"][0]
+
+    def enc_i(pixels):
+        return _features(model.get_image_features(pixel_values=pixels))
+
+    def enc_t(texts):
+        # SigLIP was trained on max_length-padded text; CLIP uses its EOS token, so padding is free
+        padding = "max_length" if siglip else True
+        tok = processor(text=texts, padding=padding, truncation=True, return_tensors="pt")
+        kw = {k: v.to(device) for k, v in tok.items() if k in ("input_ids", "attention_mask")}
+        if siglip:
+            kw.pop("attention_mask", None)
+        return _features(model.get_text_features(**kw))
+
+    return EmbeddingModel(name, preprocess, enc_i, enc_t, device=device, amp=amp, module=model)
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -273,12 +316,8 @@ def as_handle(obj: Any, amp: bool = False) -> ModelHandle:
         name, pretrained, key, revision = obj.name or type(module).__name__, obj.pretrained, obj.key, obj.revision
         device = _module_device(module)
         if obj.tokenizer is not None and hasattr(module, "encode_image") and hasattr(module, "encode_text"):
-            from aobench.evaluate.kinds.openclip import wrap_open_clip
-
             em = wrap_open_clip(name, module, obj.preprocess, obj.tokenizer, device, amp)
         elif hasattr(module, "get_image_features") and hasattr(module, "get_text_features"):
-            from aobench.evaluate.kinds.hf import wrap_hf
-
             em = wrap_hf(name, module, obj.preprocess, getattr(module.config, "model_type", "") == "siglip", device, amp)
         else:
             raise AobenchError(f"cannot evaluate {type(module).__name__}: give open_clip's (model, preprocess, tokenizer) or transformers' (CLIPModel/SiglipModel, processor)")
