@@ -123,10 +123,11 @@ def _label_of(item) -> str:
 
 
 def evaluate(
-    data: str,
+    data: str | Path,
     models: Union[ModelLike, Sequence[ModelLike]],
     out: str | Path,
     tasks: Optional[Sequence[str]] = None,
+    *,
     templates: str = "recipe",
     device: str = "auto",
     batch_size: int = 64,
@@ -156,7 +157,7 @@ def evaluate(
     if batch_size < 1:
         raise AobenchError(f"--batch-size {batch_size}: must be at least 1")
     dev = resolve_device(device)
-    ed = load_data(data, list(splits) if splits else None)
+    ed = load_data(str(data), list(splits) if splits else None)
     tmpl, tmpl_label = select_templates(templates, ed)
     protocol = Protocol(protocol_tasks, tmpl, tmpl_label, read_foils(Path(foils)) if foils else None, batch_size, workers, seed, amp, dict(options or {}))
     cache = EmbeddingCache(default_cache_dir() if cache_dir == "default" else cache_dir)
