@@ -194,12 +194,15 @@ def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache:
             run.existing.append(p)
         else:
             todo.append(t)
+    if len(todo) < len(protocol.tasks):
+        log.info("%s: %d result(s) already in %s, kept (--skip-existing)", ms.spec, len(protocol.tasks) - len(todo), out)
     if not todo:
         return
     ctx = None
     try:
         with make_progress("images", transient=True) if progress else nullcontext() as prog:
             emb = embed(ed, handle, cache, protocol.batch_size, protocol.workers, prog)
+        log.info("%s: %d image(s) embedded, %d unreadable (cache: %d hit(s), %d miss(es) so far)", ms.spec, len(emb.rows), len(emb.skipped), cache.hits, cache.misses)
         ctx = TaskContext(ed, handle, cache, protocol.templates, protocol.templates_label, emb.rows, emb.image_emb, emb.skipped,
                           foils=protocol.foils, batch_size=protocol.batch_size, seed=protocol.seed, options=protocol.options)  # fmt: skip
         fingerprint = data_fingerprint(ed)
@@ -210,6 +213,7 @@ def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache:
             result.data_fingerprint, result.options = fingerprint, protocol.recorded_options()
             run.paths.append(write_result(out, result))
             run.results.append(result.to_dict())
+            log.info("%s: %s → %s", ms.spec, t, result.path.name)
     except AobenchError as exc:
         run.failures.append((ms.spec, str(exc)))
     finally:
@@ -231,6 +235,7 @@ def run_task(ctx: TaskContext, task: str, run: EvalRun) -> Optional[Result]:
         metrics = TASKS.get(task)(ctx)
     except TaskNotApplicable as exc:
         run.notes.append(f"{ms.spec}: task {task} skipped: {exc}")
+        log.debug("%s: task %s does not apply: %s", ms.spec, task, exc)
         return None
     metrics = {k: jsonable(v) for k, v in metrics.items()}
     metrics["n_images"] = len(ctx.rows)
