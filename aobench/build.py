@@ -18,6 +18,7 @@ import yaml
 
 from aobench.errors import AobenchError
 from aobench.io import JsonlAppender, atomic_write_bytes, atomic_write_jsonl, atomic_write_text, read_jsonl
+from aobench.locks import LOCK_DIR
 from aobench.progress import make_progress
 from aobench.recipe import Recipe, load, lock_text
 
@@ -37,6 +38,7 @@ class BuildResult:
     n_kept: int = 0
     filter_stats: dict = field(default_factory=dict)
     splits: dict = field(default_factory=dict)
+    empty_splits: list = field(default_factory=list)  # recipe splits with no kept image: left out of hf/
 
 
 def parse_shard(text: Optional[str]) -> Optional[tuple[int, int]]:
@@ -73,7 +75,7 @@ def _check_existing(out: Path, recipe: Recipe, opts: dict, force: bool) -> None:
                 f"{old.get('fingerprint')}, build {old.get('build')}); use another --out, or --force to replace it"
             )
     elif out.exists() and any(out.iterdir()) and not force:
-        foreign = [p.name for p in out.iterdir() if p.name not in OUTPUTS]
+        foreign = [p.name for p in out.iterdir() if p.name not in OUTPUTS and p.name != LOCK_DIR]
         if foreign:
             raise AobenchError(f"--out {out} is not empty and holds no aobench build ({', '.join(sorted(foreign)[:5])}); use an empty dir or --force")
     if force:
@@ -110,6 +112,25 @@ def _png_bytes(image) -> bytes:
     return buf.getvalue()
 
 
+def _check_flags(limit: Optional[int], batch_size: Optional[int], dtype: Optional[str], shard: Optional[str], review: Optional[str]) -> Optional[tuple[int, int]]:
+    """Every flag is checked before anything is written (a bad flag leaves --out as it was)."""
+    from aobench.recipe import GeneratorSpec
+
+    if limit is not None and limit < 1:
+        raise AobenchError(f"--limit {limit}: must be at least 1")
+    if batch_size is not None and batch_size < 1:
+        raise AobenchError(f"--batch-size {batch_size}: must be at least 1 (images per generator call)")
+    dtypes = GeneratorSpec.model_fields["dtype"].annotation.__args__
+    if dtype is not None and dtype not in dtypes:
+        raise AobenchError(f"--dtype {dtype!r}: allowed: {', '.join(dtypes)}")
+    spec = parse_shard(shard)
+    if review:  # a bad review file fails now, not after generation
+        from aobench.filters.review import read_review
+
+        read_review(review)
+    return spec
+
+
 def build(
     recipe_ref: str,
     out: str | Path,
@@ -123,8 +144,13 @@ def build(
     force: bool = False,
     shard: Optional[str] = None,
     review: Optional[str] = None,
+    wait: bool = False,
 ) -> BuildResult:
-    """Build (or resume) the dataset a recipe describes into `out`."""
+    """Build (or resume) the dataset a recipe describes into `out`; a second build into the same `out` is refused (or waits)."""
+    from aobench.io import writable_dir
+    from aobench.locks import BuildLock
+
+    shard_spec = _check_flags(limit, batch_size, dtype, shard, review)
     overrides: dict = {}
     if seed is not None:
         overrides["seed"] = seed
@@ -133,22 +159,20 @@ def build(
     if dtype is not None:
         overrides.setdefault("generator", {})["dtype"] = dtype
     recipe = load(recipe_ref, overrides)
-    if limit is not None and limit < 1:
-        raise AobenchError("--limit must be at least 1")
-    out = Path(out)
+    out = writable_dir(out)
+    with BuildLock(out, shard=shard_spec, wait=wait) as lock:
+        return _build_locked(recipe, out, lock, limit=limit, tiny=tiny, device=device, force=force, shard_spec=shard_spec, review=review)
+
+
+def _build_locked(recipe: Recipe, out: Path, lock, *, limit, tiny, device, force, shard_spec, review) -> BuildResult:
     opts = _build_options(limit, tiny)
     _check_existing(out, recipe, opts, force)
-    out.mkdir(parents=True, exist_ok=True)
     complete_mark = out / STATE / "complete"
     if complete_mark.exists() and complete_mark.read_text().strip() == recipe.fingerprint() and not review:
         return BuildResult(out=out, status="already-complete")
-    if review:  # a bad review file fails now, not after generation
-        from aobench.filters.review import read_review
-
-        read_review(review)
     atomic_write_text(out / "recipe.lock.yaml", lock_text(recipe, opts))
 
-    from aobench.generate.plan import plan
+    from aobench.generate.plan import limit_plan, plan
     from aobench.generate.registry import create_backend
     from aobench.pairs import select_pairs, write_pairs
     from aobench.vocab import load_vocab
@@ -160,8 +184,7 @@ def build(
     write_pairs(out / "pairs.jsonl", pairs)
     items = plan(recipe, pairs)
     if limit is not None:
-        items = items[:limit]
-    shard_spec = parse_shard(shard)
+        items = limit_plan(items, limit)
     mine = items if shard_spec is None else items[shard_spec[0] :: shard_spec[1]]
 
     done = _done_ids(out)
@@ -182,16 +205,25 @@ def build(
                 progress.advance(task, len(batch))
     generated_now = len(todo)
 
-    done = _done_ids(out)
-    missing = [it for it in items if it.id not in done]
-    if missing:
-        return BuildResult(out=out, status="shard-done", n_planned=len(items), n_generated_now=generated_now)
+    with lock.assembling():
+        done = _done_ids(out)
+        missing = [it for it in items if it.id not in done]
+        if missing:
+            return BuildResult(out=out, status="shard-done", n_planned=len(items), n_generated_now=generated_now)
+        if not lock.exclusive and complete_mark.exists() and complete_mark.read_text().strip() == recipe.fingerprint() and not review:
+            return BuildResult(out=out, status="already-complete", n_planned=len(items), n_generated_now=generated_now)
+        return _assemble(recipe, out, items, pairs, backend, device=device, tiny=tiny, review=review, generated_now=generated_now)
 
-    from aobench.filters import FilterContext, run_filters
 
-    records = [{k: it.as_dict()[k] for k in MANIFEST_FIELDS} for it in items]
+def _assemble(recipe: Recipe, out: Path, items: list, pairs: list, backend, *, device, tiny, review, generated_now: int) -> BuildResult:
+    """Filters, manifest, hf/ and the card, once every planned image is on disk (the caller holds the dir)."""
     from aobench.device import resolve_device
+    from aobench.filters import FilterContext, run_filters
+    from aobench.io import sweep_temp
 
+    # every image is done and nobody else writes here now: temp files of killed writers can go
+    sweep_temp(out, "images", STATE)
+    records = [{k: it.as_dict()[k] for k in MANIFEST_FIELDS} for it in items]
     dev = getattr(backend, "device", None) or resolve_device(device)
     stats = run_filters(records, recipe.filters, FilterContext(root=out, device=dev, tiny=tiny, extra={"review": review}))
     review_stats = None
@@ -200,17 +232,19 @@ def build(
 
         review_stats = apply_review(records, review)
         stats["review"] = review_stats["rejected"]
-    atomic_write_jsonl(out / "manifest.jsonl", records)
 
     from aobench.dataset.assemble import build_dataset_dict, save_dataset_dict
     from aobench.dataset.card import render_card
 
     split_order = [s.name for s in recipe.splits]
     dsd = build_dataset_dict(records, out, split_order)
+    if not len(dsd):
+        raise AobenchError(f"--out {out}: the filters dropped every image ({', '.join(f'{k}: {v}' for k, v in stats.items())}); nothing to save — loosen the recipe's filters and rerun")
+    atomic_write_jsonl(out / "manifest.jsonl", records)
     save_dataset_dict(dsd, out / "hf")
-    generator_info = backend.describe() if backend is not None else _generator_info(recipe, tiny)
-    atomic_write_text(out / "README.md", render_card(recipe, records, pairs, generator_info, stats, review=review_stats))
-    atomic_write_text(complete_mark, recipe.fingerprint() + "\n")
+    # the card comes from what the lock and manifest say, never from this run's state (a resume renders the same card)
+    atomic_write_text(out / "README.md", render_card(recipe, records, pairs, _generator_info(recipe, tiny), stats, review=review_stats))
+    atomic_write_text(out / STATE / "complete", recipe.fingerprint() + "\n")
     return BuildResult(
         out=out,
         status="complete",
@@ -219,14 +253,17 @@ def build(
         n_kept=sum(r["filters"] == "kept" for r in records),
         filter_stats=stats,
         splits={k: len(v) for k, v in dsd.items()},
+        empty_splits=[s for s in split_order if s not in dsd],
     )
 
 
 def _generator_info(recipe: Recipe, tiny: bool) -> dict:
+    """The card's generator line, from the recipe (= recipe.lock.yaml) and --tiny only."""
     g = recipe.generator
     info = {"backend": g.backend, "resolution": 64 if tiny and g.backend == "diffusers" else g.resolution}
     if g.backend == "diffusers":
         info.update(model=f"tiny-random-{g.family}" if tiny else g.model, steps=g.steps, guidance_scale=g.guidance_scale)
+    info.update({k: v for k, v in sorted(g.options.items()) if k not in info})
     return info
 
 

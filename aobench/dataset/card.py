@@ -63,7 +63,8 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
         tags=list(recipe.card.tags),
         language=["en"],
         size_categories=[size_category(n_kept)],
-        configs=[{"config_name": "default", "data_files": [{"split": s, "path": f"data/{s}-*"} for s in split_order]}],
+        # only splits with images: an empty split has no data files, and a config naming it cannot be loaded
+        configs=[{"config_name": "default", "data_files": [{"split": s["name"], "path": f"data/{s['name']}-*"} for s in stats if s["images"]]}],
     )
     card = DatasetCard.from_template(
         data,

@@ -10,7 +10,7 @@ import yaml
 
 from aobench.errors import AobenchError
 from aobench.foils.make import FoilMaker, parse_types
-from aobench.io import atomic_write_json, atomic_write_jsonl, read_jsonl
+from aobench.io import atomic_write_json, atomic_write_jsonl, looks_like_path, read_jsonl, writable_file
 from aobench.progress import make_progress
 from aobench.prompts import render
 
@@ -111,8 +111,9 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
     if per_type < 0:
         raise AobenchError(f"--per-type must be 0 (all) or more, got {per_type}")
     # a missing local path fails here, before any bar starts; ORG/NAME without a suffix may be a Hub dataset
-    if not src.exists() and (src.is_absolute() or src.suffix or "/" not in str(input_path) or str(input_path).startswith(".")):
+    if not src.exists() and looks_like_path(str(input_path)):
         raise AobenchError(f"input not found: {input_path} (a build dir or a captions file: .txt, .jsonl, .csv)")
+    writable_file(out)
     counts_obj = None
     if counts:
         from aobench.text.counts import load_counts
@@ -128,6 +129,9 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
         rows = list(_foils_of_captions(src, types, seed, per_type, vocab or DEFAULT_VOCAB, text_column, summary))
     if summary["n_with_pairs"] == 0:
         examples = "; ".join(repr(t) for t in summary["no_pair_examples"][:3])
+        if not examples:  # nothing readable at all: say what was skipped instead of an empty "e.g."
+            skipped = ", ".join(f"{k}: {v}" for k, v in sorted(summary["skipped_records"].items())) or "none"
+            raise AobenchError(f"{src}: no usable caption in it ({summary['n_captions']} captions read; skipped: {skipped}) — check the file, --text-column and --split")
         raise AobenchError(f"{src}: no caption has an attribute–object pair of the vocab ({summary['n_no_pair']} captions, e.g. {examples}) — check --vocab / --text-column")
     report = None
     if audit and rows:
