@@ -97,17 +97,19 @@ def dir_identity(path: Path) -> str:
     return "|".join(file_identity(p) for p in sorted(p for p in path.rglob("*") if p.is_file()))
 
 
-def _kind(name: str, spec: str):
-    if name not in MODEL_KINDS:
-        raise AobenchError(f"bad model spec {spec!r}: {MODEL_KINDS.unknown(name)} — see `aobench eval --list-models`")
-    return MODEL_KINDS.get(name)
+def model_kind(name: str) -> ModelKind:
+    """The registered kind called `name` (a class registered by a plugin is instantiated)."""
+    kind = MODEL_KINDS.get(name)
+    return kind() if isinstance(kind, type) else kind
 
 
 def parse_spec(spec: str) -> ModelSpec:
     """Parse a model spec string; a malformed one raises AobenchError naming it."""
     s = spec.strip()
     kind, _, body = s.partition(":")
-    return _kind(kind, spec).parse(s, body)
+    if kind not in MODEL_KINDS:
+        raise AobenchError(f"bad model spec {spec!r}: {MODEL_KINDS.unknown(kind)} — see `aobench eval --list-models`")
+    return model_kind(kind).parse(s, body)
 
 
 def parse_alphas(text: Optional[str]) -> Optional[list[float]]:
@@ -131,7 +133,7 @@ def expand_wise(specs: Sequence[Union[str, ModelSpec]], alphas: Optional[Sequenc
         if ms.kind == "wise" and ms.alpha is None:
             if not alphas:
                 raise AobenchError(f"model spec {ms.spec!r} has no @ALPHA; add one or pass --wise-alphas 0,0.5,1")
-            out.extend(MODEL_KINDS.get("wise").with_alpha(ms, a) for a in alphas)
+            out.extend(model_kind("wise").with_alpha(ms, a) for a in alphas)
         else:
             out.append(ms)
     return out
@@ -251,7 +253,7 @@ class ModelHandle:
                 if self.loader is not None:
                     self._model = self.loader()
                 else:
-                    self._model = MODEL_KINDS.get(self.spec.kind).load(self.spec, self.device, self.amp)
+                    self._model = model_kind(self.spec.kind).load(self.spec, self.device, self.amp)
             except Exception as exc:  # noqa: BLE001 - any loader failure is the spec's fault, reported in one line
                 raise AobenchError(f"cannot load {self.spec.spec}: {_one_line(exc)}") from None
         return self._model
@@ -265,7 +267,7 @@ def resolve(spec: Union[str, ModelSpec], device: str = "cpu", amp: bool = False)
     """A handle for a spec (parsed here if a string): its identity and revision, no weights loaded; AobenchError if it cannot load."""
     ms = parse_spec(spec) if isinstance(spec, str) else spec
     try:
-        ident = MODEL_KINDS.get(ms.kind).identify(ms)
+        ident = model_kind(ms.kind).identify(ms)
     except AobenchError as exc:
         raise AobenchError(f"cannot load {ms.spec}: {exc}") from None
     return ModelHandle(ms, ident.key, revision=ident.revision, device=device, amp=amp)
@@ -329,7 +331,7 @@ def as_handle(obj: Any, amp: bool = False) -> ModelHandle:
 
 def list_models() -> dict[str, list[str]]:
     """What `aobench eval --list-models` prints: every kind's spec forms, then each kind's own listings (architectures, tags)."""
-    kinds = [MODEL_KINDS.get(n) for n in MODEL_KINDS.names()]
+    kinds = [model_kind(n) for n in MODEL_KINDS.names()]
     out = {"spec forms": [f"{k}  —  {v}" for kind in kinds for k, v in kind.forms.items()]}
     for kind in kinds:
         out.update(kind.listing())

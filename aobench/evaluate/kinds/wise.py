@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Optional
 
 from aobench.errors import AobenchError
-from aobench.evaluate.models import MODEL_KINDS, Identity, ModelKind, ModelSpec, hash_text, parse_spec, resolve
+from aobench.evaluate.models import Identity, ModelKind, ModelSpec, hash_text, model_kind, parse_spec, resolve
 
 
 def _interpolate(a, b, alpha: float) -> None:
@@ -66,8 +66,8 @@ class WiseKind(ModelKind):
     def load_module(self, ms: ModelSpec, device: str):
         """Component A's module with the interpolated weights, wrapped like A."""
         pa, pb = ms.parts
-        a, wrap = MODEL_KINDS.get(pa.kind).load_module(pa, device)
-        b, _ = MODEL_KINDS.get(pb.kind).load_module(pb, device)
+        a, wrap = model_kind(pa.kind).load_module(pa, device)
+        b, _ = model_kind(pb.kind).load_module(pb, device)
         _interpolate(a, b, float(ms.alpha))
         del b
         return a, lambda m, amp: _renamed(wrap(m, amp), ms.spec)
