@@ -44,9 +44,24 @@ stdout = _Console()
 err = _Console(stderr=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from aobench import __version__
+
+        print_line(f"aobench {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="log what the library does (-vv: debug)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="log errors only"),
+) -> None:
     """aobench: build, measure, publish and evaluate compositional OOD benchmarks."""
+    from aobench.logs import setup_logging
+
+    setup_logging(verbose=verbose, quiet=quiet)
 
 
 RECIPE_PATH_HELP = "folder of your own recipe YAMLs, found by name (repeatable; also $AOBENCH_RECIPE_PATH, colon-separated)"
@@ -386,7 +401,8 @@ def eval_cmd(
         return
     if not data or not model or out is None:
         raise AobenchError("aobench eval needs DATA, at least one --model SPEC and --out DIR (or --list-models)")
-    from aobench.evaluate.runner import evaluate, flat_metrics
+    from aobench.evaluate import evaluate
+    from aobench.evaluate.results import Result
     from aobench.io import writable_dir
 
     writable_dir(out)
@@ -395,11 +411,11 @@ def eval_cmd(
                    splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard)
     if run.results:
         table = Table("model", "task", "metric", "value", "images (skipped)")
-        for r in run.results:
-            m = flat_metrics(r["metrics"])
-            key = next((k for k in ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1") if k in m), None)
-            val = "n/a" if key is None else f"{m[key]:.4f}"
-            table.add_row(escape(r["spec"]), r["task"], key or "-", val, f"{m['n_images']} ({m['n_skipped']})")
+        for r in map(Result.from_dict, run.results):
+            m = r.flat
+            key, value = r.headline()
+            val = "n/a" if key is None else f"{value:.4f}"
+            table.add_row(escape(r.label), r.task, key or "-", val, f"{m['n_images']} ({m['n_skipped']})")
         stdout.print(table)
     for note in run.notes:
         print_line(f"note: {note}")

@@ -29,7 +29,6 @@ class EvalData:
     templates: Optional[list[str]] = None
     pairs: Optional[list[dict]] = None  # the pairs rows of a build
     fingerprint: Optional[str] = None  # recipe fingerprint of a build
-    notes: list[str] = field(default_factory=list)
     other_splits: dict = field(default_factory=dict)  # not evaluated (train): read for seen pairs only
 
     def split_fingerprint(self, split: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from aobench.evaluate.metrics import pairwise_accuracy, winoground_scores
-from aobench.evaluate.tasks import TaskNotApplicable, register
+from aobench.evaluate.tasks import TaskNotApplicable
 from aobench.seeds import random_for
 
 
@@ -71,7 +71,6 @@ def winoground_groups(ctx, limit: int = 2000) -> list[tuple[int, int, str, str, 
     return groups
 
 
-@register("foils", "image-text matching against attribute/object foils (and --foils FILE), Winoground-style groups")
 def foils(ctx) -> dict:
     """`acc` overall, `by_type/<type>/acc|n`, `by_status/<status>/acc`, `bow_identical/acc`, `winoground/*`."""
     if not ctx.rows:
