@@ -108,11 +108,15 @@ OPEN_LABELLED = [
     ("the umbrella is not blue", set()),
     ("no red umbrellas here", set()),
     ("a tiger without red stripes", set()),
+    ("no red cars or blue trucks", set()),
+    ("a bathroom with no toilets and a red and green bucket.", {("red", "bucket"), ("green", "bucket")}),
     ("a glass vase on a wooden table", {("glass", "vase"), ("wooden", "table")}),
     ("a black dog collar", {("black", "dog collar")}),
     ("a black Honda motorcycle", {("black", "motorcycle")}),  # a brand (proper noun) is not part of the object
     ("a multi-colored kite", {("multi", "kite"), ("colored", "kite")}),  # never the hyphen
     ("the tennis ball is green", {("green", "tennis ball")}),
+    ("A fire hydrant outside a shop with graffiti.", set()),  # parsed as hydrant amod of fire: a doubtful amod
+    ("A residential street has an orange no parking sign", {("residential", "street"), ("orange", "parking sign")}),
 ]
 
 

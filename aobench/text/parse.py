@@ -76,6 +76,7 @@ PLURAL_ONLY = frozenset(
 )
 COLOURED = frozenset({"colored", "coloured"})  # "gold colored", "glass-coloured": the colour is the modifier
 NEGATING_DETS = frozenset({"no"})
+AMOD_POS = frozenset({"PROPN", "NOUN", "X"})  # mis-tagged modifiers still count when the parse says amod
 MODIFIER_DEPS = frozenset({"amod", "acomp", "advmod", "oprd", "nummod"})  # a word in these roles names no object
 NEGATING_PREPS = frozenset({"without"})
 LEVELS = ("class", "hypernym")
@@ -248,12 +249,16 @@ class Extractor:
             return tok.lower_ if tok.lower_ in _open_compound_words() else None
         if not _WORDLIKE.fullmatch(tok.lower_):
             return None  # "multi-colored": the tagger calls the hyphen JJ
+        if rule == "amod" and tok.i > tok.head.i:
+            return None  # an adjective after its noun is a doubtful parse: "a fire hydrant" → hydrant amod of fire
         if tok.tag_ in ADJ_TAGS or tok.pos_ == "ADJ":
             return tok.lemma_.lower() if tok.tag_ in ("JJR", "JJS") else tok.lower_
         if rule == "coloured" and tok.lower_ in _open_compound_words():
             return tok.lower_  # "gold colored": "gold" is a noun
-        if tok.dep_ == "amod":
-            return tok.lower_  # the dependency says modifier whatever the POS ("a white house." tags "white" PROPN)
+        if tok.dep_ == "amod" and (tok.pos_ in AMOD_POS or tok.tag_ == "VBD") and tok.tag_ not in ("NNS", "NNPS"):
+            # the dependency says modifier whatever the tagger says ("a white house." tags "white" PROPN); not adverbs,
+            # plain verbs or plural nouns ("pull shelf", "doubles game"), which are parse errors more often than not
+            return tok.lower_
         return None
 
     def _obj_name(self, noun) -> Optional[tuple[str, str, int]]:
@@ -450,17 +455,30 @@ def _has_neg(tok) -> bool:
 
 
 def _noun_negated(noun) -> bool:
-    """"no red umbrellas", "not a red car", "without red stripes", "is not wearing a red hat" (conjuncts share it)."""
+    """"no red umbrellas", "not a red car", "without red stripes", "is not wearing a red hat".
+
+    A conjunct shares the negation unless it has a determiner of its own: "no cars or red trucks" negates the trucks,
+    "no toilets and a red bucket" does not negate the bucket.
+    """
     while True:
-        if _has_neg(noun) or any(c.dep_ == "det" and c.lower_ in NEGATING_DETS for c in noun.children):
+        dets = [c for c in noun.children if c.dep_ == "det"]
+        if _has_neg(noun) or any(_negating_det(c) for c in dets):
             return True
         if noun.dep_ == "pobj" and noun.head.lower_ in NEGATING_PREPS:
             return True
         if noun.dep_ in ("dobj", "attr") and _has_neg(noun.head):
             return True
-        if noun.dep_ != "conj" or noun.head is noun:
+        if noun.dep_ != "conj" or noun.head is noun or dets:
             return False
         noun = noun.head
+
+
+def _negating_det(det) -> bool:
+    if det.lower_ not in NEGATING_DETS:
+        return False
+    # "an orange no parking sign": the "no" is part of the sign's name
+    nxt = det.doc[det.i + 1] if det.i + 1 < len(det.doc) else None
+    return not (nxt is not None and nxt.dep_ == "compound")
 
 
 def parse_captions(texts: Iterable[str], extractor: Extractor) -> Iterator[tuple[object, list[Match]]]:
