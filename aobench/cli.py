@@ -186,7 +186,8 @@ def extract_cmd(
 
     counts = extract_to_jsonl(corpus, out, None if vocab.lower() == "none" else vocab, text_column=text_column, workers=workers)
     skipped = ", ".join(f"{k}: {v}" for k, v in sorted(counts.n_skipped.items())) or "none"
-    print_line(f"{out}: {counts.n_captions} captions, {counts.n_captions_with_pairs} with pairs, {counts.n_events} pairs; skipped: {skipped}")
+    print_line(f"{out}: {counts.n_captions} captions, {counts.n_captions_with_pairs} with pairs, {counts.n_events} pairs, "
+               f"{counts.n_negated} negated (not counted); skipped: {skipped}")
 
 
 @app.command("nmi")
@@ -223,6 +224,8 @@ def nmi_cmd(
         table.add_row(escape(str(r["corpus"])), _num(r["nmi"], 4), f"{_num(ci['low'], 4)}-{_num(ci['high'], 4)}" if ci else "-", _num(r["mi"], 4),
                       _num(r["h_attribute"], 3), _num(r["h_object"], 3), str(r["n_events"]), str(r["n_captions"]), str(r["n_skipped"]), str(r["n_seen_pairs"]))  # fmt: skip
     stdout.print(table)
+    if res["pooled"].get("n_negated"):
+        print_line(f"negated: {res['pooled']['n_negated']} pair mentions a caption negates (\"not blue\", \"no red ...\"), not counted as events")
     if res["pooled"].get("n_skipped_by_reason"):
         print_line("skipped: " + ", ".join(f"{k}: {v}" for k, v in res["pooled"]["n_skipped_by_reason"].items()))
     print_line(f"wrote {out}/nmi.json and {out}/pairs.csv")

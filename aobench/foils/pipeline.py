@@ -64,7 +64,9 @@ def _foils_of_captions(path: Path, types, seed: int, per_type: int, vocab_ref: s
     if vocab_ref.lower() == "none":
         raise AobenchError("foils need a typed vocabulary (attribute types, object groups): pass --vocab RECIPE, not none")
     vocab = vocab_for(vocab_ref)
-    extractor = Extractor(vocab)
+    # vocab classes only (foils swap in typed attributes and grouped objects); `parse` gives asserted pairs only,
+    # so a negated mention ("the umbrella is not blue") never starts a foil
+    extractor = Extractor(vocab, hypernyms=())
     maker = FoilMaker(vocab, seed=seed, per_type=per_type)
     records = []
 

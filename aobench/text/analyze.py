@@ -36,6 +36,7 @@ def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], 
     info = nmi_of_counts(counts, normalization)
     info["n_skipped"] = counts.skipped_total()
     info["n_skipped_by_reason"] = dict(sorted(counts.n_skipped.items()))
+    info["n_negated"] = counts.n_negated  # negated pair mentions ("the umbrella is not blue"): not events
     info["n_seen_pairs"] = sum(1 for n in counts.pairs.values() if n >= seen_threshold)
     info["seen_threshold"] = seen_threshold
     info["corpus"] = name
@@ -116,7 +117,7 @@ def run_nmi(
             result["corpora"].append(info)
             rows.append(info)
         buf = io.StringIO()
-        fields = ["corpus", "nmi", "ci_low", "ci_high", "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_seen_pairs"]
+        fields = ["corpus", "nmi", "ci_low", "ci_high", "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_negated", "n_seen_pairs"]
         w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
         w.writeheader()
         for r in rows:
