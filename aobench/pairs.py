@@ -16,7 +16,6 @@ may show.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Iterable, Optional, Protocol
 import numpy as np
 
 from aobench.errors import AobenchError
+from aobench.seeds import rng_for, stable_int
 from aobench.vocab import Vocab
 
 LEVELS = ("class", "hypernym")
@@ -56,17 +56,6 @@ class Pair:
     def key(self) -> tuple[str, str]:
         """(attribute, object)."""
         return (self.attribute, self.object)
-
-
-def stable_int(*parts: object, bits: int = 63) -> int:
-    """A stable integer hash of the parts (same on every machine and Python run)."""
-    digest = hashlib.sha256("|".join(str(p) for p in parts).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "little") & ((1 << bits) - 1)
-
-
-def rng_for(*parts: object) -> np.random.Generator:
-    """A numpy generator seeded from the parts."""
-    return np.random.default_rng(stable_int(*parts))
 
 
 def read_seen_pairs(path: str | Path) -> set[tuple[str, str]]:
@@ -164,7 +153,10 @@ class Evidence:
 
 def _negated(counts, a: str, o: str) -> int:
     f = getattr(counts, "negated_count", None)
-    return int(f(a, o)) if f else 0
+    if f is not None:
+        return int(f(a, o))
+    table = getattr(counts, "negated", None)  # aobench.text.counts.Counts keeps negated mentions apart
+    return int(table.get((a.lower(), o.lower()), 0)) if table else 0
 
 
 def _cyclic_holdout(n_objects: int, n_attrs: int, fraction: float, seed: int) -> np.ndarray:

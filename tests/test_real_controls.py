@@ -79,13 +79,13 @@ CAPTIONS = [
     # (path kind, caption) — images 0..: the good ones
     ("img", "An orange circle on a table"),          # unusual pair (orange, circle)
     ("img", "two small circles drawn in chalk"),      # unusual pair (small, circle), plural
-    ("img", "a red circle sticker"),                  # seen pair
+    ("img", "a red circle on a sticker"),             # seen pair
     ("img", "Hand-drawn star with glitter"),         # object only
     ("img", "a STAR in the night sky"),              # object only, capitals
-    ("img", "blue squares pattern"),                  # seen or object, plural
+    ("img", "a pattern of blue squares"),             # seen or object, plural
     ("img", "a photo of my dog"),                     # no recipe object: not selected
-    ("broken", "a triangle road sign"),
-    ("text", "a crescent moon"),
+    ("broken", "a triangle on a road sign"),
+    ("text", "a crescent over the sea"),
     ("slow", "a heart shaped balloon"),
 ]
 
@@ -112,6 +112,9 @@ def test_matcher_and_selection(shapes_build):
     assert m.mentions("two small circles drawn") == [("small", "circle")]
     assert m.mentions("a STAR and a red, striped square") == [(None, "star"), ("striped", "square")]
     assert m.mentions("a photo of my dog") == []
+    # parsed, not matched on surface words: a compound modifier, a colour word and a negated mention name no object
+    assert m.mentions("a circle sticker") == [] and m.mentions("an orange sticker") == [] and m.mentions("no red circles") == []
+    assert m.mentions("a red circle that is not striped") == [("red", "circle")]
     unusual = next(p for p in pairs if p.status == "unusual")
     rows = [(f"u{i}", f"a {unusual.attribute} {unusual.object}") for i in range(5)] + [("s1", "a star")]
     sel = select_rows(iter(rows), pairs, m, per_object=10, per_pair=2, seed=0)
@@ -157,14 +160,14 @@ def test_real_split_download_failures_and_resume(build_copy, server, tmp_path, f
     assert by_caption["An orange circle on a table"]["pair_status"] == "unusual"
     assert by_caption["An orange circle on a table"]["attribute"] == "orange"
     assert by_caption["two small circles drawn in chalk"]["pair_status"] == "unusual"
-    assert by_caption["a red circle sticker"]["pair_status"] == "seen"
+    assert by_caption["a red circle on a sticker"]["pair_status"] == "seen"
     assert by_caption["Hand-drawn star with glitter"]["pair_status"] == "object"
     assert by_caption["Hand-drawn star with glitter"]["attribute"] == ""
     kept = [r for r in manifest if r["filters"] == "kept"]
     assert len(kept) == 6
-    assert by_caption["a triangle road sign"]["filters"] == "failed_to_download"
+    assert by_caption["a triangle on a road sign"]["filters"] == "failed_to_download"
     assert by_caption["a heart shaped balloon"]["filters"] == "failed_to_download"  # timed out
-    assert by_caption["a crescent moon"]["filters"] in ("failed_to_resize", "failed_to_download")  # not an image
+    assert by_caption["a crescent over the sea"]["filters"] in ("failed_to_resize", "failed_to_download")  # not an image
     for r in kept:
         assert r["split"] == "real" and r["seed"] == -1 and r["file"].startswith("real/images/")
         with Image.open(build_copy / r["file"]) as im:

@@ -99,8 +99,8 @@ class Corpus:
 
     def negated_count(self, attribute: str, obj: str) -> int:
         """Negated mentions ("the umbrella is not blue") of the pair, when the counts kept them apart; else 0."""
-        f = getattr(self.counts, "negated_count", None)
-        return int(f(attribute, obj)) if f else 0
+        table = getattr(self.counts, "negated", None)
+        return int(table.get((attribute.lower(), obj.lower()), 0)) if table else 0
 
     def describe(self) -> str:
         """One line: name, source, caption count, licence, attribution."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from aobench import __version__
+from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.io import JsonlAppender, atomic_write_json
 from aobench.study.profiles import Profile
@@ -112,7 +113,7 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float)
     level_dir = out / "levels" / f"nmi-{target:.3f}"
     info_path = level_dir / "level.json"
     data_dir = out / "data" / f"nmi-{target:.3f}"
-    if info_path.exists() and (data_dir / "manifest.jsonl").exists():
+    if info_path.exists() and BuildDir(data_dir).manifest_path.exists():
         return json.loads(info_path.read_text())
     sol = solver.solve(target, level_dir)  # measures the planned captions into level_dir (captions.txt, nmi/)
     text = level_recipe_text(profile.base, f"shapes-ao-nmi-{target:.3f}", [solver.split_spec(sol.dependence)])
@@ -168,7 +169,7 @@ def random_checkpoint(arch: str, path: Path) -> Path:
     import torch
 
     from aobench.clipzoo import register_configs
-    from aobench.pairs import stable_int
+    from aobench.seeds import stable_int
     from aobench.study.train import save_checkpoint
 
     if not path.exists():
@@ -188,7 +189,7 @@ def run_sweep(
     on_epoch_end: Optional[Callable[[str, int], None]] = None,
 ) -> SweepResult:
     """Run (or resume) an NMI sweep into `out`; writes the study files from every finished run."""
-    from aobench.pairs import stable_int
+    from aobench.seeds import stable_int
     from aobench.recipe import load
     from aobench.device import resolve_device
     from aobench.study.train import train

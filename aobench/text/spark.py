@@ -31,8 +31,8 @@ def _partition(rows: Iterator, vocab_ref: Optional[str], keep_types: bool) -> It
             part.skip(rec.skip)
         else:
             texts.append(rec.text)
-    for pairs in extractor.extract(texts):
-        part.add_caption(pairs)
+    for pairs, negated in extractor.extract_all(texts):
+        part.add_caption(pairs, negated)
         if keep_types and pairs:
             types[tuple(sorted(pairs))] += 1
     yield {"counts": part.to_dict(), "types": [[[list(p) for p in k], m] for k, m in types.items()]}
