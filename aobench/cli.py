@@ -140,6 +140,8 @@ def nmi_cmd(
     bootstrap: int = typer.Option(0, "--bootstrap", help="bootstrap resamples of captions for a 95% CI"),
     engine: str = typer.Option("local", "--engine", help="local|spark"),
     workers: int = typer.Option(1, "--workers", help="local engine processes"),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (local[N], spark://HOST:PORT, yarn, k8s://..., sc://... for Spark Connect); default: the active session, SPARK_REMOTE, SPARK_MASTER, spark-submit's, else local[*]"),
+    spark_partitions: Optional[int] = typer.Option(None, "--spark-partitions", help="repartition each corpus into N partitions before extraction"),
     text_column: Optional[str] = typer.Option(None, "--text-column"),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="an `aobench extract` output instead of corpora"),
     seen_threshold: int = typer.Option(1, "--seen-threshold", help="a pair with count >= this is seen"),
@@ -157,7 +159,7 @@ def nmi_cmd(
         raise AobenchError("give at least one CORPUS or --pairs FILE.jsonl")
     res = run_nmi(list(corpus or []), out, vocab_ref=None if vocab.lower() == "none" else vocab, normalization=normalization,
                   bootstrap=bootstrap, engine=engine, workers=workers, text_column=text_column, pairs_file=pairs,
-                  seen_threshold=seen_threshold, seed=seed)  # fmt: skip
+                  seen_threshold=seen_threshold, seed=seed, spark_master=spark_master, spark_partitions=spark_partitions)  # fmt: skip
     rows = res["corpora"] or [res["pooled"]]
     table = Table("corpus", "NMI", "95% CI", "MI", "H(attr)", "H(obj)", "events", "captions", "skipped", "seen pairs", title=f"NMI ({normalization})")
     for r in rows + ([res["pooled"]] if res["corpora"] else []):
