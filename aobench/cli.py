@@ -291,6 +291,7 @@ def real_cmd(
     image_size: int = typer.Option(256, "--image-size", help="resize the longer side down to this"),
     output_format: str = typer.Option("files", "--output-format", help="img2dataset output: files or webdataset"),
     distributor: str = typer.Option("multiprocessing", "--distributor", help="img2dataset distributor: multiprocessing (local) or pyspark"),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master", help="with --distributor pyspark: the Spark master (default: the active session, SPARK_MASTER, spark-submit's, else local[*])"),
     processes: int = typer.Option(1, "--processes", help="download processes"),
     threads: int = typer.Option(16, "--threads", help="download threads per process"),
     timeout: int = typer.Option(10, "--timeout", help="seconds per URL"),
@@ -305,7 +306,7 @@ def real_cmd(
 
     res = make_real(dir, table, per_object=per_object, per_pair=per_pair, image_size=image_size, output_format=output_format,
                     distributor=distributor, processes=processes, threads=threads, timeout=timeout, retries=retries,
-                    shard_size=shard_size, url_column=url_column, caption_column=caption_column, force=force)
+                    shard_size=shard_size, url_column=url_column, caption_column=caption_column, force=force, spark_master=spark_master)
     s = res.stats
     print_line(f"{res.out}: {res.kept}/{res.selected} images (failed to download: {s['failed_to_download']}, failed to resize: "
                f"{s['failed_to_resize']}; unusual {s['by_status']['unusual']}, seen {s['by_status']['seen']}, object-only {s['by_status']['object']})")
