@@ -255,3 +255,26 @@ def test_standalone_cluster_counts_equal_local(standalone, tmp_path):
         assert (tmp_path / "cluster" / sub / "counts.json").read_text() == (tmp_path / "local" / sub / "counts.json").read_text()
     pooled = json.loads((tmp_path / "cluster" / "counts.json").read_text())
     assert pooled["n_captions"] == 2 * len(CAPTIONS) + 3 and pooled["n_skipped"] == {"empty": 3, "null": 1}
+
+
+USER_CONF = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from aobench.spark_session import get_session
+spark = get_session()
+conf = spark.sparkContext.getConf()
+print(spark.sparkContext.master, conf.get("spark.ui.showConsoleProgress"), conf.get("spark.log.level"), conf.get("spark.ui.enabled", "unset"))
+"""
+
+
+@pytest.mark.slow
+def test_user_master_and_conf_are_never_overridden(tmp_path):
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    (conf_dir / "spark-defaults.conf").write_text("spark.ui.showConsoleProgress   true\n")
+    env = {**os.environ, "SPARK_MASTER": "local[1]", "SPARK_CONF_DIR": str(conf_dir), "PYSPARK_SUBMIT_ARGS": "--conf spark.log.level=WARN pyspark-shell"}
+    env.pop("SPARK_REMOTE", None)
+    r = subprocess.run([sys.executable, "-c", USER_CONF, str(REPO)], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    # the user's master, console bar and log level stand; aobench fills only the gap (no web UI in local mode)
+    assert r.stdout.split() == ["local[1]", "true", "WARN", "false"]

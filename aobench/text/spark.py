@@ -227,9 +227,13 @@ def _count_files(spark, df, fmt: str, column: str, vocab_ref, text_column, keep_
     """One Spark job: extraction on the executors, rows summed there per (file, kind, attribute, object)."""
     from pyspark.sql import functions as F
 
-    from aobench.spark_session import package_root, worker_python
+    from aobench.spark_session import is_connect, package_root, worker_python
 
     df = df.select(F.col(f"`{column}`").alias("text"), F.input_file_name().alias("file"))
+    if not partitions and not is_connect(spark) and df.rdd.getNumPartitions() < spark.sparkContext.defaultParallelism:
+        # Spark splits files by bytes (4 MB at least), far more captions than one core parses quickly: a corpus
+        # of few small files would run on one core, so it is spread over every core the session has
+        partitions = spark.sparkContext.defaultParallelism
     if partitions:
         df = df.repartition(partitions)
     with worker_python(spark):
