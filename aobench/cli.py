@@ -211,6 +211,8 @@ def nmi_cmd(
     bootstrap: int = typer.Option(0, "--bootstrap", help="bootstrap resamples of captions for a 95% CI"),
     engine: str = typer.Option("local", "--engine", help="local|spark"),
     workers: int = typer.Option(1, "--workers", help="local engine processes"),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (local[N], spark://HOST:PORT, yarn, k8s://..., sc://... for Spark Connect); default: the active session, SPARK_REMOTE, SPARK_MASTER, spark-submit's, else local[*]"),
+    spark_partitions: Optional[int] = typer.Option(None, "--spark-partitions", help="repartition each corpus into N partitions before extraction"),
     text_column: Optional[str] = typer.Option(None, "--text-column"),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="an `aobench extract` output instead of corpora"),
     seen_threshold: int = typer.Option(1, "--seen-threshold", help="a pair with count >= this is seen"),
@@ -228,7 +230,7 @@ def nmi_cmd(
         raise AobenchError("give at least one CORPUS or --pairs FILE.jsonl")
     res = run_nmi(list(corpus or []), out, vocab_ref=None if vocab.lower() == "none" else vocab, normalization=normalization,
                   bootstrap=bootstrap, engine=engine, workers=workers, text_column=text_column, pairs_file=pairs,
-                  seen_threshold=seen_threshold, seed=seed)  # fmt: skip
+                  seen_threshold=seen_threshold, seed=seed, spark_master=spark_master, spark_partitions=spark_partitions)  # fmt: skip
     rows = res["corpora"] or [res["pooled"]]
     table = Table("corpus", "NMI", "95% CI", "MI", "H(attr)", "H(obj)", "events", "captions", "skipped", "seen pairs", title=f"NMI ({normalization})")
     for r in rows + ([res["pooled"]] if res["corpora"] else []):
@@ -364,6 +366,7 @@ def real_cmd(
     image_size: int = typer.Option(256, "--image-size", help="resize the longer side down to this"),
     output_format: str = typer.Option("files", "--output-format", help="img2dataset output: files or webdataset"),
     distributor: str = typer.Option("multiprocessing", "--distributor", help="img2dataset distributor: multiprocessing (local) or pyspark"),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master", help="with --distributor pyspark: the Spark master (default: the active session, SPARK_MASTER, spark-submit's, else local[*])"),
     processes: int = typer.Option(1, "--processes", help="download processes"),
     threads: int = typer.Option(16, "--threads", help="download threads per process"),
     timeout: int = typer.Option(10, "--timeout", help="seconds per URL"),
@@ -378,7 +381,7 @@ def real_cmd(
 
     res = make_real(dir, table, per_object=per_object, per_pair=per_pair, image_size=image_size, output_format=output_format,
                     distributor=distributor, processes=processes, threads=threads, timeout=timeout, retries=retries,
-                    shard_size=shard_size, url_column=url_column, caption_column=caption_column, force=force)
+                    shard_size=shard_size, url_column=url_column, caption_column=caption_column, force=force, spark_master=spark_master)
     s = res.stats
     print_line(f"{res.out}: {res.kept}/{res.selected} images (failed to download: {s['failed_to_download']}, failed to resize: "
                f"{s['failed_to_resize']}; unusual {s['by_status']['unusual']}, seen {s['by_status']['seen']}, object-only {s['by_status']['object']})")
