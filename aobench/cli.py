@@ -236,7 +236,7 @@ app.add_typer(study_app, name="study")
 @study_app.command("nmi-sweep")
 def study_nmi_sweep_cmd(
     out: Path = typer.Option(..., "--out", help="study directory (rerun to resume; finished runs are skipped)"),
-    profile: str = typer.Option("default", "--profile", help="quick (smoke test, ~3 min on CPU), cpu (4 levels x 3 seeds, <= 45 min on 2 CPU cores) or default (5 levels x 3 seeds, sized for one GPU)"),
+    profile: str = typer.Option("default", "--profile", help="quick (smoke test, ~3 min on CPU), cpu (5 levels x 3 seeds, ~35 min on 2 CPU cores) or default (5 levels x 3 seeds, sized for one GPU)"),
     nmi: Optional[str] = typer.Option(None, "--nmi", help="comma-separated caption-NMI targets, e.g. 0.2,0.3,0.4 (default: the profile's)"),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="training seeds per level (default: the profile's)"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: run every n-th (design, level, seed) run from i (one process per GPU)"),
