@@ -7,8 +7,10 @@ schedule and number of steps, alternating in R rounds (median reported):
   every step through a DataLoader, as `open_clip_train.main --train-data x.csv` does), AdamW as
   open_clip_train builds it (default implementation), the same ClipLoss and cosine schedule;
 - aobench: `train()` (decodes the split once, fused AdamW, loss read once per epoch, random flips).
-Times cover the whole call (model creation, data loading, E epochs). Prints steps/s of each and the
-ratio (higher = aobench faster). Target: >= 1.5x on CPU.
+Times cover the whole call (model creation, data loading, E epochs); the step loop alone is read from
+the epoch timestamps of train_log.jsonl (epochs 2..E). `--before path/to/train.py` times an earlier
+aobench train.py as a third side in the same process (before/after of a change). Prints steps/s of
+each and the ratio (higher = aobench faster). Target: >= 1.5x on CPU.
 """
 
 from __future__ import annotations
@@ -62,13 +64,29 @@ def plain_loop(build: Path, csv_path: Path, arch: str, epochs: int, batch_size: 
     return time.perf_counter() - t0, steps
 
 
-def aobench_loop(build: Path, run_dir: Path, arch: str, epochs: int, batch_size: int, lr: float) -> tuple[float, int, float]:
-    """aobench.study.train.train; returns (seconds, steps, its own steps/s of the step loop)."""
-    from aobench.study.train import TrainConfig, train
+def aobench_loop(module, build: Path, run_dir: Path, arch: str, epochs: int, batch_size: int, lr: float) -> tuple[float, int, float]:
+    """`module.train` (aobench.study.train or an earlier copy); returns (seconds, steps, steps/s of epochs 2..E)."""
+    from aobench.io import read_jsonl
 
     t0 = time.perf_counter()
-    res = train(build, run_dir, TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, lr=lr), seed=0, device="cpu")
-    return time.perf_counter() - t0, res["steps"], res.get("steps_per_second") or float("nan")
+    res = module.train(build, run_dir, module.TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, lr=lr), seed=0, device="cpu")
+    seconds = time.perf_counter() - t0
+    stamps = [r["time"] for r in read_jsonl(run_dir / "train_log.jsonl")]
+    per_epoch = res["steps"] // epochs
+    loop = (len(stamps) - 1) * per_epoch / (stamps[-1] - stamps[0]) if len(stamps) > 1 and stamps[-1] > stamps[0] else float("nan")
+    return seconds, res["steps"], loop
+
+
+def load_module(path: Path):
+    """A train.py from another aobench version, imported under its own name."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("aobench_train_before", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def main() -> None:
@@ -81,9 +99,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=0, help="DataLoader workers of the plain loop (0: decode in-process)")
     ap.add_argument("--data", type=Path, default=None, help="reuse/keep the built split here")
+    ap.add_argument("--before", type=Path, default=None, help="an earlier aobench/study/train.py to time as well")
     a = ap.parse_args()
 
+    import aobench.study.train as now
     from aobench.io import read_jsonl
+
+    sides = {"aobench": now} | ({"before": load_module(a.before)} if a.before else {})
 
     with tempfile.TemporaryDirectory() as tmp:
         root = a.data or Path(tmp)
@@ -91,20 +113,28 @@ def main() -> None:
         rows = [r for r in read_jsonl(build / "manifest.jsonl") if r["split"] == "train" and r["filters"] == "kept"]
         csv_path = Path(tmp) / "train.csv"
         csv_path.write_text("filepath\ttitle\n" + "".join(f"{build / r['file']}\t{r['prompt']}\n" for r in rows))
-        plain_t, ao_t, ao_inner = [], [], []
+        plain_t: list[float] = []
+        times: dict[str, list[float]] = {k: [] for k in sides}
+        loops: dict[str, list[float]] = {k: [] for k in sides}
         for rnd in range(a.rounds):
             t, steps = plain_loop(build, csv_path, a.arch, a.epochs, a.batch_size, 2e-3, a.workers)
             plain_t.append(t)
-            t2, steps2, inner = aobench_loop(build, Path(tmp) / f"run{rnd}", a.arch, a.epochs, a.batch_size, 2e-3)
-            ao_t.append(t2)
-            ao_inner.append(inner)
-            print(f"round {rnd + 1}: plain {steps / t:.2f} steps/s, aobench {steps2 / t2:.2f} steps/s (step loop alone {inner:.2f})", flush=True)
-        assert steps == steps2, (steps, steps2)
-        p, q = statistics.median(plain_t), statistics.median(ao_t)
+            line = f"round {rnd + 1}: plain {steps / t:.2f} steps/s"
+            for name, mod in sides.items():
+                t2, steps2, loop = aobench_loop(mod, build, Path(tmp) / f"{name}{rnd}", a.arch, a.epochs, a.batch_size, 2e-3)
+                assert steps2 == steps, (steps, steps2)
+                times[name].append(t2)
+                loops[name].append(loop)
+                line += f", {name} {steps / t2:.2f} (step loop {loop:.2f})"
+            print(line, flush=True)
+        p = statistics.median(plain_t)
         print(f"{len(rows)} images, {a.arch}, batch {a.batch_size}, {a.epochs} epochs = {steps} steps per side, {a.rounds} rounds (median)")
         print(f"plain open_clip_train loop: {steps / p:.2f} steps/s ({p:.1f} s)")
-        print(f"aobench study train():      {steps / q:.2f} steps/s ({q:.1f} s; step loop alone {statistics.median(ao_inner):.2f} steps/s)")
-        print(f"ratio (aobench / plain): {p / q:.2f}x")
+        for name in sides:
+            q = statistics.median(times[name])
+            print(f"{name} train(): {steps / q:.2f} steps/s ({q:.1f} s; step loop alone {statistics.median(loops[name]):.2f} steps/s); ratio vs plain {p / q:.2f}x")
+        if "before" in sides:
+            print(f"step loop after / before: {statistics.median(loops['aobench']) / statistics.median(loops['before']):.2f}x")
 
 
 if __name__ == "__main__":

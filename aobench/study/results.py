@@ -226,6 +226,8 @@ def _design_md(block: dict, heading: str) -> list[str]:
     sp = block["spearman"]
     if sp["rho"] is not None:
         lines += ["", f"Runs as units: Spearman rho = {sp['rho']:.3f}, {sp['method']} permutation p = {_p(sp['p_value'])} ({sp['n_permutations']:,} permutations, n = {sp['n']} runs)."]
+    else:
+        lines += ["", f"Spearman rho: n/a with {sp['n']} run(s) (a permutation test needs 3 or more runs at 2 or more NMI levels)."]
     lines += ["", f"**Verdict:** {block['verdict']}", ""]
     return lines
 
