@@ -8,7 +8,6 @@ the ones a benchmark tests; seen pairs are the ones a training split may show.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Iterable, Optional, Protocol
 import numpy as np
 
 from aobench.errors import AobenchError
+from aobench.seeds import rng_for, stable_int
 from aobench.vocab import Vocab
 
 
@@ -40,17 +40,6 @@ class Pair:
     def key(self) -> tuple[str, str]:
         """(attribute, object)."""
         return (self.attribute, self.object)
-
-
-def stable_int(*parts: object, bits: int = 63) -> int:
-    """A stable integer hash of the parts (same on every machine and Python run)."""
-    digest = hashlib.sha256("|".join(str(p) for p in parts).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "little") & ((1 << bits) - 1)
-
-
-def rng_for(*parts: object) -> np.random.Generator:
-    """A numpy generator seeded from the parts."""
-    return np.random.default_rng(stable_int(*parts))
 
 
 def read_seen_pairs(path: str | Path) -> set[tuple[str, str]]:

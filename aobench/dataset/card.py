@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Optional
 
 from aobench.errors import AobenchError
+from aobench.paths import is_local
 
 
 def template_path(name: str) -> Path:
     """A built-in card template by file name, or a path."""
-    p = Path(name)
-    if p.exists():
+    if is_local(name):
+        p = Path(name).expanduser()
+        if not p.is_file():
+            raise AobenchError(f"card.template: template not found: {name}")
         return p
     builtin = Path(str(resources.files("aobench"))) / "cards" / name
     if not builtin.exists():
@@ -53,7 +56,7 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
 
     from aobench import __version__
 
-    split_order = [s.name for s in recipe.splits]
+    split_order = recipe.split_names()
     stats = split_stats(records, split_order)
     n_kept = sum(s["images"] for s in stats)
     data = DatasetCardData(
@@ -63,7 +66,8 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
         tags=list(recipe.card.tags),
         language=["en"],
         size_categories=[size_category(n_kept)],
-        configs=[{"config_name": "default", "data_files": [{"split": s, "path": f"data/{s}-*"} for s in split_order]}],
+        # only splits with images: an empty split has no data files, and a config naming it cannot be loaded
+        configs=[{"config_name": "default", "data_files": [{"split": s["name"], "path": f"data/{s['name']}-*"} for s in stats if s["images"]]}],
     )
     card = DatasetCard.from_template(
         data,

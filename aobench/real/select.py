@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from aobench.errors import AobenchError
-from aobench.pairs import Pair, stable_int
+from aobench.pairs import Pair
+from aobench.seeds import stable_int
 
 WORD = re.compile(r"[a-z0-9]+")
 

@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from aobench import __version__
+from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
-from aobench.io import JsonlAppender, atomic_write_json, read_jsonl
+from aobench.io import JsonlAppender, atomic_write_json
 from aobench.study.profiles import Profile
 from aobench.study.splits import (
     NmiSolver,
@@ -155,8 +156,9 @@ def make_solver(profile: Profile, design: Design) -> NmiSolver:
 
 def coverage(build_dir: Path, split: str = "train") -> dict:
     """Train images per seen pair of a finished build (kept images): min, mean, max, pairs present of all seen pairs."""
-    seen = [(r["attribute"], r["object"]) for r in read_jsonl(build_dir / "pairs.jsonl") if r["status"] == "seen"]
-    n = Counter((r["attribute"], r["object"]) for r in read_jsonl(build_dir / "manifest.jsonl") if r["split"] == split and r["filters"] == "kept")
+    build = BuildDir(build_dir)
+    seen = [(r["attribute"], r["object"]) for r in build.pairs() if r["status"] == "seen"]
+    n = Counter((r["attribute"], r["object"]) for r in build.manifest() if r["split"] == split and r["filters"] == "kept")
     counts = [n.get(p, 0) for p in seen]
     return {
         "min_images_per_seen_pair": min(counts) if counts else 0,
@@ -175,7 +177,7 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float,
     level_dir = out / "levels" / name
     info_path = level_dir / "level.json"
     data_dir = out / "data" / name
-    if info_path.exists() and (data_dir / "manifest.jsonl").exists():
+    if info_path.exists() and BuildDir(data_dir).manifest_path.exists():
         return json.loads(info_path.read_text())
     sol = solver.solve(target, level_dir)  # measures the planned captions into level_dir (captions.txt, nmi/)
     text = level_recipe_text(profile.base, f"shapes-ao-{name}", [solver.split_spec(sol.dependence)])
@@ -231,7 +233,7 @@ def random_checkpoint(arch: str, path: Path) -> Path:
     import torch
 
     from aobench.clipzoo import register_configs
-    from aobench.pairs import stable_int
+    from aobench.seeds import stable_int
     from aobench.study.train import save_checkpoint
 
     if not path.exists():
@@ -260,7 +262,7 @@ def run_sweep(
 ) -> SweepResult:
     """Run (or resume) an NMI sweep into `out`; writes the study files from every finished run."""
     from aobench.device import resolve_device
-    from aobench.pairs import stable_int
+    from aobench.seeds import stable_int
     from aobench.study.train import train
 
     out = Path(out)

@@ -16,8 +16,10 @@ from typing import Callable, Optional
 
 import yaml
 
+from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
-from aobench.io import atomic_write_text, read_jsonl
+from aobench.io import atomic_write_text
+from aobench.options import parse_floats
 
 TOLERANCE = 0.02
 NORMALIZATION = "arithmetic"  # aobench nmi's default
@@ -184,9 +186,9 @@ def level_recipe_text(base: str, name: str, splits: list[dict]) -> str:
 
 def build_recipe(recipe_text: str, out: Path, work: Path) -> Path:
     """Build a recipe into `out` unless a finished build is there; concurrent shards race safely."""
-    from aobench.build import build, is_complete
+    from aobench.build import build
 
-    if is_complete(out):
+    if BuildDir(out).is_complete():
         return out
     work.mkdir(parents=True, exist_ok=True)
     recipe_path = work / f"{out.name}.yaml"
@@ -198,7 +200,7 @@ def build_recipe(recipe_text: str, out: Path, work: Path) -> Path:
     try:
         os.rename(tmp, out)  # builds are deterministic: if another shard won the race, its copy is the same
     except OSError:
-        if not is_complete(out):
+        if not BuildDir(out).is_complete():
             raise
         shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -206,13 +208,13 @@ def build_recipe(recipe_text: str, out: Path, work: Path) -> Path:
 
 def kept_captions(build_dir: Path, split: str) -> list[str]:
     """Prompts of the images a finished build kept in one split (the split's captions)."""
-    return [r["prompt"] for r in read_jsonl(build_dir / "manifest.jsonl") if r["split"] == split and r["filters"] == "kept"]
+    return [r["prompt"] for r in BuildDir(build_dir).manifest() if r["split"] == split and r["filters"] == "kept"]
 
 
 def check_same_pairs(a: Path, b: Path) -> None:
     """Fail if two builds disagree on their seen/unusual pairs (levels must share the held-out pairs)."""
-    pa = [(r["attribute"], r["object"], r["status"]) for r in read_jsonl(a / "pairs.jsonl")]
-    pb = [(r["attribute"], r["object"], r["status"]) for r in read_jsonl(b / "pairs.jsonl")]
+    pa = [(r["attribute"], r["object"], r["status"]) for r in BuildDir(a).pairs()]
+    pb = [(r["attribute"], r["object"], r["status"]) for r in BuildDir(b).pairs()]
     if pa != pb:
         raise AobenchError(f"builds {a} and {b} disagree on seen/unusual pairs; remove them and rerun")
 
@@ -235,14 +237,9 @@ def measured_split_nmi(build_dir: Path, split: str, workdir: Path, recipe_ref: s
 
 def parse_levels(text: Optional[str]) -> Optional[list[float]]:
     """`0.15,0.3` → [0.15, 0.3]; one-line error for anything else."""
-    if text is None:
+    vals = parse_floats(text, "--nmi", "0.15,0.3,0.6", 0, 1)
+    if vals is None:
         return None
-    try:
-        vals = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise AobenchError(f"--nmi {text!r}: expected comma-separated numbers, e.g. 0.15,0.3,0.6") from None
-    if not vals or any(not 0 <= v <= 1 for v in vals):
-        raise AobenchError(f"--nmi {text!r}: NMI targets are numbers in [0, 1]")
     if len(set(vals)) != len(vals):
         raise AobenchError(f"--nmi {text!r}: a level repeats")
     return vals

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from aobench.artifacts import BuildDir
 from aobench.io import JsonlAppender, read_jsonl
-from aobench.pairs import stable_int
+from aobench.seeds import stable_int
 from aobench.progress import make_progress
 from aobench.device import resolve_device
 
@@ -50,7 +51,7 @@ def load_split(build_dir: Path, split: str, preprocess, tokenizer):
     import torch
     from PIL import Image
 
-    rows = [r for r in read_jsonl(build_dir / "manifest.jsonl") if r["split"] == split and r["filters"] == "kept"]
+    rows = [r for r in BuildDir(build_dir).manifest() if r["split"] == split and r["filters"] == "kept"]
     images = torch.stack([preprocess(Image.open(build_dir / r["file"]).convert("RGB")) for r in rows]) if rows else torch.zeros(0)
     tokens = tokenizer([r["prompt"] for r in rows])
     return images, tokens

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -80,7 +81,9 @@ def run_nmi(
         raise AobenchError(f"--normalization {normalization!r}: allowed: {', '.join(NORMALIZATIONS)}")
     if engine not in ("local", "spark"):
         raise AobenchError(f"--engine {engine!r}: allowed: local, spark")
-    out = Path(out)
+    from aobench.io import writable_dir
+
+    out = writable_dir(out)
     kw = dict(normalization=normalization, bootstrap=bootstrap, seen_threshold=seen_threshold, seed=seed)
     meta = {"vocab": vocab_ref or "none", "engine": engine}
     if pairs_file is not None:
@@ -117,6 +120,7 @@ def run_nmi(
         w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow({**r, "ci_low": r.get("ci", {}).get("low", ""), "ci_high": r.get("ci", {}).get("high", "")})
+            row = {**r, "ci_low": r.get("ci", {}).get("low", ""), "ci_high": r.get("ci", {}).get("high", "")}
+            w.writerow({k: "" if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()})  # undefined: empty, as null in JSON
         atomic_write_text(out / "comparison.csv", buf.getvalue())
     return result

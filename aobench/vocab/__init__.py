@@ -18,6 +18,7 @@ from typing import Iterable, Optional
 import yaml
 
 from aobench.errors import AobenchError
+from aobench.paths import looks_like_path
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ def _data_dir() -> Path:
 
 
 def _ref_path(ref: str, prefix: str, suffixes: Iterable[str]) -> Path:
-    p = Path(ref)
-    if p.suffix in (".yaml", ".yml", ".json"):
+    p = Path(ref).expanduser()
+    if looks_like_path(ref, (".yaml", ".yml", ".json")):
         if not p.exists():
             raise AobenchError(f"vocabulary file not found: {p}")
         return p
@@ -162,7 +163,7 @@ def load_rules(ref: Optional[str]) -> list[dict]:
     """Compatibility rules (built-in name or YAML path); none when ref is None."""
     if not ref:
         return []
-    path = Path(ref) if Path(ref).suffix in (".yaml", ".yml") else _data_dir() / f"{ref}.yaml"
+    path = Path(ref).expanduser() if looks_like_path(ref, (".yaml", ".yml")) else _data_dir() / f"{ref}.yaml"
     if not path.exists():
         raise AobenchError(f"compatibility rules not found: {ref}")
     return list(_load_file(path).get("rules", []))
