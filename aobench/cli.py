@@ -211,6 +211,8 @@ def nmi_cmd(
     bootstrap: int = typer.Option(0, "--bootstrap", help="bootstrap resamples of captions for a 95% CI"),
     engine: str = typer.Option("local", "--engine", help="local|spark"),
     workers: int = typer.Option(1, "--workers", help="local engine processes"),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (local[N], spark://HOST:PORT, yarn, k8s://..., sc://... for Spark Connect); default: the active session, SPARK_REMOTE, SPARK_MASTER, spark-submit's, else local[*]"),
+    spark_partitions: Optional[int] = typer.Option(None, "--spark-partitions", help="repartition each corpus into N partitions before extraction"),
     text_column: Optional[str] = typer.Option(None, "--text-column"),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="an `aobench extract` output instead of corpora"),
     seen_threshold: int = typer.Option(1, "--seen-threshold", help="a pair with count >= this is seen"),
@@ -228,7 +230,7 @@ def nmi_cmd(
         raise AobenchError("give at least one CORPUS or --pairs FILE.jsonl")
     res = run_nmi(list(corpus or []), out, vocab_ref=None if vocab.lower() == "none" else vocab, normalization=normalization,
                   bootstrap=bootstrap, engine=engine, workers=workers, text_column=text_column, pairs_file=pairs,
-                  seen_threshold=seen_threshold, seed=seed)  # fmt: skip
+                  seen_threshold=seen_threshold, seed=seed, spark_master=spark_master, spark_partitions=spark_partitions)  # fmt: skip
     rows = res["corpora"] or [res["pooled"]]
     table = Table("corpus", "NMI", "95% CI", "MI", "H(attr)", "H(obj)", "events", "captions", "skipped", "seen pairs", title=f"NMI ({normalization})")
     for r in rows + ([res["pooled"]] if res["corpora"] else []):
@@ -311,13 +313,15 @@ app.add_typer(study_app, name="study")
 @study_app.command("nmi-sweep")
 def study_nmi_sweep_cmd(
     out: Path = typer.Option(..., "--out", help="study directory (rerun to resume; finished runs are skipped)"),
-    profile: str = typer.Option("default", "--profile", help="quick (2 levels x 1 seed, tiny model, minutes on CPU) or default (5 levels x 3 seeds, sized for one GPU)"),
-    nmi: Optional[str] = typer.Option(None, "--nmi", help="comma-separated caption-NMI targets, e.g. 0.15,0.3,0.6 (default: the profile's)"),
+    profile: str = typer.Option("default", "--profile", help="quick (smoke test, ~3 min on CPU), cpu (5 levels x 3 seeds, ~35 min on 2 CPU cores) or default (5 levels x 3 seeds, sized for one GPU)"),
+    nmi: Optional[str] = typer.Option(None, "--nmi", help="comma-separated caption-NMI targets, e.g. 0.2,0.3,0.4 (default: the profile's)"),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="training seeds per level (default: the profile's)"),
-    shard: Optional[str] = typer.Option(None, "--shard", help="i/n: run every n-th (level, seed) run from i (one process per GPU)"),
+    shard: Optional[str] = typer.Option(None, "--shard", help="i/n: run every n-th (design, level, seed) run from i (one process per GPU)"),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="override the profile's training epochs"),
     arch: Optional[str] = typer.Option(None, "--arch", help="override the profile's open_clip architecture (e.g. aobench-rn-s-64)"),
     images: Optional[int] = typer.Option(None, "--images", help="override the train images per level"),
+    min_images_per_seen_pair: Optional[int] = typer.Option(None, "--min-images-per-seen-pair", help="coverage control: every seen pair gets this many train images and the same per-pair counts at every level (default: the profile's; 0 = off, the plain mixture knob)"),
+    ablation: bool = typer.Option(False, "--ablation", help="also run the mixture knob (coverage falls as NMI rises) at the same levels and report both designs"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N"),
 ) -> None:
     """Train small CLIPs on shapes-ao splits at chosen caption NMI and relate NMI to unusual-pair accuracy."""
@@ -326,18 +330,19 @@ def study_nmi_sweep_cmd(
     from aobench.study.profiles import get_profile
     from aobench.study.splits import parse_levels
 
-    prof = get_profile(profile, levels=parse_levels(nmi), seeds=seeds, epochs=epochs, arch=arch, images=images)
-    res = run_sweep(out, prof, shard=parse_shard(shard), device=device)
-    table = Table("target NMI", "measured NMI", "seed", "unusual acc", "seen acc", "best HM")
-    for r in res.study["runs"]:
+    prof = get_profile(profile, levels=parse_levels(nmi), seeds=seeds, epochs=epochs, arch=arch, images=images, min_images_per_seen_pair=min_images_per_seen_pair)
+    res = run_sweep(out, prof, shard=parse_shard(shard), device=device, ablation=ablation)
+    table = Table("design", "target NMI", "measured NMI", "seed", "min img/pair", "unusual acc", "seen acc", "best HM")
+    for r in res.study["runs"] + ((res.study.get("ablation") or {}).get("runs") or []):
         m = r["metrics"]
-        table.add_row(f"{r['target_nmi']:g}", f"{r['measured_nmi']:.4f}", str(r["seed"]), f"{m['closed_unusual_composition_acc']:.3f}", f"{m['closed_seen_composition_acc']:.3f}", f"{m['closed_best_hm']:.3f}")
+        cov = (r.get("coverage") or {}).get("min_images_per_seen_pair", "")
+        table.add_row(r["design"]["tag"], f"{r['target_nmi']:g}", f"{r['measured_nmi']:.4f}", str(r["seed"]), str(cov), f"{m['closed_unusual_composition_acc']:.3f}", f"{m['closed_seen_composition_acc']:.3f}", f"{m['closed_best_hm']:.3f}")
     stdout.print(table)
     sp = res.study["spearman"]
     rho = "n/a" if sp["rho"] is None else f"{sp['rho']:.3f}"
     p = "n/a" if sp["p_value"] is None else f"{sp['p_value']:.3g}"
     state = "complete" if res.complete else f"partial ({len(res.study['missing'])} runs left)"
-    print_line(f"{out}: {state}; trained {len(res.trained)}, resumed {len(res.resumed)}, skipped {len(res.skipped)}; Spearman rho {rho} (p {p}); see {out}/summary.md")
+    print_line(f"{out}: {state}; trained {len(res.trained)}, resumed {len(res.resumed)}, skipped {len(res.skipped)}; Spearman rho {rho} (permutation p {p}); see {out}/summary.md")
 
 
 @app.command("report")
@@ -364,6 +369,7 @@ def real_cmd(
     image_size: int = typer.Option(256, "--image-size", help="resize the longer side down to this"),
     output_format: str = typer.Option("files", "--output-format", help="img2dataset output: files or webdataset"),
     distributor: str = typer.Option("multiprocessing", "--distributor", help="img2dataset distributor: multiprocessing (local) or pyspark"),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master", help="with --distributor pyspark: the Spark master (default: the active session, SPARK_MASTER, spark-submit's, else local[*])"),
     processes: int = typer.Option(1, "--processes", help="download processes"),
     threads: int = typer.Option(16, "--threads", help="download threads per process"),
     timeout: int = typer.Option(10, "--timeout", help="seconds per URL"),
@@ -378,7 +384,7 @@ def real_cmd(
 
     res = make_real(dir, table, per_object=per_object, per_pair=per_pair, image_size=image_size, output_format=output_format,
                     distributor=distributor, processes=processes, threads=threads, timeout=timeout, retries=retries,
-                    shard_size=shard_size, url_column=url_column, caption_column=caption_column, force=force)
+                    shard_size=shard_size, url_column=url_column, caption_column=caption_column, force=force, spark_master=spark_master)
     s = res.stats
     print_line(f"{res.out}: {res.kept}/{res.selected} images (failed to download: {s['failed_to_download']}, failed to resize: "
                f"{s['failed_to_resize']}; unusual {s['by_status']['unusual']}, seen {s['by_status']['seen']}, object-only {s['by_status']['object']})")

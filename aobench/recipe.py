@@ -147,11 +147,21 @@ class SplitSpec(_Strict):
     dependence: float = Field(
         0.0, ge=0, le=1, description="0: attributes uniform per object; 1: each object's preferred attribute only"
     )
+    min_images_per_pair: int = Field(
+        0, ge=0, description="with `images`: every pair keeps at least this many at any dependence (the rest is spread by it)"
+    )
+    dependence_kind: Literal["mixture", "shared-to-own"] = Field(
+        "mixture",
+        description="mixture: p(a|o) = (1-d)/|S_o| + d [a = preferred(o)]; shared-to-own: every pair gets min_images_per_pair, "
+        "each object's other images go to a shared attribute (d=0) or its own (d=1), so per-pair counts stay fixed",
+    )
 
     @model_validator(mode="after")
     def _one_count(self) -> "SplitSpec":
         if (self.images_per_pair is None) == (self.images is None):
             raise ValueError("give exactly one of images_per_pair or images")
+        if (self.min_images_per_pair or self.dependence_kind != "mixture") and self.images is None:
+            raise ValueError("min_images_per_pair and dependence_kind go with images (a split spread by dependence)")
         return self
 
 
@@ -214,6 +224,11 @@ class Recipe(_Strict):
         # batch sizes change speed, never images (see generate/diffusers_backend.py), so they are left out
         data["generator"].pop("batch_size", None)
         data["filters"]["clip_score"].pop("batch_size", None)
+        for split in data["splits"]:  # added later: at their defaults they leave older builds' fingerprints as they were
+            if not split.get("min_images_per_pair"):
+                split.pop("min_images_per_pair", None)
+            if split.get("dependence_kind") == "mixture":
+                split.pop("dependence_kind", None)
         return hashlib.sha256(yaml.safe_dump(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

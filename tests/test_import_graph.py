@@ -8,8 +8,6 @@ from pathlib import Path
 import aobench
 
 PKG = Path(aobench.__file__).parent
-# cycles another branch removes (evaluate's plots <-> runner, issue 13); delete the entry once it lands
-KNOWN_CYCLES = [["aobench.evaluate.plots", "aobench.evaluate.runner"]]
 
 
 def _modules() -> dict[str, Path]:
@@ -81,7 +79,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_cycles():
     cycles = _cycles(_imports(_modules()))
-    assert [c for c in cycles if c not in KNOWN_CYCLES] == []
+    assert cycles == []
 
 
 def test_bottom_layer_imports_nothing_above_it():

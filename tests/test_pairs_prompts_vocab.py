@@ -116,6 +116,32 @@ def test_dependence_distribution_known_answer():
     assert sum(counts.values()) == 10 and sorted(counts.values()) == [1, 1, 4, 4]
 
 
+def test_split_counts_floor_and_shared_to_own_known_answers():
+    from aobench.pairs import Pair, shared_attributes, split_counts
+
+    # objects x, y; attribute p seen with both (the shared one), q only with x, r only with y
+    pairs = [Pair(a, o, "colour", "g", "seen") for o, attrs in (("x", "pq"), ("y", "pr")) for a in attrs]
+    assert shared_attributes(pairs) == {"x": "p", "y": "p"}
+    floor = split_counts(pairs, 0.0, 0, 20, floor=3)  # 3 each, the other 8 spread uniformly
+    assert sorted(floor.values()) == [5, 5, 5, 5]
+    low = split_counts(pairs, 0.0, 0, 20, floor=3, kind="shared-to-own")  # each object: 10 = 3 + 3 + 4 extra, extra on p
+    assert low == {("p", "x"): 7, ("q", "x"): 3, ("p", "y"): 7, ("r", "y"): 3}
+    high = split_counts(pairs, 1.0, 0, 20, floor=3, kind="shared-to-own")  # extra on each object's own attribute
+    assert high == {("p", "x"): 3, ("q", "x"): 7, ("p", "y"): 3, ("r", "y"): 7}
+    with pytest.raises(AobenchError, match="min_images_per_pair 6 x 4 pairs = 24"):
+        split_counts(pairs, 0.5, 0, 20, floor=6, where="recipe t: splits.train")
+
+
+def test_new_split_fields_at_defaults_keep_fingerprints():
+    a = recipe.load("shapes-ao")
+    explicit = [{**s.model_dump(mode="json"), "min_images_per_pair": 0, "dependence_kind": "mixture"} for s in a.splits]
+    assert recipe.load("shapes-ao", {"splits": explicit}).fingerprint() == a.fingerprint()
+    floored = [{**explicit[0], "min_images_per_pair": 5}, *explicit[1:]]
+    assert recipe.load("shapes-ao", {"splits": floored}).fingerprint() != a.fingerprint()
+    with pytest.raises(AobenchError, match="min_images_per_pair"):
+        recipe.load("shapes-ao", {"splits": [{"name": "t", "pairs": "seen", "images_per_pair": 2, "min_images_per_pair": 1}]})
+
+
 def test_seen_pairs_file_errors_name_line(tmp_path):
     p = tmp_path / "seen.jsonl"
     p.write_text('{"attribute": "red", "object": "car"}\nnot json\n')

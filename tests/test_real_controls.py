@@ -227,3 +227,29 @@ def test_real_bad_input(build_copy, tmp_path, server):
     proc = run_real(build_copy, table, "--per-object", "1")  # two star captions → one
     assert proc.returncode == 2 and "different selection" in proc.stderr and "--force" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_real_split_with_pyspark_distributor(build_copy, server, tmp_path):
+    """img2dataset's pyspark distributor in a local Spark session aobench makes: the same split as multiprocessing."""
+    table = write_table(tmp_path / "captions.jsonl", server)
+    server.hits.clear()
+    proc = run_real(build_copy, table, "--distributor", "pyspark", "--spark-master", "local[2]")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "6/9 images" in proc.stdout
+    manifest = list(read_jsonl(build_copy / "real" / "manifest.jsonl"))
+    by_caption = {r["prompt"]: r["filters"] for r in manifest}
+    assert sum(f == "kept" for f in by_caption.values()) == 6 and by_caption["a triangle road sign"] == "failed_to_download"
+    assert json.loads((build_copy / "real" / "stats.json").read_text())["by_status"] == {"unusual": 2, "seen": 2, "object": 2}
+    assert len(list((build_copy / "real" / "download").glob("*_stats.json"))) == 3  # 9 URLs in shards of 3, each a Spark task
+    assert server.image_hits() == 6
+
+    proc = run_real(build_copy, table, "--distributor", "pyspark", "--spark-master", "local[2]")
+    assert proc.returncode == 0 and server.image_hits() == 6  # finished shards are not fetched again
+    assert list(read_jsonl(build_copy / "real" / "manifest.jsonl")) == manifest
+
+
+def test_real_spark_master_needs_pyspark(build_copy, tmp_path):
+    proc = run_cli("real", build_copy, "--table", tmp_path / "t.csv", "--spark-master", "local[1]")
+    assert proc.returncode == 2 and "--spark-master needs --distributor pyspark" in proc.stderr
+    assert not (build_copy / "real").exists()  # refused before anything was written

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Optional
 
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
 
 COMMIT = re.compile(r"[0-9a-f]{40}")
 HUB_TIMEOUT_S = 10  # one metadata request; the load itself would wait as long on an unreachable Hub
@@ -69,7 +69,7 @@ def download_files(repo_id: str, revision: str, files: Iterable[tuple[str, ...]]
                 folder = Path(huggingface_hub.hf_hub_download(repo_id, name, revision=revision)).parent
                 break
             except Exception as exc:  # noqa: BLE001 - absent alternative, offline, unknown revision: try the next, report the last
-                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                msg = one_line(exc)
         else:
             raise AobenchError(f"cannot download {' or '.join(group)} of {repo_id}@{revision}: {msg} (offline? check the revision)")
     if folder is None:

@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from aobench.artifacts import image_file
-from aobench.pairs import Pair, allocate, train_distribution
+from aobench.pairs import Pair, split_counts
 from aobench.prompts import render
 from aobench.seeds import image_seed
 
@@ -46,7 +46,8 @@ def plan(recipe, pairs: list[Pair]) -> list[WorkItem]:
         if split.images_per_pair is not None:
             counts = {p.key(): split.images_per_pair for p in chosen}
         else:
-            counts = allocate(train_distribution(chosen, split.dependence, recipe.seed), split.images)
+            counts = split_counts(chosen, split.dependence, recipe.seed, split.images, split.min_images_per_pair,
+                                  kind=split.dependence_kind, where=f"recipe {recipe.name}: splits.{split.name}")  # fmt: skip
         for p in chosen:
             for idx in range(counts.get(p.key(), 0)):
                 seed = image_seed(recipe.seed, split.name, p.attribute, p.object, idx)

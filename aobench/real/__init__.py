@@ -68,12 +68,13 @@ def _write_selection(rows: list[dict], path: Path, force: bool) -> None:
 def make_real(build_dir: str | Path, tables: list[Path], *, per_object: int = 50, per_pair: int = 50, image_size: int = 256,
               output_format: str = "files", distributor: str = "multiprocessing", processes: int = 1, threads: int = 16,
               timeout: int = 10, retries: int = 0, shard_size: int = 1000, url_column: str = "url", caption_column: str = "caption",
-              force: bool = False, seed: Optional[int] = None) -> RealResult:
+              force: bool = False, seed: Optional[int] = None, spark_master: Optional[str] = None) -> RealResult:
     """Select caption/URL rows for a build's objects and unusual pairs, download them, write the `real` split."""
     from aobench.real import download as dl
     from aobench.real.select import Matcher, read_table, select_rows
 
     build_dir = Path(build_dir)
+    dl.check_options(output_format, distributor, spark_master)
     recipe, vocab, pairs = _load_build(build_dir)
     if not tables:
         raise AobenchError("--table: give at least one caption/URL table (parquet, CSV or JSONL with url and caption columns)")
@@ -95,7 +96,7 @@ def make_real(build_dir: str | Path, tables: list[Path], *, per_object: int = 50
     real = RealDir(build_dir)
     _write_selection(rows, real.selection_path, force)
     dl.download(real.selection_path, real.download_dir, image_size=image_size, output_format=output_format, distributor=distributor,
-                processes=processes, threads=threads, timeout=timeout, retries=retries, shard_size=shard_size)
+                processes=processes, threads=threads, timeout=timeout, retries=retries, shard_size=shard_size, spark_master=spark_master)
     return _assemble(build_dir, rows, output_format)
 
 

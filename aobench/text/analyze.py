@@ -73,6 +73,8 @@ def run_nmi(
     pairs_file: Optional[Path] = None,
     seen_threshold: int = 1,
     seed: int = 0,
+    spark_master: Optional[str] = None,
+    spark_partitions: Optional[int] = None,
 ) -> dict:
     """Analyse one or more corpora (or an `aobench extract` file); returns {"pooled": info, "corpora": [info, ...]}."""
     from aobench.errors import AobenchError
@@ -82,6 +84,8 @@ def run_nmi(
         raise AobenchError(f"--normalization {normalization!r}: allowed: {', '.join(NORMALIZATIONS)}")
     if engine not in ("local", "spark"):
         raise AobenchError(f"--engine {engine!r}: allowed: local, spark")
+    if engine != "spark" and (spark_master or spark_partitions):
+        raise AobenchError("--spark-master/--spark-partitions need --engine spark")
     from aobench.io import writable_dir
 
     out = writable_dir(out)
@@ -97,7 +101,8 @@ def run_nmi(
         if engine == "spark":
             from aobench.text.spark import count_with_spark
 
-            c, cps = count_with_spark([src], vocab_ref, text_column=text_column, keep_caption_types=bool(bootstrap))
+            c, cps = count_with_spark([src], vocab_ref, text_column=text_column, master=spark_master, partitions=spark_partitions,
+                                      shard_dir=out / "shards", keep_caption_types=bool(bootstrap))
         else:
             from aobench.text.engine import count_corpora
 
