@@ -118,6 +118,7 @@ def test_build_by_name_from_recipe_path_uses_the_recipes_own_files(recipe_dir, t
     assert code == 0, err
     lock = yaml.safe_load((out / "recipe.lock.yaml").read_text())["recipe"]
     assert lock["vocab"]["objects"] == str(recipe_dir / "data" / "objects.yaml")  # absolute: later stages read it anywhere
-    pairs = {(r["attribute"], r["object"]) for r in map(yaml.safe_load, (out / "pairs.jsonl").read_text().splitlines())}
-    assert pairs == {("blue", "circle"), ("red", "star"), ("blue", "star")}  # "red circle" is a seen pair
+    rows = [yaml.safe_load(line) for line in (out / "pairs.jsonl").read_text().splitlines()]
+    status = {(r["attribute"], r["object"]): r["status"] for r in rows}  # every candidate is kept, with its evidence
+    assert status == {("blue", "circle"): "unusual", ("red", "star"): "unusual", ("blue", "star"): "unusual", ("red", "circle"): "seen"}
     assert "from my own template (1 splits)" in (out / "README.md").read_text()
