@@ -239,7 +239,7 @@ def test_real_split_with_pyspark_distributor(build_copy, server, tmp_path):
     assert "6/9 images" in proc.stdout
     manifest = list(read_jsonl(build_copy / "real" / "manifest.jsonl"))
     by_caption = {r["prompt"]: r["filters"] for r in manifest}
-    assert sum(f == "kept" for f in by_caption.values()) == 6 and by_caption["a triangle road sign"] == "failed_to_download"
+    assert sum(f == "kept" for f in by_caption.values()) == 6 and by_caption["a triangle on a road sign"] == "failed_to_download"
     assert json.loads((build_copy / "real" / "stats.json").read_text())["by_status"] == {"unusual": 2, "seen": 2, "object": 2}
     assert len(list((build_copy / "real" / "download").glob("*_stats.json"))) == 3  # 9 URLs in shards of 3, each a Spark task
     assert server.image_hits() == 6
