@@ -111,6 +111,10 @@ def test_builtin_coco_counts_ship_with_their_source():
     assert c.counts.n_events > 1000 and c.pair_count("red", "umbrella") > 0
     assert c.pair_count("black", "dog") > 0  # generic nouns counted at the level the caption used
     assert "coco-captions" in list_builtin()
+    # made with today's vocabulary: every attribute is a VAW attribute, every object a class or a generic noun
+    v = load_vocab(recipe.load("imagenet-ao").vocab)
+    objects = {o.name.lower() for o in v.objects} | set(v.hypernyms.nouns)
+    assert {a for a, _ in c.counts.pairs} <= {a.name for a in v.attributes} and {o for _, o in c.counts.pairs} <= objects
     with pytest.raises(AobenchError, match=r"unknown built-in corpus 'builtin:laion'.*builtin:coco-captions"):
         load_corpus("builtin:laion")
     for name in ("imagenet-ao", "imagenet-ao-v1"):

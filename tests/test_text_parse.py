@@ -285,7 +285,9 @@ def test_hypernyms_are_matched_at_their_level(extractor):
     assert ex.level_of("dog") == "hypernym" and ex.level_of("golden retriever") == "class" and Match("a", "b", 0, 0, 1, "amod").level == "class"
     critter = Extractor(extractor.vocab, nlp=extractor.nlp, hypernyms={"critter": []})
     assert critter.may_match("a purple critter") and not extractor.may_match("a purple critter")  # the pre-filter knows them
-    assert list(extractor.extract(["a black dog"])) == [[]]  # no hypernyms: the generic noun is no object
+    no_hyp = Extractor(extractor.vocab, nlp=extractor.nlp, hypernyms=())
+    assert list(no_hyp.extract(["a black dog"])) == [[]]  # no hypernyms: the generic noun is no object
+    assert list(extractor.extract(["a black dog"])) == [[("black", "dog")]]  # imagenet-ao's vocab carries vocab.hypernyms
 
 
 def test_hypernyms_from_the_vocab_and_switched_off(extractor):
