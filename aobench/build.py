@@ -1,7 +1,7 @@
 """`aobench build`: recipe → vocab → pairs → prompts → generate → filters → dataset + card, resumable.
 
-Layout of DIR: `recipe.lock.yaml`, `pairs.jsonl`, `images/<split>/<id>.png`, `manifest.jsonl`,
-`hf/` (save_to_disk), `README.md` (the card), and `.aobench/` (generation logs, completion mark).
+The layout of DIR is `aobench.artifacts.BuildDir`'s (lock, pairs, images, manifest, hf/, card, and
+`.aobench/` with the generation logs and the completion mark); this module only conducts the stages.
 Generation appends one log line per finished image (image written first, atomically), so a killed
 build resumes where it stopped and ends byte-identical to an uninterrupted one.
 """
@@ -14,17 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
+from aobench.artifacts import MANIFEST_FIELDS, BuildDir
 from aobench.errors import AobenchError
-from aobench.io import JsonlAppender, atomic_write_bytes, atomic_write_jsonl, atomic_write_text, read_jsonl
-from aobench.locks import LOCK_DIR
+from aobench.io import JsonlAppender, atomic_write_bytes, read_jsonl
+from aobench.options import parse_shard
 from aobench.progress import make_progress
 from aobench.recipe import Recipe, load, lock_text
-
-STATE = ".aobench"
-OUTPUTS = ("recipe.lock.yaml", "pairs.jsonl", "manifest.jsonl", "README.md", "images", "hf", STATE)
-MANIFEST_FIELDS = ("id", "split", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt", "seed", "file")
 
 
 @dataclass
@@ -41,29 +36,16 @@ class BuildResult:
     empty_splits: list = field(default_factory=list)  # recipe splits with no kept image: left out of hf/
 
 
-def parse_shard(text: Optional[str]) -> Optional[tuple[int, int]]:
-    """`i/n` → (i, n) with 0 <= i < n."""
-    if not text:
-        return None
-    try:
-        i, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise AobenchError(f"--shard {text!r}: expected i/n, e.g. 0/4") from None
-    if not 0 <= i < n:
-        raise AobenchError(f"--shard {text!r}: need 0 <= i < n")
-    return i, n
-
-
 def _build_options(limit: Optional[int], tiny: bool) -> dict:
     return {"limit": limit, "tiny": tiny}
 
 
-def _check_existing(out: Path, recipe: Recipe, opts: dict, force: bool) -> None:
-    lock = out / "recipe.lock.yaml"
-    if lock.exists():
+def _check_existing(bd: BuildDir, recipe: Recipe, opts: dict, force: bool) -> None:
+    out = bd.root
+    if bd.lock_path.exists():
         try:
-            old = yaml.safe_load(lock.read_text()) or {}
-        except yaml.YAMLError:
+            old = bd.lock_doc
+        except AobenchError:
             old = {}
         same = old.get("fingerprint") == recipe.fingerprint() and old.get("build") == opts
         if same:
@@ -75,33 +57,23 @@ def _check_existing(out: Path, recipe: Recipe, opts: dict, force: bool) -> None:
                 f"{old.get('fingerprint')}, build {old.get('build')}); use another --out, or --force to replace it"
             )
     elif out.exists() and any(out.iterdir()) and not force:
-        foreign = [p.name for p in out.iterdir() if p.name not in OUTPUTS and p.name != LOCK_DIR]
+        ours = {p.name for p in [*bd.outputs(), bd.locks_dir]}
+        foreign = [p.name for p in out.iterdir() if p.name not in ours]
         if foreign:
             raise AobenchError(f"--out {out} is not empty and holds no aobench build ({', '.join(sorted(foreign)[:5])}); use an empty dir or --force")
     if force:
-        for name in OUTPUTS:
-            p = out / name
+        for p in bd.outputs():
             if p.is_dir():
                 shutil.rmtree(p)
             elif p.exists():
                 p.unlink()
 
 
-def _load_counts(recipe: Recipe) -> list:
-    if not recipe.pairs.counts:
-        return []
-    try:
-        from aobench.text.counts import load_counts
-    except ImportError:  # pragma: no cover - text stage ships with the package
-        raise AobenchError("pairs.counts needs aobench.text (caption-corpus counts)") from None
-    return [load_counts(p) for p in recipe.pairs.counts]
-
-
-def _done_ids(out: Path) -> set[str]:
+def _done_ids(bd: BuildDir) -> set[str]:
     done = set()
-    for log in sorted((out / STATE).glob("generated*.jsonl")):
+    for log in bd.generation_logs():
         for row in read_jsonl(log):
-            if (out / row["file"]).exists():
+            if (bd.root / row["file"]).exists():
                 done.add(row["id"])
     return done
 
@@ -145,8 +117,12 @@ def build(
     shard: Optional[str] = None,
     review: Optional[str] = None,
     wait: bool = False,
+    recipe_path: Optional[list[str | Path]] = None,
 ) -> BuildResult:
-    """Build (or resume) the dataset a recipe describes into `out`; a second build into the same `out` is refused (or waits)."""
+    """Build (or resume) the dataset a recipe describes into `out`; a second build into the same `out` is refused (or waits).
+
+    `recipe_path`: folders where a recipe name is looked up (before $AOBENCH_RECIPE_PATH and the built-ins).
+    """
     from aobench.io import writable_dir
     from aobench.locks import BuildLock
 
@@ -158,44 +134,47 @@ def build(
         overrides.setdefault("generator", {})["batch_size"] = batch_size
     if dtype is not None:
         overrides.setdefault("generator", {})["dtype"] = dtype
-    recipe = load(recipe_ref, overrides)
+    recipe = load(recipe_ref, overrides, search=recipe_path or ())
     out = writable_dir(out)
     with BuildLock(out, shard=shard_spec, wait=wait) as lock:
         return _build_locked(recipe, out, lock, limit=limit, tiny=tiny, device=device, force=force, shard_spec=shard_spec, review=review)
 
 
 def _build_locked(recipe: Recipe, out: Path, lock, *, limit, tiny, device, force, shard_spec, review) -> BuildResult:
+    bd = BuildDir(out)
     opts = _build_options(limit, tiny)
-    _check_existing(out, recipe, opts, force)
-    complete_mark = out / STATE / "complete"
-    if complete_mark.exists() and complete_mark.read_text().strip() == recipe.fingerprint() and not review:
+    _check_existing(bd, recipe, opts, force)
+    if bd.completed_fingerprint() == recipe.fingerprint() and not review:
         return BuildResult(out=out, status="already-complete")
-    atomic_write_text(out / "recipe.lock.yaml", lock_text(recipe, opts))
+    bd.write_lock(lock_text(recipe, opts))
 
     from aobench.generate.plan import limit_plan, plan
     from aobench.generate.registry import create_backend
-    from aobench.pairs import select_pairs, write_pairs
+    from aobench.pairs import choose_pairs, evidence_line, load_corpora, summarize, write_pairs
+    from aobench.progress import console
     from aobench.vocab import load_vocab
 
     vocab = load_vocab(recipe.vocab)
-    pairs = select_pairs(recipe, vocab, _load_counts(recipe))
-    if not pairs:
+    chosen = choose_pairs(recipe, vocab, load_corpora(recipe))
+    pairs = chosen.pairs
+    if not any(p.selected for p in pairs):
         raise AobenchError(f"recipe {recipe.name}: no attribute-object pairs left after compatibility rules and seen-pair exclusion")
-    write_pairs(out / "pairs.jsonl", pairs)
+    evidence = evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora))
+    write_pairs(bd.pairs_path, pairs)
     items = plan(recipe, pairs)
     if limit is not None:
         items = limit_plan(items, limit)
     mine = items if shard_spec is None else items[shard_spec[0] :: shard_spec[1]]
 
-    done = _done_ids(out)
+    done = _done_ids(bd)
     todo = [it for it in mine if it.id not in done]
     backend = None
     if todo:
         backend = create_backend(recipe.generator.backend, recipe.generator, tiny=tiny, device=device)
         backend.check(todo)
-        log_name = "generated.jsonl" if shard_spec is None else f"generated.shard-{shard_spec[0]}-of-{shard_spec[1]}.jsonl"
+        console.print(evidence, markup=False, highlight=False, soft_wrap=True)  # after the checks: errors stay one line
         bs = recipe.generator.batch_size
-        with JsonlAppender(out / STATE / log_name) as log, make_progress("images") as progress:
+        with JsonlAppender(bd.generation_log(shard_spec)) as log, make_progress("images") as progress:
             task = progress.add_task(f"generating ({len(done & {i.id for i in mine})} already done)", total=len(todo))
             for start in range(0, len(todo), bs):
                 batch = todo[start : start + bs]
@@ -206,23 +185,24 @@ def _build_locked(recipe: Recipe, out: Path, lock, *, limit, tiny, device, force
     generated_now = len(todo)
 
     with lock.assembling():
-        done = _done_ids(out)
+        done = _done_ids(bd)
         missing = [it for it in items if it.id not in done]
         if missing:
             return BuildResult(out=out, status="shard-done", n_planned=len(items), n_generated_now=generated_now)
-        if not lock.exclusive and complete_mark.exists() and complete_mark.read_text().strip() == recipe.fingerprint() and not review:
+        if not lock.exclusive and bd.completed_fingerprint() == recipe.fingerprint() and not review:
             return BuildResult(out=out, status="already-complete", n_planned=len(items), n_generated_now=generated_now)
-        return _assemble(recipe, out, items, pairs, backend, device=device, tiny=tiny, review=review, generated_now=generated_now)
+        return _assemble(recipe, bd, items, pairs, backend, device=device, tiny=tiny, review=review, generated_now=generated_now)
 
 
-def _assemble(recipe: Recipe, out: Path, items: list, pairs: list, backend, *, device, tiny, review, generated_now: int) -> BuildResult:
+def _assemble(recipe: Recipe, bd: BuildDir, items: list, pairs: list, backend, *, device, tiny, review, generated_now: int) -> BuildResult:
     """Filters, manifest, hf/ and the card, once every planned image is on disk (the caller holds the dir)."""
     from aobench.device import resolve_device
     from aobench.filters import FilterContext, run_filters
     from aobench.io import sweep_temp
 
     # every image is done and nobody else writes here now: temp files of killed writers can go
-    sweep_temp(out, "images", STATE)
+    out = bd.root
+    sweep_temp(out, bd.images_dir.name, bd.state_dir.name)
     records = [{k: it.as_dict()[k] for k in MANIFEST_FIELDS} for it in items]
     dev = getattr(backend, "device", None) or resolve_device(device)
     stats = run_filters(records, recipe.filters, FilterContext(root=out, device=dev, tiny=tiny, extra={"review": review}))
@@ -236,15 +216,15 @@ def _assemble(recipe: Recipe, out: Path, items: list, pairs: list, backend, *, d
     from aobench.dataset.assemble import build_dataset_dict, save_dataset_dict
     from aobench.dataset.card import render_card
 
-    split_order = [s.name for s in recipe.splits]
+    split_order = recipe.split_names()
     dsd = build_dataset_dict(records, out, split_order)
     if not len(dsd):
         raise AobenchError(f"--out {out}: the filters dropped every image ({', '.join(f'{k}: {v}' for k, v in stats.items())}); nothing to save — loosen the recipe's filters and rerun")
-    atomic_write_jsonl(out / "manifest.jsonl", records)
-    save_dataset_dict(dsd, out / "hf")
+    bd.write_manifest(records)
+    save_dataset_dict(dsd, bd.hf_dir)
     # the card comes from what the lock and manifest say, never from this run's state (a resume renders the same card)
-    atomic_write_text(out / "README.md", render_card(recipe, records, pairs, _generator_info(recipe, tiny), stats, review=review_stats))
-    atomic_write_text(out / STATE / "complete", recipe.fingerprint() + "\n")
+    bd.write_card(render_card(recipe, records, pairs, _generator_info(recipe, tiny), stats, review=review_stats))
+    bd.mark_complete(recipe.fingerprint())
     return BuildResult(
         out=out,
         status="complete",
@@ -265,9 +245,3 @@ def _generator_info(recipe: Recipe, tiny: bool) -> dict:
         info.update(model=f"tiny-random-{g.family}" if tiny else g.model, steps=g.steps, guidance_scale=g.guidance_scale)
     info.update({k: v for k, v in sorted(g.options.items()) if k not in info})
     return info
-
-
-def is_complete(out: str | Path) -> bool:
-    """Whether DIR holds a finished build (manifest, hf/, card and the completion mark)."""
-    out = Path(out)
-    return all((out / p).exists() for p in ("manifest.jsonl", "hf", "README.md", f"{STATE}/complete"))

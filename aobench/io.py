@@ -6,7 +6,6 @@ import errno
 import json
 import math
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -165,25 +164,6 @@ def sweep_temp(root: str | os.PathLike, *subdirs: str) -> int:
                 p.unlink(missing_ok=True)
             n += 1
     return n
-
-
-_HUB_ID = re.compile(r"^(hf:)?[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
-_FILE_SUFFIXES = (".txt", ".jsonl", ".json", ".csv", ".tsv", ".parquet", ".gz", ".zst", ".zstd", ".yaml", ".yml", ".arrow", ".tar")
-
-
-def looks_like_path(ref: str) -> bool:
-    """Whether a reference that is not on disk reads as a local path rather than a Hub id `OWNER/NAME`.
-
-    A Hub id has exactly one `/` and no file suffix; `./x`, `/x`, `~/x`, `a/b/c`, `data/caps.txt` and `a/b`
-    where `./a` is a local folder are paths (so a typo there says "not found", not "cannot reach the Hub").
-    """
-    ref = str(ref)
-    if ref.startswith("hf:"):
-        return False
-    if ref.startswith((".", "/", "~")) or "\\" in ref or not _HUB_ID.match(ref):
-        return True
-    head, _, tail = ref.partition("/")
-    return tail.lower().endswith(_FILE_SUFFIXES) or Path(head).is_dir()
 
 
 def _where(exc: OSError) -> str:

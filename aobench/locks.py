@@ -18,9 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
+from aobench.artifacts import LOCKS
 from aobench.errors import AobenchError
-
-LOCK_DIR = ".aobench-locks"
 
 
 def launch_shard() -> Optional[tuple[int, int]]:
@@ -50,7 +49,7 @@ class BuildLock:
     @property
     def folder(self) -> Path:
         """Where the lock files are."""
-        return self.root / LOCK_DIR
+        return self.root / LOCKS
 
     def _busy(self, what: str) -> AobenchError:
         hint = "run each shard once" if what.startswith("shard") else "wait for it to finish, or pass --wait to queue behind it"

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aobench.artifacts import COLUMN_TYPES, COLUMNS
 from aobench.io import replace_dir, temp_dir_beside
-
-COLUMNS = ("id", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt", "seed")
 
 
 def features():
     """The typed columns of every split."""
     from datasets import Features, Image, Value
 
-    return Features(
-        {
-            "image": Image(),
-            "id": Value("string"),
-            "attribute": Value("string"),
-            "attribute_type": Value("string"),
-            "object": Value("string"),
-            "object_group": Value("string"),
-            "pair_status": Value("string"),
-            "prompt": Value("string"),
-            "seed": Value("int64"),
-        }
-    )
+    return Features({"image": Image(), **{c: Value(t) for c, t in COLUMN_TYPES.items()}})
 
 
 def build_dataset_dict(records: list[dict], root: Path, split_order: list[str]):

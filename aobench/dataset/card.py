@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Optional
 
 from aobench.errors import AobenchError
+from aobench.paths import is_local
 
 
 def template_path(name: str) -> Path:
     """A built-in card template by file name, or a path."""
-    p = Path(name)
-    if p.exists():
+    if is_local(name):
+        p = Path(name).expanduser()
+        if not p.is_file():
+            raise AobenchError(f"card.template: template not found: {name}")
         return p
     builtin = Path(str(resources.files("aobench"))) / "cards" / name
     if not builtin.exists():
@@ -52,8 +55,9 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
     from huggingface_hub import DatasetCard, DatasetCardData
 
     from aobench import __version__
+    from aobench.pairs import summarize
 
-    split_order = [s.name for s in recipe.splits]
+    split_order = recipe.split_names()
     stats = split_stats(records, split_order)
     n_kept = sum(s["images"] for s in stats)
     data = DatasetCardData(
@@ -80,10 +84,11 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
         splits=stats,
         attribute_types=sorted({t for s in stats for t in s["by_type"]}),
         vocab=recipe.vocab.model_dump(),
-        n_pairs=len(pairs),
-        n_seen=sum(p.status == "seen" for p in pairs),
-        n_unusual=sum(p.status == "unusual" for p in pairs),
-        pairs_note="Pairs seen in the reference caption corpora were excluded." if recipe.pairs.counts or recipe.pairs.seen_pairs else "",
+        n_pairs=sum(p.selected for p in pairs),
+        n_seen=sum(p.selected and p.status == "seen" for p in pairs),
+        n_unusual=sum(p.selected and p.status == "unusual" for p in pairs),
+        n_unchecked=sum(p.selected and p.status == "unchecked" for p in pairs),
+        evidence=summarize(recipe, pairs),
         prompts=recipe.prompts,
         generator=generator,
         filter_stats=filter_stats,

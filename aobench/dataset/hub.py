@@ -16,7 +16,7 @@ from typing import Optional
 
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
-from aobench.dataset.buildinfo import open_build
+from aobench.artifacts import BuildDir
 from aobench.dataset.staging import FINGERPRINT_FILE, MANAGED_DIRS, MAX_SHARD_BYTES, Staged, stage
 from aobench.errors import AobenchError
 
@@ -120,8 +120,7 @@ def push(
 ) -> PushResult:
     """Push a finished build to the Hub as a dataset repo (Parquet shards, card, configs) in one commit."""
     check_repo_id(repo_id)
-    info = open_build(build_dir)
-    staged = stage(info, repo_id, max_shard_bytes)
+    staged = stage(BuildDir(build_dir).require_complete(), repo_id, max_shard_bytes)
     if dry_run:
         return PushResult(repo_id=repo_id, status="dry-run", staged=staged)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from aobench.dataset.buildinfo import BuildInfo, open_build
+from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.io import atomic_write_text, replace_dir
 from aobench.progress import make_progress
@@ -100,11 +100,6 @@ def _raw_image():
     return Image(decode=False)
 
 
-def _split_order(info: BuildInfo, dsd) -> list[str]:
-    order = [s["name"] for s in info.recipe.get("splits", []) if s.get("name") in dsd]
-    return order + [s for s in dsd if s not in order]
-
-
 def export_webdataset(
     build_dir: str | Path,
     out: str | Path,
@@ -126,17 +121,17 @@ def export_webdataset(
         raise AobenchError(f"view {bad[0]!r}: choose from {', '.join(VIEWS)}")
     if shard_size < 1:
         raise AobenchError(f"--shard-size {shard_size}: must be at least 1")
-    info = open_build(build_dir)
+    bd = BuildDir(build_dir).require_complete()
     out = Path(out)
-    if out.resolve() == info.root.resolve() or out.resolve() in info.root.resolve().parents:
+    if out.resolve() == bd.root.resolve() or out.resolve() in bd.root.resolve().parents:
         raise AobenchError(f"--out {out}: would replace the build itself — choose another directory")
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists() and not force:
         raise AobenchError(f"--out {out}: exists, is not empty and is not an aobench export — choose a new directory or pass --force")
 
     disable_progress_bar()
-    dsd = load_from_disk(str(info.root / "hf"))
-    order = _split_order(info, dsd)
-    prompts = list(info.recipe.get("prompts") or [])
+    dsd = load_from_disk(str(bd.hf_dir))
+    order = bd.split_names(dsd)
+    prompts = list(bd.lock.prompts)
     res = ExportResult(out=out, skipped=[s for s in order if len(dsd[s]) == 0])
     order = [s for s in order if len(dsd[s])]
     meta = {s: dsd[s].select_columns(["attribute", "object"]).to_list() for s in order}
@@ -158,7 +153,7 @@ def export_webdataset(
                     task = progress.add_task(f"{view}/{split}", total=len(labels))
                     n = _write_split(dsd[split], labels, root / split, image_format, shard_size, progress, task)
                     res.views[view]["splits"][split] = {"samples": len(labels), "shards": n}
-        marker = {"fingerprint": info.fingerprint, "recipe": info.name, "format": "webdataset", "image_format": image_format, "views": res.views, "skipped_empty_splits": res.skipped}
+        marker = {"fingerprint": bd.fingerprint, "recipe": bd.lock.name, "format": "webdataset", "image_format": image_format, "views": res.views, "skipped_empty_splits": res.skipped}
         atomic_write_text(tmp / MARKER, json.dumps(marker, indent=2) + "\n")
         replace_dir(tmp, out)
     except BaseException:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from aobench.generate.seeds import image_seed
-from aobench.pairs import Pair, allocate, train_distribution
+from aobench.artifacts import image_file
+from aobench.pairs import Pair, split_counts
 from aobench.prompts import render
+from aobench.seeds import image_seed
 
 
 @dataclass
@@ -39,11 +40,14 @@ def plan(recipe, pairs: list[Pair]) -> list[WorkItem]:
     """Every image of every split, deterministic in order, prompt and seed."""
     items: list[WorkItem] = []
     for split in recipe.splits:
-        chosen = [p for p in pairs if split.pairs == "all" or p.status == split.pairs]
+        # candidates excluded as seen are listed for the audit, never drawn; an `unusual` split of a build that
+        # checked no corpus takes its `unchecked` pairs and says so in pair_status
+        chosen = [p for p in pairs if p.selected and (split.pairs == "all" or p.status == split.pairs or (split.pairs == "unusual" and p.status == "unchecked"))]
         if split.images_per_pair is not None:
             counts = {p.key(): split.images_per_pair for p in chosen}
         else:
-            counts = allocate(train_distribution(chosen, split.dependence, recipe.seed), split.images)
+            counts = split_counts(chosen, split.dependence, recipe.seed, split.images, split.min_images_per_pair,
+                                  kind=split.dependence_kind, where=f"recipe {recipe.name}: splits.{split.name}")  # fmt: skip
         for p in chosen:
             for idx in range(counts.get(p.key(), 0)):
                 seed = image_seed(recipe.seed, split.name, p.attribute, p.object, idx)
@@ -61,7 +65,7 @@ def plan(recipe, pairs: list[Pair]) -> list[WorkItem]:
                         index=idx,
                         prompt=render(template, p.attribute, p.object, p.attribute_type),
                         seed=seed,
-                        file=f"images/{split.name}/{ident}.png",
+                        file=image_file(split.name, ident),
                     )
                 )
     return items

@@ -1,4 +1,4 @@
-"""Streaming caption readers: .txt, .jsonl, .csv/.tsv, .parquet (row groups), gzip/zstd, HF datasets.
+"""Streaming caption readers: .txt, .jsonl, .csv/.tsv, .parquet (row groups; a folder of them too), gzip/zstd, HF datasets.
 
 `iter_records(path)` yields `Record(id, text, skip)`: `skip` is None for a usable caption, else the reason
 it was not used (`empty`, `too_long`, `invalid_utf8`, `malformed_json`, `missing_column`, `not_text`,
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator, Optional
 
-from aobench.errors import AobenchError
-from aobench.io import looks_like_path
+from aobench.errors import AobenchError, one_line
+from aobench.paths import is_hub_id
 
 MAX_CHARS = 10_000
 TEXT_COLUMNS = ("caption", "text", "TEXT", "Caption", "sentence", "alt_text", "txt")
@@ -160,14 +160,23 @@ def _id_column(columns: list[str]) -> Optional[str]:
     return next((c for c in ID_COLUMNS if c in columns), None)
 
 
+def parquet_dir(path: Path) -> bool:
+    """A folder of Parquet files (how Spark writes tables and LAION metadata comes), not a datasets save_to_disk dir."""
+    return path.is_dir() and not (path / "dataset_dict.json").exists() and not (path / "state.json").exists() and any(path.glob("*.parquet"))
+
+
 def iter_records(source: str | Path, text_column: Optional[str] = None, max_chars: int = MAX_CHARS, split: str = "train") -> Iterator[Record]:
     """Stream the captions of a file, a `save_to_disk` dir, or a Hub dataset id (`hf:ORG/NAME` or ORG/NAME)."""
     path = Path(source)
+    if parquet_dir(path):
+        for part in sorted(path.glob("*.parquet")):
+            yield from _iter_parquet(part, text_column, max_chars)
+        return
     if path.is_dir():
         yield from _iter_hf_local(path, text_column, max_chars, split)
         return
     if not path.exists():
-        if not looks_like_path(str(source)):
+        if is_hub_id(str(source)):
             yield from _iter_hf_hub(str(source).removeprefix("hf:"), text_column, max_chars, split)
             return
         raise AobenchError(f"corpus not found: {source} — check the path (a Hub dataset is named OWNER/NAME or hf:OWNER/NAME)")
@@ -192,30 +201,29 @@ def iter_records(source: str | Path, text_column: Optional[str] = None, max_char
         raise AobenchError(f"{path}: unknown corpus format {base!r}; use {', '.join(SUFFIXES)} (optionally .gz/.zst)")
 
 
+def jsonl_record(ident: str, line: Optional[str], text_column: Optional[str], max_chars: int = MAX_CHARS) -> Record:
+    """The record of one JSON line (None: not UTF-8); shared by the local reader and the Spark engine."""
+    if line is None:
+        return Record(ident, None, "invalid_utf8")
+    if not line.strip():
+        return Record(ident, None, "empty")
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return Record(ident, None, "malformed_json")
+    if not isinstance(row, dict):
+        return Record(ident, None, "malformed_json")
+    col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
+    rid = row.get(_id_column(list(row)) or "", None)
+    return _check(str(rid) if rid is not None else ident, row.get(col) if col else None, max_chars)
+
+
 def _iter_jsonl(path: Path, comp: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
-    stem = path.name
     for n, line in _lines(path, comp):
-        ident = f"{stem}:{n}"
-        if isinstance(line, Record):
+        if isinstance(line, Record):  # a truncated compressed file ends with its skip record
             yield line
             continue
-        if line is None:
-            yield Record(ident, None, "invalid_utf8")
-            continue
-        if not line.strip():
-            yield Record(ident, None, "empty")
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            yield Record(ident, None, "malformed_json")
-            continue
-        if not isinstance(row, dict):
-            yield Record(ident, None, "malformed_json")
-            continue
-        col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
-        rid = row.get(_id_column(list(row)) or "", None)
-        yield _check(str(rid) if rid is not None else ident, row.get(col) if col else None, max_chars)
+        yield jsonl_record(f"{path.name}:{n}", line, text_column, max_chars)
 
 
 def _iter_csv(path: Path, comp: str, base: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
@@ -323,6 +331,6 @@ def _iter_hf_hub(repo: str, text_column: Optional[str], max_chars: int, split: s
     try:
         ds = load_dataset(repo, split=split, streaming=True)
     except Exception as exc:  # noqa: BLE001 - offline, missing repo, bad config: one user-facing line
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = one_line(exc)
         raise AobenchError(f"cannot stream Hub dataset {repo!r} (split {split}): {msg}") from None
     yield from _iter_dataset(ds, repo, text_column, max_chars)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from aobench.evaluate.metrics import bias_sweep
-from aobench.evaluate.tasks import TaskNotApplicable, register
+from aobench.evaluate.tasks import TaskNotApplicable
 
 MAX_OPEN_CLASSES = 100_000  # beyond this the open world is skipped (text encoding cost), with a note
 
 
-@register("czsl", "closed/open-world CZSL: seen/unseen accuracy under a calibration-bias sweep, AUC, best HM")
 def czsl(ctx) -> dict:
     """`closed/…` and `open/…`: auc, best_hm, best_seen, best_unseen, seen/unseen acc at bias 0, acc1, the curve."""
     if not ctx.rows:
