@@ -187,7 +187,7 @@ def test_a_split_with_no_images_is_left_out_and_said(tmp_path, small_shapes_reci
     [
         ("aobench.build.build", ["build", "shapes-ao", "--out", "{tmp}/b"]),
         ("aobench.text.analyze.run_nmi", ["nmi", "x.txt", "--out", "{tmp}/n"]),
-        ("aobench.evaluate.runner.evaluate", ["eval", "{tmp}", "--model", "tiny", "--out", "{tmp}/e"]),
+        ("aobench.evaluate.evaluate", ["eval", "{tmp}", "--model", "tiny", "--out", "{tmp}/e"]),
         ("aobench.text.engine.extract_to_jsonl", ["extract", "x.txt", "--out", "{tmp}/x.jsonl"]),
     ],
 )
