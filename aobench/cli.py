@@ -329,6 +329,7 @@ def eval_cmd(
     workers: int = typer.Option(2, "--workers", help="image decoding threads"),
     amp: bool = typer.Option(False, "--amp", help="mixed precision on CUDA"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: evaluate every n-th model from i (one process per GPU; results.csv gathers all)"),
+    czsl_protocol: str = typer.Option("reference", "--czsl-protocol", help="reference (the CZSL community's evaluator: comparable with published tables) or exact (every point of the bias curve)"),
 ) -> None:
     """Evaluate CLIP-style models on an aobench dataset (CLIP_benchmark-shaped results)."""
     if list_models:
@@ -345,7 +346,7 @@ def eval_cmd(
 
     run = evaluate(data, model, out, tasks=tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
                    plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=None if no_cache else (cache_dir or "default"),
-                   splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard)
+                   splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard, czsl_protocol=czsl_protocol)
     if run.results:
         table = Table("model", "task", "metric", "value", "images (skipped)")
         for r in run.results:

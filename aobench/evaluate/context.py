@@ -73,6 +73,7 @@ class TaskContext:
     batch_size: int = 64
     text_batch_size: int = 256
     seed: int = 0
+    options: dict = field(default_factory=dict)  # task options, e.g. {"czsl_protocol": "reference"}
     notes: list = field(default_factory=list)
     _memo: dict = field(default_factory=dict)
 

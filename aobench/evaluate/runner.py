@@ -107,6 +107,7 @@ def evaluate(
     seed: int = 0,
     shard: Optional[str] = None,
     progress: bool = True,
+    czsl_protocol: str = "reference",
 ) -> EvalRun:
     """Evaluate model specs on DATA; write `OUT/<dataset>_<pretrained>_<model>_en_<task>.json` and `OUT/results.csv`."""
     from aobench import __version__
@@ -123,6 +124,9 @@ def evaluate(
         specs = specs[sh[0] :: sh[1]]
     if batch_size < 1:
         raise AobenchError(f"--batch-size {batch_size}: must be at least 1")
+    from aobench.evaluate.tasks.czsl import check_protocol
+
+    options = {"czsl_protocol": check_protocol(czsl_protocol)}
     dev = resolve_device(device)
     ed = load_data(data, list(splits) if splits else None)
     tmpl, tmpl_label = select_templates(templates, ed)
@@ -147,7 +151,7 @@ def evaluate(
                 todo.append((t, p))
         if not todo:
             continue
-        ctx = TaskContext(ed, handle, cache, tmpl, tmpl_label, foils=foil_rows, batch_size=batch_size, seed=seed)
+        ctx = TaskContext(ed, handle, cache, tmpl, tmpl_label, foils=foil_rows, batch_size=batch_size, seed=seed, options=options)
         try:
             with make_progress("images", transient=True) if progress else _Null() as prog:
                 import torch
