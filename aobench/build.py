@@ -206,7 +206,7 @@ def build(
     from aobench.dataset.card import render_card
 
     split_order = [s.name for s in recipe.splits]
-    dsd = build_dataset_dict(records, out, split_order)
+    dsd = build_dataset_dict(records, out, split_order, [(p.attribute, p.object) for p in pairs])
     save_dataset_dict(dsd, out / "hf")
     generator_info = backend.describe() if backend is not None else _generator_info(recipe, tiny)
     atomic_write_text(out / "README.md", render_card(recipe, records, pairs, generator_info, stats, review=review_stats))

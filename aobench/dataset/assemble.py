@@ -1,4 +1,4 @@
-"""Assemble kept images into a `datasets.DatasetDict` with an `Image` feature (bytes embedded)."""
+"""Assemble kept images into a `datasets.DatasetDict` with an `Image` feature (bytes embedded) and ClassLabel label columns."""
 
 from __future__ import annotations
 
@@ -7,20 +7,24 @@ from pathlib import Path
 
 from aobench.io import replace_dir
 
+from aobench.dataset.labels import LABEL_COLUMNS, encode, label_features, label_names, pair_name
+
 COLUMNS = ("id", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt", "seed")
 
 
-def features():
-    """The typed columns of every split."""
+def features(names: dict[str, list[str]]):
+    """The typed columns of every split; `names` are the class names of the label columns (`labels.label_names`)."""
     from datasets import Features, Image, Value
 
+    labels = label_features(names)
     return Features(
         {
             "image": Image(),
             "id": Value("string"),
-            "attribute": Value("string"),
+            "attribute": labels["attribute"],
             "attribute_type": Value("string"),
-            "object": Value("string"),
+            "object": labels["object"],
+            "pair": labels["pair"],
             "object_group": Value("string"),
             "pair_status": Value("string"),
             "prompt": Value("string"),
@@ -29,15 +33,21 @@ def features():
     )
 
 
-def build_dataset_dict(records: list[dict], root: Path, split_order: list[str]):
-    """A DatasetDict of the kept records, one split per recipe split (empty splits kept, typed)."""
+def build_dataset_dict(records: list[dict], root: Path, split_order: list[str], pairs=()):
+    """A DatasetDict of the kept records, one split per recipe split (empty splits kept, typed).
+
+    Label classes are `pairs` ((attribute, object) tuples: the build's selection) plus any pair the records hold.
+    """
     from datasets import Dataset, DatasetDict
 
-    feats = features()
+    feats = features(label_names([*pairs, *((r["attribute"], r["object"]) for r in records)]))
     out = {}
     for split in split_order:
         rows = [r for r in records if r["split"] == split and r.get("filters") == "kept"]
         data = {c: [r[c] for r in rows] for c in COLUMNS}
+        data["pair"] = [pair_name(r["attribute"], r["object"]) for r in rows]
+        for col in LABEL_COLUMNS:
+            data[col] = [encode(v) for v in data[col]]
         data["image"] = [{"bytes": (Path(root) / r["file"]).read_bytes(), "path": Path(r["file"]).name} for r in rows]
         out[split] = Dataset.from_dict(data, features=feats)
     return DatasetDict(out)

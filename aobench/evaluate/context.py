@@ -9,14 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
+from aobench.dataset.labels import read_columns
 from aobench.errors import AobenchError
 from aobench.evaluate.cache import EmbeddingCache, content_hash
 from aobench.evaluate.data import EvalData, decode_image
 from aobench.evaluate.models import ModelHandle
-from aobench.prompts import render
+from aobench.prompts import DEFAULT_EVAL_TEMPLATES, render
 
 Template = Union[str, Callable[[str], str]]
-DEFAULT_TEMPLATES = ["a photo of {a} {attribute} {object}."]
+DEFAULT_TEMPLATES = list(DEFAULT_EVAL_TEMPLATES)
 
 
 def template_id(t: Template) -> str:
@@ -157,7 +158,7 @@ class TaskContext:
             return {(p["attribute"], p["object"]) for p in self.data.pairs if p.get("status") == "seen"}, "pairs.jsonl"
         train = self.data.other_splits.get("train") or self.data.splits.get("train")
         if train is not None and {"attribute", "object"} <= set(train.column_names):
-            d = train.select_columns(["attribute", "object"]).to_dict()
+            d = read_columns(train, ["attribute", "object"])
             return set(zip(d["attribute"], d["object"])), "train split"
         if any(r.get("pair_status") for r in self.rows):
             return {(r["attribute"], r["object"]) for r in self.rows if r.get("pair_status") == "seen"}, "pair_status column"

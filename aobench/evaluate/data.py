@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from aobench.dataset.labels import read_columns
 from aobench.errors import AobenchError
 
 META_COLUMNS = ("id", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt")
@@ -39,7 +40,7 @@ class EvalData:
         """Metadata of every row of a split (no images), with defaults for missing columns."""
         ds = self.splits[split]
         cols = [c for c in META_COLUMNS if c in ds.column_names]
-        data = ds.select_columns(cols).to_dict() if cols else {}
+        data = read_columns(ds, cols)  # ClassLabel ids → names
         out = []
         for i in range(ds.num_rows):
             r = {c: data[c][i] for c in cols}

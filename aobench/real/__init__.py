@@ -16,7 +16,7 @@ from typing import Optional
 import yaml
 
 from aobench.errors import AobenchError
-from aobench.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl
+from aobench.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, read_jsonl
 from aobench.progress import make_progress
 
 SPLIT = "real"
@@ -127,7 +127,9 @@ def _assemble(build_dir: Path, rows: list[dict], output_format: str) -> RealResu
             })
             progress.advance(task)
     atomic_write_jsonl(root / "manifest.jsonl", records)
-    save_dataset_dict(build_dataset_dict(records, build_dir, [SPLIT]), root / "hf")
+    pairs_file = build_dir / "pairs.jsonl"  # the build's pairs: the real split's label ids match the build's
+    build_pairs = [(p["attribute"], p["object"]) for p in read_jsonl(pairs_file)] if pairs_file.exists() else []
+    save_dataset_dict(build_dataset_dict(records, build_dir, [SPLIT], build_pairs), root / "hf")
     st = dl.stats(root / "download")
     kept = sum(r["filters"] == "kept" for r in records)
     st.update(selected=len(rows), kept=kept, by_status={s: sum(r["pair_status"] == s for r in records if r["filters"] == "kept") for s in ("unusual", "seen", "object")})
