@@ -113,6 +113,10 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
     # a missing local path fails here, before any bar starts; ORG/NAME without a suffix may be a Hub dataset
     if not src.exists() and (src.is_absolute() or src.suffix or "/" not in str(input_path) or str(input_path).startswith(".")):
         raise AobenchError(f"input not found: {input_path} (a build dir or a captions file: .txt, .jsonl, .csv)")
+    if audit and embed is None:
+        from aobench.extras import require
+
+        require("audit", "the foils audit's sentence scorer", "or pass --no-audit")  # fail before any foil is made
     counts_obj = None
     if counts:
         from aobench.text.counts import load_counts

@@ -72,9 +72,11 @@ def make_real(build_dir: str | Path, tables: list[Path], *, per_object: int = 50
               timeout: int = 10, retries: int = 0, shard_size: int = 1000, url_column: str = "url", caption_column: str = "caption",
               force: bool = False, seed: Optional[int] = None) -> RealResult:
     """Select caption/URL rows for a build's objects and unusual pairs, download them, write the `real` split."""
+    from aobench.extras import require
     from aobench.real import download as dl
     from aobench.real.select import Matcher, read_table, select_rows
 
+    require("real", "aobench real")  # before selecting rows, not after
     build_dir = Path(build_dir)
     recipe, vocab, pairs = _load_build(build_dir)
     if not tables:

@@ -20,7 +20,9 @@ def download(url_list: Path, output: Path, *, image_size: int = 256, output_form
     try:
         from img2dataset import download as i2d
     except ImportError:
-        raise AobenchError("aobench real needs img2dataset — pip install 'aobench[real]' (or pip install img2dataset)") from None
+        from aobench.extras import missing_message
+
+        raise AobenchError(missing_message("real", "aobench real")) from None
     if output_format not in ("files", "webdataset"):
         raise AobenchError(f"--output-format {output_format!r}: use files or webdataset")
     i2d(

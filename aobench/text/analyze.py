@@ -80,6 +80,10 @@ def run_nmi(
         raise AobenchError(f"--normalization {normalization!r}: allowed: {', '.join(NORMALIZATIONS)}")
     if engine not in ("local", "spark"):
         raise AobenchError(f"--engine {engine!r}: allowed: local, spark")
+    if engine == "spark":
+        from aobench.extras import require
+
+        require("spark", "--engine spark")
     out = Path(out)
     kw = dict(normalization=normalization, bootstrap=bootstrap, seen_threshold=seen_threshold, seed=seed)
     meta = {"vocab": vocab_ref or "none", "engine": engine}
