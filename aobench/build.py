@@ -1,7 +1,7 @@
 """`aobench build`: recipe → vocab → pairs → prompts → generate → filters → dataset + card, resumable.
 
-Layout of DIR: `recipe.lock.yaml`, `pairs.jsonl`, `images/<split>/<id>.png`, `manifest.jsonl`,
-`hf/` (save_to_disk), `README.md` (the card), and `.aobench/` (generation logs, completion mark).
+The layout of DIR is `aobench.artifacts.BuildDir`'s (lock, pairs, images, manifest, hf/, card, and
+`.aobench/` with the generation logs and the completion mark); this module only conducts the stages.
 Generation appends one log line per finished image (image written first, atomically), so a killed
 build resumes where it stopped and ends byte-identical to an uninterrupted one.
 """
@@ -14,16 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
+from aobench.artifacts import MANIFEST_FIELDS, BuildDir
 from aobench.errors import AobenchError
-from aobench.io import JsonlAppender, atomic_write_bytes, atomic_write_jsonl, atomic_write_text, read_jsonl
+from aobench.io import JsonlAppender, atomic_write_bytes, read_jsonl
+from aobench.options import parse_shard
 from aobench.progress import make_progress
 from aobench.recipe import Recipe, load, lock_text
-
-STATE = ".aobench"
-OUTPUTS = ("recipe.lock.yaml", "pairs.jsonl", "manifest.jsonl", "README.md", "images", "hf", STATE)
-MANIFEST_FIELDS = ("id", "split", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt", "seed", "file")
 
 
 @dataclass
@@ -37,31 +33,19 @@ class BuildResult:
     n_kept: int = 0
     filter_stats: dict = field(default_factory=dict)
     splits: dict = field(default_factory=dict)
-
-
-def parse_shard(text: Optional[str]) -> Optional[tuple[int, int]]:
-    """`i/n` → (i, n) with 0 <= i < n."""
-    if not text:
-        return None
-    try:
-        i, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise AobenchError(f"--shard {text!r}: expected i/n, e.g. 0/4") from None
-    if not 0 <= i < n:
-        raise AobenchError(f"--shard {text!r}: need 0 <= i < n")
-    return i, n
+    empty_splits: list = field(default_factory=list)  # recipe splits with no kept image: left out of hf/
 
 
 def _build_options(limit: Optional[int], tiny: bool) -> dict:
     return {"limit": limit, "tiny": tiny}
 
 
-def _check_existing(out: Path, recipe: Recipe, opts: dict, force: bool) -> None:
-    lock = out / "recipe.lock.yaml"
-    if lock.exists():
+def _check_existing(bd: BuildDir, recipe: Recipe, opts: dict, force: bool) -> None:
+    out = bd.root
+    if bd.lock_path.exists():
         try:
-            old = yaml.safe_load(lock.read_text()) or {}
-        except yaml.YAMLError:
+            old = bd.lock_doc
+        except AobenchError:
             old = {}
         same = old.get("fingerprint") == recipe.fingerprint() and old.get("build") == opts
         if same:
@@ -73,33 +57,23 @@ def _check_existing(out: Path, recipe: Recipe, opts: dict, force: bool) -> None:
                 f"{old.get('fingerprint')}, build {old.get('build')}); use another --out, or --force to replace it"
             )
     elif out.exists() and any(out.iterdir()) and not force:
-        foreign = [p.name for p in out.iterdir() if p.name not in OUTPUTS]
+        ours = {p.name for p in [*bd.outputs(), bd.locks_dir]}
+        foreign = [p.name for p in out.iterdir() if p.name not in ours]
         if foreign:
             raise AobenchError(f"--out {out} is not empty and holds no aobench build ({', '.join(sorted(foreign)[:5])}); use an empty dir or --force")
     if force:
-        for name in OUTPUTS:
-            p = out / name
+        for p in bd.outputs():
             if p.is_dir():
                 shutil.rmtree(p)
             elif p.exists():
                 p.unlink()
 
 
-def _load_counts(recipe: Recipe) -> list:
-    if not recipe.pairs.counts:
-        return []
-    try:
-        from aobench.text.counts import load_counts
-    except ImportError:  # pragma: no cover - text stage ships with the package
-        raise AobenchError("pairs.counts needs aobench.text (caption-corpus counts)") from None
-    return [load_counts(p) for p in recipe.pairs.counts]
-
-
-def _done_ids(out: Path) -> set[str]:
+def _done_ids(bd: BuildDir) -> set[str]:
     done = set()
-    for log in sorted((out / STATE).glob("generated*.jsonl")):
+    for log in bd.generation_logs():
         for row in read_jsonl(log):
-            if (out / row["file"]).exists():
+            if (bd.root / row["file"]).exists():
                 done.add(row["id"])
     return done
 
@@ -108,6 +82,25 @@ def _png_bytes(image) -> bytes:
     buf = io.BytesIO()
     image.convert("RGB").save(buf, format="PNG", compress_level=6)
     return buf.getvalue()
+
+
+def _check_flags(limit: Optional[int], batch_size: Optional[int], dtype: Optional[str], shard: Optional[str], review: Optional[str]) -> Optional[tuple[int, int]]:
+    """Every flag is checked before anything is written (a bad flag leaves --out as it was)."""
+    from aobench.recipe import GeneratorSpec
+
+    if limit is not None and limit < 1:
+        raise AobenchError(f"--limit {limit}: must be at least 1")
+    if batch_size is not None and batch_size < 1:
+        raise AobenchError(f"--batch-size {batch_size}: must be at least 1 (images per generator call)")
+    dtypes = GeneratorSpec.model_fields["dtype"].annotation.__args__
+    if dtype is not None and dtype not in dtypes:
+        raise AobenchError(f"--dtype {dtype!r}: allowed: {', '.join(dtypes)}")
+    spec = parse_shard(shard)
+    if review:  # a bad review file fails now, not after generation
+        from aobench.filters.review import read_review
+
+        read_review(review)
+    return spec
 
 
 def build(
@@ -123,8 +116,17 @@ def build(
     force: bool = False,
     shard: Optional[str] = None,
     review: Optional[str] = None,
+    wait: bool = False,
+    recipe_path: Optional[list[str | Path]] = None,
 ) -> BuildResult:
-    """Build (or resume) the dataset a recipe describes into `out`."""
+    """Build (or resume) the dataset a recipe describes into `out`; a second build into the same `out` is refused (or waits).
+
+    `recipe_path`: folders where a recipe name is looked up (before $AOBENCH_RECIPE_PATH and the built-ins).
+    """
+    from aobench.io import writable_dir
+    from aobench.locks import BuildLock
+
+    shard_spec = _check_flags(limit, batch_size, dtype, shard, review)
     overrides: dict = {}
     if seed is not None:
         overrides["seed"] = seed
@@ -132,47 +134,47 @@ def build(
         overrides.setdefault("generator", {})["batch_size"] = batch_size
     if dtype is not None:
         overrides.setdefault("generator", {})["dtype"] = dtype
-    recipe = load(recipe_ref, overrides)
-    if limit is not None and limit < 1:
-        raise AobenchError("--limit must be at least 1")
-    out = Path(out)
+    recipe = load(recipe_ref, overrides, search=recipe_path or ())
+    out = writable_dir(out)
+    with BuildLock(out, shard=shard_spec, wait=wait) as lock:
+        return _build_locked(recipe, out, lock, limit=limit, tiny=tiny, device=device, force=force, shard_spec=shard_spec, review=review)
+
+
+def _build_locked(recipe: Recipe, out: Path, lock, *, limit, tiny, device, force, shard_spec, review) -> BuildResult:
+    bd = BuildDir(out)
     opts = _build_options(limit, tiny)
-    _check_existing(out, recipe, opts, force)
-    out.mkdir(parents=True, exist_ok=True)
-    complete_mark = out / STATE / "complete"
-    if complete_mark.exists() and complete_mark.read_text().strip() == recipe.fingerprint() and not review:
+    _check_existing(bd, recipe, opts, force)
+    if bd.completed_fingerprint() == recipe.fingerprint() and not review:
         return BuildResult(out=out, status="already-complete")
-    if review:  # a bad review file fails now, not after generation
-        from aobench.filters.review import read_review
+    bd.write_lock(lock_text(recipe, opts))
 
-        read_review(review)
-    atomic_write_text(out / "recipe.lock.yaml", lock_text(recipe, opts))
-
-    from aobench.generate.plan import plan
+    from aobench.generate.plan import limit_plan, plan
     from aobench.generate.registry import create_backend
-    from aobench.pairs import select_pairs, write_pairs
+    from aobench.pairs import choose_pairs, evidence_line, load_corpora, summarize, write_pairs
+    from aobench.progress import console
     from aobench.vocab import load_vocab
 
     vocab = load_vocab(recipe.vocab)
-    pairs = select_pairs(recipe, vocab, _load_counts(recipe))
-    if not pairs:
+    chosen = choose_pairs(recipe, vocab, load_corpora(recipe))
+    pairs = chosen.pairs
+    if not any(p.selected for p in pairs):
         raise AobenchError(f"recipe {recipe.name}: no attribute-object pairs left after compatibility rules and seen-pair exclusion")
-    write_pairs(out / "pairs.jsonl", pairs)
+    evidence = evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora))
+    write_pairs(bd.pairs_path, pairs)
     items = plan(recipe, pairs)
     if limit is not None:
-        items = items[:limit]
-    shard_spec = parse_shard(shard)
+        items = limit_plan(items, limit)
     mine = items if shard_spec is None else items[shard_spec[0] :: shard_spec[1]]
 
-    done = _done_ids(out)
+    done = _done_ids(bd)
     todo = [it for it in mine if it.id not in done]
     backend = None
     if todo:
         backend = create_backend(recipe.generator.backend, recipe.generator, tiny=tiny, device=device)
         backend.check(todo)
-        log_name = "generated.jsonl" if shard_spec is None else f"generated.shard-{shard_spec[0]}-of-{shard_spec[1]}.jsonl"
+        console.print(evidence, markup=False, highlight=False, soft_wrap=True)  # after the checks: errors stay one line
         bs = recipe.generator.batch_size
-        with JsonlAppender(out / STATE / log_name) as log, make_progress("images") as progress:
+        with JsonlAppender(bd.generation_log(shard_spec)) as log, make_progress("images") as progress:
             task = progress.add_task(f"generating ({len(done & {i.id for i in mine})} already done)", total=len(todo))
             for start in range(0, len(todo), bs):
                 batch = todo[start : start + bs]
@@ -182,16 +184,26 @@ def build(
                 progress.advance(task, len(batch))
     generated_now = len(todo)
 
-    done = _done_ids(out)
-    missing = [it for it in items if it.id not in done]
-    if missing:
-        return BuildResult(out=out, status="shard-done", n_planned=len(items), n_generated_now=generated_now)
+    with lock.assembling():
+        done = _done_ids(bd)
+        missing = [it for it in items if it.id not in done]
+        if missing:
+            return BuildResult(out=out, status="shard-done", n_planned=len(items), n_generated_now=generated_now)
+        if not lock.exclusive and bd.completed_fingerprint() == recipe.fingerprint() and not review:
+            return BuildResult(out=out, status="already-complete", n_planned=len(items), n_generated_now=generated_now)
+        return _assemble(recipe, bd, items, pairs, backend, device=device, tiny=tiny, review=review, generated_now=generated_now)
 
-    from aobench.filters import FilterContext, run_filters
 
-    records = [{k: it.as_dict()[k] for k in MANIFEST_FIELDS} for it in items]
+def _assemble(recipe: Recipe, bd: BuildDir, items: list, pairs: list, backend, *, device, tiny, review, generated_now: int) -> BuildResult:
+    """Filters, manifest, hf/ and the card, once every planned image is on disk (the caller holds the dir)."""
     from aobench.device import resolve_device
+    from aobench.filters import FilterContext, run_filters
+    from aobench.io import sweep_temp
 
+    # every image is done and nobody else writes here now: temp files of killed writers can go
+    out = bd.root
+    sweep_temp(out, bd.images_dir.name, bd.state_dir.name)
+    records = [{k: it.as_dict()[k] for k in MANIFEST_FIELDS} for it in items]
     dev = getattr(backend, "device", None) or resolve_device(device)
     stats = run_filters(records, recipe.filters, FilterContext(root=out, device=dev, tiny=tiny, extra={"review": review}))
     review_stats = None
@@ -200,17 +212,19 @@ def build(
 
         review_stats = apply_review(records, review)
         stats["review"] = review_stats["rejected"]
-    atomic_write_jsonl(out / "manifest.jsonl", records)
 
     from aobench.dataset.assemble import build_dataset_dict, save_dataset_dict
     from aobench.dataset.card import render_card
 
-    split_order = [s.name for s in recipe.splits]
-    dsd = build_dataset_dict(records, out, split_order, [(p.attribute, p.object) for p in pairs])
-    save_dataset_dict(dsd, out / "hf")
-    generator_info = backend.describe() if backend is not None else _generator_info(recipe, tiny)
-    atomic_write_text(out / "README.md", render_card(recipe, records, pairs, generator_info, stats, review=review_stats))
-    atomic_write_text(complete_mark, recipe.fingerprint() + "\n")
+    split_order = recipe.split_names()
+    dsd = build_dataset_dict(records, out, split_order, [(p.attribute, p.object) for p in pairs if p.selected])
+    if not len(dsd):
+        raise AobenchError(f"--out {out}: the filters dropped every image ({', '.join(f'{k}: {v}' for k, v in stats.items())}); nothing to save — loosen the recipe's filters and rerun")
+    bd.write_manifest(records)
+    save_dataset_dict(dsd, bd.hf_dir)
+    # the card comes from what the lock and manifest say, never from this run's state (a resume renders the same card)
+    bd.write_card(render_card(recipe, records, pairs, _generator_info(recipe, tiny), stats, review=review_stats))
+    bd.mark_complete(recipe.fingerprint())
     return BuildResult(
         out=out,
         status="complete",
@@ -219,18 +233,15 @@ def build(
         n_kept=sum(r["filters"] == "kept" for r in records),
         filter_stats=stats,
         splits={k: len(v) for k, v in dsd.items()},
+        empty_splits=[s for s in split_order if s not in dsd],
     )
 
 
 def _generator_info(recipe: Recipe, tiny: bool) -> dict:
+    """The card's generator line, from the recipe (= recipe.lock.yaml) and --tiny only."""
     g = recipe.generator
     info = {"backend": g.backend, "resolution": 64 if tiny and g.backend == "diffusers" else g.resolution}
     if g.backend == "diffusers":
         info.update(model=f"tiny-random-{g.family}" if tiny else g.model, steps=g.steps, guidance_scale=g.guidance_scale)
+    info.update({k: v for k, v in sorted(g.options.items()) if k not in info})
     return info
-
-
-def is_complete(out: str | Path) -> bool:
-    """Whether DIR holds a finished build (manifest, hf/, card and the completion mark)."""
-    out = Path(out)
-    return all((out / p).exists() for p in ("manifest.jsonl", "hf", "README.md", f"{STATE}/complete"))

@@ -1,45 +1,105 @@
 """The `aobench` command: a thin typer layer; each command parses flags, calls one stage function, prints with rich.
 
-User errors (AobenchError, bad flags) print one line and exit 2, with no traceback.
+Exit codes: 0 done; 2 a user error (AobenchError, a bad flag, a path that cannot be read or written), printed as
+one line with no traceback; 130 interrupted (Ctrl-C), with one line saying to rerun the same command to resume.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.table import Table
 
 from aobench.errors import EXIT_USER_ERROR, AobenchError, format_error
 
+EXIT_INTERRUPTED = 130
+INTERRUPTED = "interrupted; rerun the same command to resume"
+PIPED_WIDTH = 10_000  # not a terminal: tables as wide as their content, never cut to 80 columns with "…"
+
+
+class _Console(Console):
+    """A rich Console that, when its file is not a terminal (a pipe, a file), does not cut lines to 80 columns."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        """Terminal size, or a very wide one when piped (COLUMNS, if set, still wins)."""
+        dims = super().size
+        if self._width is None and not self.is_terminal and not self.is_jupyter:
+            return ConsoleDimensions(PIPED_WIDTH, dims.height)
+        return dims
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)
+
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Benchmarks of compositional OOD generalisation for CLIP-style models.")
-stdout = Console()
-err = Console(stderr=True)
+stdout = _Console()
+err = _Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from aobench import __version__
+
+        print_line(f"aobench {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+    verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="log what the library does (-vv: debug)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="log errors only"),
+) -> None:
     """aobench: build, measure, publish and evaluate compositional OOD benchmarks."""
+    from aobench.logs import setup_logging
+
+    setup_logging(verbose=verbose, quiet=quiet)
+
+
+RECIPE_PATH_HELP = "folder of your own recipe YAMLs, found by name (repeatable; also $AOBENCH_RECIPE_PATH, colon-separated)"
 
 
 @app.command("recipes")
-def recipes_cmd() -> None:
-    """List built-in recipes with a one-line description."""
-    from aobench.recipe import list_recipes
+def recipes_cmd(
+    recipe_path: Optional[List[Path]] = typer.Option(None, "--recipe-path", help=RECIPE_PATH_HELP),
+) -> None:
+    """List recipes (built-in and on the recipe path) with a one-line description and the corpora their pairs are checked against."""
+    from aobench.corpora import corpus_info, describe
+    from aobench.recipe import builtin_dir, list_recipes, load, recipe_sources
 
-    table = Table("recipe", "description")
-    for name, desc in list_recipes().items():
-        table.add_row(name, escape(desc))
+    search = list(recipe_path or [])
+    sources = recipe_sources(search)
+    own = {n: p for n, p in sources.items() if p.parent != builtin_dir()}
+    table = Table("recipe", "description", "pairs checked against")
+    if own:
+        table.add_column("file", overflow="fold")  # the whole path, wrapped, never cut
+    corpora: dict[str, dict] = {}
+    for name, desc in list_recipes(search).items():
+        try:
+            pairs = load(sources.get(name, name), search=search).pairs
+        except AobenchError:  # a broken recipe of the user's still gets listed; building it shows the error
+            checked = "? (the recipe does not load)"
+        else:
+            infos = [corpus_info(r) for r in pairs.counts]
+            corpora.update((i["name"], i) for i in infos)
+            checked = ", ".join(i["name"] for i in infos) or ("no corpus (unusual = held out)" if pairs.unusual_fraction else "no corpus (unchecked)")
+        table.add_row(name, escape(desc), escape(checked), *([escape(str(own[name])) if name in own else "built-in"] if own else []))
     stdout.print(table)
+    for info in corpora.values():
+        print_line(describe(info))
 
 
 @app.command("build")
 def build_cmd(
-    recipe: str = typer.Argument(..., help="built-in recipe name (see `aobench recipes`) or a YAML path"),
+    recipe: str = typer.Argument(..., help="recipe name (see `aobench recipes`) or a YAML path"),
     out: Path = typer.Option(..., "--out", help="build directory (rerun to resume)"),
     limit: Optional[int] = typer.Option(None, "--limit", help="only the first N images of the plan"),
     tiny: bool = typer.Option(False, "--tiny", help="tiny random model of the same family (offline smoke run)"),
@@ -50,11 +110,14 @@ def build_cmd(
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: generate every n-th image from i (several GPUs)"),
     force: bool = typer.Option(False, "--force", help="replace a build of a different recipe in --out"),
     review: Optional[Path] = typer.Option(None, "--review", help="review.jsonl from the report gallery: drop rejected images (rejected_by_review); re-applies filters on a finished build"),
+    wait: bool = typer.Option(False, "--wait", help="if another build is writing --out, wait for it instead of refusing"),
+    recipe_path: Optional[List[Path]] = typer.Option(None, "--recipe-path", help=RECIPE_PATH_HELP),
 ) -> None:
-    """Build a benchmark dataset from a recipe (resumable)."""
+    """Build a benchmark dataset from a recipe (resumable; one build per --out at a time)."""
     from aobench.build import build
 
-    res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, dtype=dtype, force=force, shard=shard, review=str(review) if review else None)
+    res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, dtype=dtype, force=force, shard=shard,
+                review=str(review) if review else None, wait=wait, recipe_path=recipe_path)  # fmt: skip
     if res.status == "already-complete":
         print_line(f"{out}: build already complete; nothing to do")
         return
@@ -65,6 +128,8 @@ def build_cmd(
     for name, n in res.splits.items():
         table.add_row(name, str(n))
     stdout.print(table)
+    if res.empty_splits:
+        print_line(f"note: no images in split(s) {', '.join(res.empty_splits)}: left out of {out}/hf (a split with no rows cannot be loaded)")
     dropped = ", ".join(f"{k}: {v}" for k, v in res.filter_stats.items()) or "none"
     print_line(f"{out}: {res.n_kept}/{res.n_planned} images kept (generated now: {res.n_generated_now}; dropped by filter: {dropped})")
 
@@ -72,6 +137,11 @@ def build_cmd(
 def print_line(text: str) -> None:
     """Print a plain line to stdout (no markup interpretation)."""
     stdout.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _num(value: Optional[float], digits: int) -> str:
+    """A number for a table cell; n/a where it is undefined (None or NaN, e.g. NMI of no events)."""
+    return "n/a" if value is None or value != value else f"{value:.{digits}f}"
 
 
 # Commands of later stages register below (one function each, calling one stage function).
@@ -128,7 +198,8 @@ def extract_cmd(
 
     counts = extract_to_jsonl(corpus, out, None if vocab.lower() == "none" else vocab, text_column=text_column, workers=workers)
     skipped = ", ".join(f"{k}: {v}" for k, v in sorted(counts.n_skipped.items())) or "none"
-    print_line(f"{out}: {counts.n_captions} captions, {counts.n_captions_with_pairs} with pairs, {counts.n_events} pairs; skipped: {skipped}")
+    print_line(f"{out}: {counts.n_captions} captions, {counts.n_captions_with_pairs} with pairs, {counts.n_events} pairs, "
+               f"{counts.n_negated} negated (not counted); skipped: {skipped}")
 
 
 @app.command("nmi")
@@ -140,6 +211,8 @@ def nmi_cmd(
     bootstrap: int = typer.Option(0, "--bootstrap", help="bootstrap resamples of captions for a 95% CI"),
     engine: str = typer.Option("local", "--engine", help="local|spark"),
     workers: int = typer.Option(1, "--workers", help="local engine processes"),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (local[N], spark://HOST:PORT, yarn, k8s://..., sc://... for Spark Connect); default: the active session, SPARK_REMOTE, SPARK_MASTER, spark-submit's, else local[*]"),
+    spark_partitions: Optional[int] = typer.Option(None, "--spark-partitions", help="repartition each corpus into N partitions before extraction"),
     text_column: Optional[str] = typer.Option(None, "--text-column"),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="an `aobench extract` output instead of corpora"),
     seen_threshold: int = typer.Option(1, "--seen-threshold", help="a pair with count >= this is seen"),
@@ -157,14 +230,16 @@ def nmi_cmd(
         raise AobenchError("give at least one CORPUS or --pairs FILE.jsonl")
     res = run_nmi(list(corpus or []), out, vocab_ref=None if vocab.lower() == "none" else vocab, normalization=normalization,
                   bootstrap=bootstrap, engine=engine, workers=workers, text_column=text_column, pairs_file=pairs,
-                  seen_threshold=seen_threshold, seed=seed)  # fmt: skip
+                  seen_threshold=seen_threshold, seed=seed, spark_master=spark_master, spark_partitions=spark_partitions)  # fmt: skip
     rows = res["corpora"] or [res["pooled"]]
     table = Table("corpus", "NMI", "95% CI", "MI", "H(attr)", "H(obj)", "events", "captions", "skipped", "seen pairs", title=f"NMI ({normalization})")
     for r in rows + ([res["pooled"]] if res["corpora"] else []):
         ci = r.get("ci") or {}
-        table.add_row(escape(str(r["corpus"])), f"{r['nmi']:.4f}", f"{ci['low']:.4f}-{ci['high']:.4f}" if ci else "-", f"{r['mi']:.4f}",
-                      f"{r['h_attribute']:.3f}", f"{r['h_object']:.3f}", str(r["n_events"]), str(r["n_captions"]), str(r["n_skipped"]), str(r["n_seen_pairs"]))  # fmt: skip
+        table.add_row(escape(str(r["corpus"])), _num(r["nmi"], 4), f"{_num(ci['low'], 4)}-{_num(ci['high'], 4)}" if ci else "-", _num(r["mi"], 4),
+                      _num(r["h_attribute"], 3), _num(r["h_object"], 3), str(r["n_events"]), str(r["n_captions"]), str(r["n_skipped"]), str(r["n_seen_pairs"]))  # fmt: skip
     stdout.print(table)
+    if res["pooled"].get("n_negated"):
+        print_line(f"negated: {res['pooled']['n_negated']} pair mentions a caption negates (\"not blue\", \"no red ...\"), not counted as events")
     if res["pooled"].get("n_skipped_by_reason"):
         print_line("skipped: " + ", ".join(f"{k}: {v}" for k, v in res["pooled"]["n_skipped_by_reason"].items()))
     print_line(f"wrote {out}/nmi.json and {out}/pairs.csv")
@@ -215,7 +290,9 @@ def export_cmd(
     if format != "webdataset":
         raise AobenchError(f"--format {format!r}: supported formats: webdataset")
     from aobench.dataset.webdataset import export_webdataset
+    from aobench.io import writable_dir
 
+    writable_dir(out)
     res = export_webdataset(dir, out, image_format=image_format, shard_size=shard_size, classes=classes, force=force)
     table = Table("view", "split", "classes", "samples", "shards", "--dataset_root")
     for view, v in res.views.items():
@@ -240,33 +317,36 @@ app.add_typer(study_app, name="study")
 @study_app.command("nmi-sweep")
 def study_nmi_sweep_cmd(
     out: Path = typer.Option(..., "--out", help="study directory (rerun to resume; finished runs are skipped)"),
-    profile: str = typer.Option("default", "--profile", help="quick (2 levels x 1 seed, tiny model, minutes on CPU) or default (5 levels x 3 seeds, sized for one GPU)"),
-    nmi: Optional[str] = typer.Option(None, "--nmi", help="comma-separated caption-NMI targets, e.g. 0.15,0.3,0.6 (default: the profile's)"),
+    profile: str = typer.Option("default", "--profile", help="quick (smoke test, ~3 min on CPU), cpu (5 levels x 3 seeds, ~35 min on 2 CPU cores) or default (5 levels x 3 seeds, sized for one GPU)"),
+    nmi: Optional[str] = typer.Option(None, "--nmi", help="comma-separated caption-NMI targets, e.g. 0.2,0.3,0.4 (default: the profile's)"),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="training seeds per level (default: the profile's)"),
-    shard: Optional[str] = typer.Option(None, "--shard", help="i/n: run every n-th (level, seed) run from i (one process per GPU)"),
+    shard: Optional[str] = typer.Option(None, "--shard", help="i/n: run every n-th (design, level, seed) run from i (one process per GPU)"),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="override the profile's training epochs"),
     arch: Optional[str] = typer.Option(None, "--arch", help="override the profile's open_clip architecture (e.g. aobench-rn-s-64)"),
     images: Optional[int] = typer.Option(None, "--images", help="override the train images per level"),
+    min_images_per_seen_pair: Optional[int] = typer.Option(None, "--min-images-per-seen-pair", help="coverage control: every seen pair gets this many train images and the same per-pair counts at every level (default: the profile's; 0 = off, the plain mixture knob)"),
+    ablation: bool = typer.Option(False, "--ablation", help="also run the mixture knob (coverage falls as NMI rises) at the same levels and report both designs"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N"),
 ) -> None:
     """Train small CLIPs on shapes-ao splits at chosen caption NMI and relate NMI to unusual-pair accuracy."""
-    from aobench.build import parse_shard
+    from aobench.options import parse_shard
     from aobench.study.nmi_sweep import run_sweep
     from aobench.study.profiles import get_profile
     from aobench.study.splits import parse_levels
 
-    prof = get_profile(profile, levels=parse_levels(nmi), seeds=seeds, epochs=epochs, arch=arch, images=images)
-    res = run_sweep(out, prof, shard=parse_shard(shard), device=device)
-    table = Table("target NMI", "measured NMI", "seed", "unusual acc", "seen acc", "best HM")
-    for r in res.study["runs"]:
+    prof = get_profile(profile, levels=parse_levels(nmi), seeds=seeds, epochs=epochs, arch=arch, images=images, min_images_per_seen_pair=min_images_per_seen_pair)
+    res = run_sweep(out, prof, shard=parse_shard(shard), device=device, ablation=ablation)
+    table = Table("design", "target NMI", "measured NMI", "seed", "min img/pair", "unusual acc", "seen acc", "best HM")
+    for r in res.study["runs"] + ((res.study.get("ablation") or {}).get("runs") or []):
         m = r["metrics"]
-        table.add_row(f"{r['target_nmi']:g}", f"{r['measured_nmi']:.4f}", str(r["seed"]), f"{m['closed_unusual_composition_acc']:.3f}", f"{m['closed_seen_composition_acc']:.3f}", f"{m['closed_best_hm']:.3f}")
+        cov = (r.get("coverage") or {}).get("min_images_per_seen_pair", "")
+        table.add_row(r["design"]["tag"], f"{r['target_nmi']:g}", f"{r['measured_nmi']:.4f}", str(r["seed"]), str(cov), f"{m['closed_unusual_composition_acc']:.3f}", f"{m['closed_seen_composition_acc']:.3f}", f"{m['closed_best_hm']:.3f}")
     stdout.print(table)
     sp = res.study["spearman"]
     rho = "n/a" if sp["rho"] is None else f"{sp['rho']:.3f}"
     p = "n/a" if sp["p_value"] is None else f"{sp['p_value']:.3g}"
     state = "complete" if res.complete else f"partial ({len(res.study['missing'])} runs left)"
-    print_line(f"{out}: {state}; trained {len(res.trained)}, resumed {len(res.resumed)}, skipped {len(res.skipped)}; Spearman rho {rho} (p {p}); see {out}/summary.md")
+    print_line(f"{out}: {state}; trained {len(res.trained)}, resumed {len(res.resumed)}, skipped {len(res.skipped)}; Spearman rho {rho} (permutation p {p}); see {out}/summary.md")
 
 
 @app.command("report")
@@ -293,6 +373,7 @@ def real_cmd(
     image_size: int = typer.Option(256, "--image-size", help="resize the longer side down to this"),
     output_format: str = typer.Option("files", "--output-format", help="img2dataset output: files or webdataset"),
     distributor: str = typer.Option("multiprocessing", "--distributor", help="img2dataset distributor: multiprocessing (local) or pyspark"),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master", help="with --distributor pyspark: the Spark master (default: the active session, SPARK_MASTER, spark-submit's, else local[*])"),
     processes: int = typer.Option(1, "--processes", help="download processes"),
     threads: int = typer.Option(16, "--threads", help="download threads per process"),
     timeout: int = typer.Option(10, "--timeout", help="seconds per URL"),
@@ -307,7 +388,7 @@ def real_cmd(
 
     res = make_real(dir, table, per_object=per_object, per_pair=per_pair, image_size=image_size, output_format=output_format,
                     distributor=distributor, processes=processes, threads=threads, timeout=timeout, retries=retries,
-                    shard_size=shard_size, url_column=url_column, caption_column=caption_column, force=force)
+                    shard_size=shard_size, url_column=url_column, caption_column=caption_column, force=force, spark_master=spark_master)
     s = res.stats
     print_line(f"{res.out}: {res.kept}/{res.selected} images (failed to download: {s['failed_to_download']}, failed to resize: "
                f"{s['failed_to_resize']}; unusual {s['by_status']['unusual']}, seen {s['by_status']['seen']}, object-only {s['by_status']['object']})")
@@ -346,18 +427,21 @@ def eval_cmd(
         return
     if not data or not model or out is None:
         raise AobenchError("aobench eval needs DATA, at least one --model SPEC and --out DIR (or --list-models)")
-    from aobench.evaluate.runner import evaluate, flat_metrics
+    from aobench.evaluate import evaluate
+    from aobench.evaluate.results import Result
+    from aobench.io import writable_dir
 
+    writable_dir(out)
     run = evaluate(data, model, out, tasks=tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
                    plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=None if no_cache else (cache_dir or "default"),
-                   splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard, czsl_protocol=czsl_protocol)
+                   splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard, options={"czsl_protocol": czsl_protocol})
     if run.results:
         table = Table("model", "task", "metric", "value", "images (skipped)")
-        for r in run.results:
-            m = flat_metrics(r["metrics"])
-            key = next((k for k in ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1") if k in m), None)
-            val = "n/a" if key is None else f"{m[key]:.4f}"
-            table.add_row(escape(r["spec"]), r["task"], key or "-", val, f"{m['n_images']} ({m['n_skipped']})")
+        for r in map(Result.from_dict, run.results):
+            m = r.flat
+            key, value = r.headline()
+            val = "n/a" if key is None else f"{value:.4f}"
+            table.add_row(escape(r.label), r.task, key or "-", val, f"{m['n_images']} ({m['n_skipped']})")
         stdout.print(table)
     for note in run.notes:
         print_line(f"note: {note}")
@@ -370,26 +454,43 @@ def eval_cmd(
         sys.exit(EXIT_USER_ERROR)
 
 
+def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:
+    err.print(line, markup=False, highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
-    """Console-script entry point: run the app, turning user errors into one line and exit code 2."""
+    """Console-script entry point: exit 0 on success, 2 with one line on a user error, 130 with one line on Ctrl-C."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except AobenchError as exc:
-        err.print(format_error(exc), markup=False, highlight=False, soft_wrap=True)
-        sys.exit(EXIT_USER_ERROR)
+        _fail(format_error(exc))
     except KeyboardInterrupt:
-        err.print("interrupted; rerun the same command to resume")
-        sys.exit(130)
+        _fail(INTERRUPTED, EXIT_INTERRUPTED)
+    except BrokenPipeError:  # `aobench ... | head`: the reader left; nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:  # a path that cannot be read or written (read-only, full disk, a file where a folder goes)
+        from aobench.io import os_error_line
+
+        _fail(f"error: {os_error_line(exc)}")
     except Exception as exc:  # click's usage errors arrive here in non-standalone mode (typer vendors click)
         kind = type(exc).__name__
         if hasattr(exc, "format_message"):
-            err.print(f"error: {exc.format_message()}", markup=False, highlight=False, soft_wrap=True)
-            sys.exit(EXIT_USER_ERROR)
+            _fail(f"error: {exc.format_message()}")
         if kind == "Exit":
             sys.exit(getattr(exc, "exit_code", 0))
         if kind == "Abort":
-            sys.exit(130)
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, EOFError):  # typer turns EOFError (e.g. a truncated stream) into Abort: not an interrupt
+                _fail(format_error(AobenchError(f"unexpected end of input ({cause or 'EOFError'})")))
+            _fail(INTERRUPTED, EXIT_INTERRUPTED)
         raise
+    # typer's standalone-free mode returns Ctrl-C (KeyboardInterrupt) as exit code 130 instead of raising it
+    if code == EXIT_INTERRUPTED:
+        _fail(INTERRUPTED, EXIT_INTERRUPTED)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

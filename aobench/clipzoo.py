@@ -1,8 +1,10 @@
-"""open_clip models for every stage that needs one: aobench's configs registered, real loading code.
+"""open_clip models for every stage that needs one: aobench's configs registered, one check, real loading code.
 
-`create_open_clip(arch, pretrained)` accepts open_clip's pretrained tags, a checkpoint path, or
-`hf-hub:ORG/NAME` as the architecture; `tiny=True` (or arch `tiny`) gives a random aobench-tiny model.
-Errors name the architecture or checkpoint and list valid choices.
+`check_open_clip(arch, pretrained)` validates a choice without loading weights (the evaluator's model
+identity uses it); `create_open_clip(arch, pretrained)` checks the same way and loads. Both accept
+open_clip's pretrained tags, a checkpoint path, `hf-hub:ORG/NAME` or `local-dir:PATH` as the
+architecture; arch `tiny` (or `tiny=True`) gives a random aobench-tiny model. Errors name the
+architecture or checkpoint and list valid choices.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Optional
 
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
+from aobench.paths import CHECKPOINT_SUFFIXES, looks_like_path
 
 TINY_ARCH = "aobench-tiny"
+SCHEMAS = ("hf-hub:", "local-dir:")  # open_clip model names that carry their own config and weights
 
 
 @lru_cache(maxsize=1)
@@ -27,33 +31,44 @@ def register_configs() -> list[str]:
     return sorted(p.stem for p in cfg_dir.glob("*.json"))
 
 
+def check_open_clip(arch: str, pretrained: Optional[str] = None) -> str:
+    """How (arch, pretrained) loads — 'schema', 'random', 'path' or 'tag' — without loading; AobenchError naming valid choices."""
+    import open_clip
+
+    register_configs()
+    if arch.startswith(SCHEMAS):
+        return "schema"
+    if arch not in open_clip.list_models():
+        near = [m for m in open_clip.list_models() if arch.lower().split("-")[0] in m.lower()][:6]
+        raise AobenchError(f"unknown open_clip architecture {arch!r}; e.g. {', '.join(near or open_clip.list_models()[:6])} (see `aobench eval --list-models`)")
+    if not pretrained:
+        return "random"
+    if Path(pretrained).expanduser().exists():
+        return "path"
+    if looks_like_path(pretrained, CHECKPOINT_SUFFIXES):
+        raise AobenchError(f"checkpoint not found: {pretrained}")
+    tags = open_clip.list_pretrained_tags_by_model(arch)
+    if pretrained not in tags:
+        raise AobenchError(f"unknown pretrained tag {pretrained!r} for {arch}; valid: {', '.join(tags) or 'none (give a checkpoint path)'}")
+    return "tag"
+
+
 def create_open_clip(arch: str, pretrained: Optional[str] = None, *, device: str = "cpu", tiny: bool = False, cache_dir: Optional[str] = None):
     """(model, preprocess, tokenizer) for an open_clip architecture and pretrained tag / checkpoint path."""
     import open_clip
     import torch
 
-    register_configs()
     if tiny or arch == "tiny":
         arch, pretrained = TINY_ARCH, None
         torch.manual_seed(0)  # the random tiny model is the same in every process
-    if arch.startswith("hf-hub:"):
-        try:
-            model, _, preprocess = open_clip.create_model_and_transforms(arch, device=device, cache_dir=cache_dir)
-            return model.eval(), preprocess, open_clip.get_tokenizer(arch)
-        except Exception as exc:  # noqa: BLE001 - network, missing repo, bad config: all one user-facing error
-            raise AobenchError(f"cannot load open_clip model {arch}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__} (offline? the Hub cannot be reached)") from None
-    if arch not in open_clip.list_models():
-        near = [m for m in open_clip.list_models() if arch.lower().split("-")[0] in m.lower()][:8]
-        raise AobenchError(f"unknown open_clip architecture {arch!r}; e.g. {', '.join(near or open_clip.list_models()[:8])} (see open_clip.list_models())")
-    if pretrained and not Path(pretrained).exists():
-        tags = open_clip.list_pretrained_tags_by_model(arch)
-        if pretrained.startswith(("/", "./", "../", "~")) or pretrained.endswith((".pt", ".bin", ".safetensors")):
-            raise AobenchError(f"checkpoint not found: {pretrained}")
-        if pretrained not in tags:
-            raise AobenchError(f"unknown pretrained tag {pretrained!r} for {arch}; valid tags: {', '.join(tags) or 'none (give a checkpoint path)'}")
+    how = check_open_clip(arch, pretrained)
+    if how == "path":
+        pretrained = str(Path(pretrained).expanduser())
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=pretrained or None, device=device, cache_dir=cache_dir)
-    except Exception as exc:  # noqa: BLE001
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return model.eval(), preprocess, open_clip.get_tokenizer(arch)
+    except Exception as exc:  # noqa: BLE001 - network, missing repo, bad config: all one user-facing error
+        msg = one_line(exc)
+        if how == "schema":
+            raise AobenchError(f"cannot load open_clip model {arch}: {msg} (offline? the Hub cannot be reached)") from None
         raise AobenchError(f"cannot load open_clip {arch}:{pretrained}: {msg} (offline? pretrained weights need the network once)") from None
-    return model.eval(), preprocess, open_clip.get_tokenizer(arch)

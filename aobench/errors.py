@@ -13,3 +13,9 @@ def format_error(exc: BaseException) -> str:
     """Render an error as the single line the CLI prints."""
     text = " ".join(str(exc).split())
     return f"error: {text}" if text else f"error: {type(exc).__name__}"
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when the message is empty), for one-line errors."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

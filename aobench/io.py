@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Optional
+
+from aobench.errors import AobenchError
+
+TMP_SUFFIX = ".tmp"  # every temp file or dir this module makes ends so; `sweep_temp` finds leftovers by it
 
 
 def _umask_mode() -> int:
@@ -17,7 +23,7 @@ def _umask_mode() -> int:
 
 
 def _tmp_beside(path: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     # mkstemp makes 0600 files; give the final file the mode a plain open() would have
     os.fchmod(fd, _umask_mode())
     os.close(fd)
@@ -45,9 +51,28 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def strict(obj: Any) -> Any:
+    """`obj` with every NaN/inf float replaced by None, so it serialises as strict JSON (null)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict(v) for v in obj]
+    return obj
+
+
+def json_dumps(obj: Any, **kw: Any) -> str:
+    """json.dumps that never writes NaN/Infinity (not JSON): non-finite floats become null."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False, **kw)
+    except ValueError:  # the rare document holding a NaN pays for the second, sanitising pass
+        return json.dumps(strict(obj), ensure_ascii=False, allow_nan=False, **kw)
+
+
 def dumps_line(obj: Any) -> str:
     """One canonical JSON line (sorted keys are not used: field order is part of the format)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+    return json_dumps(obj, separators=(", ", ": "))
 
 
 def atomic_write_jsonl(path: str | os.PathLike, rows: Iterable[Any]) -> int:
@@ -59,7 +84,7 @@ def atomic_write_jsonl(path: str | os.PathLike, rows: Iterable[Any]) -> int:
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write a JSON document atomically (indented, UTF-8)."""
-    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(path, json_dumps(obj, indent=2) + "\n")
 
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
@@ -111,6 +136,91 @@ class JsonlAppender:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def temp_dir_beside(path: str | os.PathLike) -> Path:
+    """A fresh hidden temp dir next to `path` (swept by `sweep_temp` if a kill leaves it behind)."""
+    path = Path(path)
+    return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent))
+
+
+def sweep_temp(root: str | os.PathLike, *subdirs: str) -> int:
+    """Remove temp files/dirs a killed writer left in `root` and the given subfolders (recursively); returns how many.
+
+    Only call it while no other process writes there (the build sweeps under its lock, after all work is done).
+    """
+    root = Path(root)
+    n = 0
+    for base in [root, *(root / s for s in subdirs)]:
+        if not base.is_dir():
+            continue
+        found = [base / p for p in os.listdir(base)] if base == root else list(base.rglob(f".*{TMP_SUFFIX}"))
+        for p in found:
+            if not (p.name.startswith(".") and p.name.endswith(TMP_SUFFIX)):
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
+def _where(exc: OSError) -> str:
+    return str(exc.filename) if exc.filename else ""
+
+
+def os_error_line(exc: OSError, path: Optional[str] = None) -> str:
+    """One user-facing line for a failed file operation: which path (or `path`), what went wrong, what to do."""
+    path = path if path is not None else _where(exc)
+    if not path and not exc.strerror:  # not about a file (e.g. a connection error): its own words
+        return " ".join(str(exc).split()) or type(exc).__name__
+    reason = exc.strerror or type(exc).__name__
+    hint = {
+        errno.EROFS: "the filesystem is read-only; choose another --out",
+        errno.EACCES: "no permission; choose another location or fix its permissions",
+        errno.EPERM: "not permitted here; choose another location",
+        errno.ENOSPC: "the disk is full; free space and rerun to resume",
+        errno.EDQUOT: "the disk quota is exhausted; free space and rerun to resume",
+        errno.ENOTDIR: "a part of the path is a file, not a folder; choose another path",
+        errno.EISDIR: "it is a folder; give a file path",
+        errno.EEXIST: "it is in the way; remove it or choose another path",
+        errno.ENOENT: "check the path",
+    }.get(exc.errno or -1, "check the path and rerun")
+    return f"{path}: {reason} — {hint}" if path else f"{reason} — {hint}"
+
+
+def _probe_writable(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=".aobench-write-test.", suffix=TMP_SUFFIX, dir=folder)
+    os.close(fd)
+    os.unlink(probe)
+
+
+def writable_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
+    """Create `path` as a folder (parents too) and prove it is writable, or raise a one-line AobenchError naming it."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise AobenchError(f"{flag} {path}: is a file, not a folder — give a folder (it is created if missing)")
+    try:
+        _probe_writable(path)
+    except OSError as exc:
+        raise AobenchError(f"{flag} {path}: cannot write there ({os_error_line(exc, '')})") from None
+    return path
+
+
+def writable_file(path: str | os.PathLike, flag: str = "--out") -> Path:
+    """Check that a file can be written at `path` (its folder is created), or raise a one-line AobenchError naming it."""
+    path = Path(path)
+    if path.is_dir():
+        raise AobenchError(f"{flag} {path}: is a folder — give a file path")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise AobenchError(f"{flag} {path}: {path.parent} is a file, not a folder — choose another path")
+    try:
+        _probe_writable(path.parent)
+    except OSError as exc:
+        raise AobenchError(f"{flag} {path}: cannot write there ({os_error_line(exc, '')})") from None
+    return path
 
 
 def replace_dir(tmp_dir: str | os.PathLike, final_dir: str | os.PathLike) -> None:

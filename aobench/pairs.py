@@ -1,23 +1,33 @@
-"""Attribute x object pairs: enumerate, mark seen/unusual, sample, and spread a split's images over them.
+"""Attribute x object pairs: enumerate, weigh the corpus evidence, mark seen/unusual, sample, spread images.
 
-Seen pairs come from a `seen_pairs` file or from corpus counts (anything with `.pair_count(a, o)`,
-such as `aobench.text.counts.Counts`); a pair with count >= threshold is seen. Unusual pairs are
-the ones a benchmark tests; seen pairs are the ones a training split may show.
+Evidence: a pair is `seen` when caption corpora pair its attribute with its object at least `seen_threshold`
+times (counts: `aobench.corpora`, anything with `.pair_count(a, o)`), or a `seen_pairs` file lists it. With
+`pairs.match: hypernym` a caption's generic noun counts for every class beneath it ("a black dog" is evidence
+for "black Labrador Retriever"; `vocab.hypernyms`). A pair checked and not found is `unusual`; a pair checked
+against nothing is `unchecked`, never silently `unusual`. In a holdout recipe (shapes-ao) `unusual` means held
+out of the build's own training split.
+
+`pairs.jsonl` keeps every pair drawn for the build and every candidate excluded as seen (`selected: false`), each
+with its evidence: the corpora consulted, the count per corpus, the level that matched (class or hypernym) and
+the generic nouns that did. Unusual pairs are the ones a benchmark tests; seen pairs the ones a training split
+may show.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Protocol
 
 import numpy as np
 
 from aobench.errors import AobenchError
+from aobench.seeds import rng_for, stable_int
 from aobench.vocab import Vocab
+
+LEVELS = ("class", "hypernym")
 
 
 class PairCounts(Protocol):
@@ -28,29 +38,24 @@ class PairCounts(Protocol):
 
 @dataclass
 class Pair:
-    """One selected pair with its labels and scores (a line of `pairs.jsonl`)."""
+    """One candidate pair with its labels and evidence (a line of `pairs.jsonl`)."""
 
     attribute: str
     object: str
     attribute_type: str
     object_group: str
-    status: str  # "seen" or "unusual"
-    corpus_count: int = 0
+    status: str  # "seen", "unusual", or "unchecked" (no corpus, seen-pairs file or holdout consulted)
+    corpus_count: int = 0  # summed over the corpora, at the levels consulted
+    selected: bool = True  # drawn for the build; False: a candidate excluded as seen, listed for the audit
+    evidence: list = field(default_factory=list)  # what the status rests on: corpus names, "seen_pairs", "holdout"
+    level: Optional[str] = None  # the most specific level with corpus evidence: "class" or "hypernym"
+    via: list = field(default_factory=list)  # generic caption nouns that matched ("dog" for a dog breed)
+    counts: dict = field(default_factory=dict)  # corpus name -> pair count at the levels consulted
+    negated: dict = field(default_factory=dict)  # corpus name -> negated mentions ("not blue"), where counted
 
     def key(self) -> tuple[str, str]:
         """(attribute, object)."""
         return (self.attribute, self.object)
-
-
-def stable_int(*parts: object, bits: int = 63) -> int:
-    """A stable integer hash of the parts (same on every machine and Python run)."""
-    digest = hashlib.sha256("|".join(str(p) for p in parts).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "little") & ((1 << bits) - 1)
-
-
-def rng_for(*parts: object) -> np.random.Generator:
-    """A numpy generator seeded from the parts."""
-    return np.random.default_rng(stable_int(*parts))
 
 
 def read_seen_pairs(path: str | Path) -> set[tuple[str, str]]:
@@ -91,11 +96,67 @@ def compatible_pairs(vocab: Vocab) -> list[tuple]:
     return [(a, o) for o in vocab.objects for a in vocab.attributes if vocab.compatible(a, o)]
 
 
-def _is_seen(a, o, seen: set, counts: Iterable[PairCounts], threshold: int) -> tuple[bool, int]:
-    total = sum(int(c.pair_count(a.name, o.name)) for c in counts)
-    names_o = {n.lower() for n in o.names}
-    in_file = any((w.lower(), n) in seen for w in (a.name, *a.synonyms) for n in names_o)
-    return in_file or total >= threshold, total
+class Evidence:
+    """Checks pairs against caption-corpus counts (class level, or with the generic nouns above each class) and a seen-pairs file."""
+
+    def __init__(self, corpora: Iterable[PairCounts] = (), seen_file: Optional[set] = None, *, threshold: int = 1, match: str = "class", hypernyms=None):
+        self.corpora = list(corpora)
+        self.names = [str(getattr(c, "name", "") or f"corpus{i + 1}") for i, c in enumerate(self.corpora)]
+        self.seen_file = seen_file
+        self.threshold = threshold
+        if match not in LEVELS:
+            raise AobenchError(f"pairs.match: {match!r}; allowed: {', '.join(LEVELS)}")
+        if match == "hypernym" and hypernyms is None:
+            raise AobenchError("pairs.match: hypernym needs vocab.hypernyms (generic nouns mapped to classes; built-in: imagenet) — set it or use match: class")
+        self.match = match
+        self.hypernyms = hypernyms if match == "hypernym" else None
+
+    @classmethod
+    def for_recipe(cls, recipe, vocab: Vocab, counts: Optional[Iterable[PairCounts]] = None) -> "Evidence":
+        """The evidence a recipe's `pairs` section asks for (counts loaded by the caller)."""
+        spec = recipe.pairs
+        seen_file = read_seen_pairs(spec.seen_pairs) if spec.seen_pairs else None
+        return cls(counts or (), seen_file, threshold=spec.seen_threshold, match=spec.match, hypernyms=vocab.hypernyms)
+
+    @property
+    def sources(self) -> list[str]:
+        """What was consulted: corpus names, and "seen_pairs" for a seen-pairs file."""
+        return self.names + (["seen_pairs"] if self.seen_file is not None else [])
+
+    def check(self, a, o) -> tuple[bool, dict]:
+        """(seen?, the Pair fields recording why) for an Attribute and an ObjectClass."""
+        nouns = self.hypernyms.ancestors(o.name) if self.hypernyms is not None else ()
+        counts, negated, via = {}, {}, []
+        class_hit = False
+        for name, c in zip(self.names, self.corpora):
+            n = int(c.pair_count(a.name, o.name))
+            class_hit |= n > 0
+            neg = _negated(c, a.name, o.name)
+            for noun in nouns:
+                k = int(c.pair_count(a.name, noun))
+                if k and noun not in via:
+                    via.append(noun)
+                n += k
+                neg += _negated(c, a.name, noun)
+            counts[name] = n
+            if neg:
+                negated[name] = neg
+        total = sum(counts.values())
+        seen = bool(self.corpora) and total >= self.threshold
+        if self.seen_file is not None:
+            listed = any((w.lower(), n.lower()) in self.seen_file for w in (a.name, *a.synonyms) for n in o.names)
+            counts["seen_pairs"] = int(listed)
+            seen = seen or listed
+        level = "class" if class_hit else ("hypernym" if via else None)
+        return seen, {"corpus_count": total, "evidence": self.sources, "level": level, "via": via, "counts": counts, "negated": negated}
+
+
+def _negated(counts, a: str, o: str) -> int:
+    f = getattr(counts, "negated_count", None)
+    if f is not None:
+        return int(f(a, o))
+    table = getattr(counts, "negated", None)  # aobench.text.counts.Counts keeps negated mentions apart
+    return int(table.get((a.lower(), o.lower()), 0)) if table else 0
 
 
 def _cyclic_holdout(n_objects: int, n_attrs: int, fraction: float, seed: int) -> np.ndarray:
@@ -109,34 +170,123 @@ def _cyclic_holdout(n_objects: int, n_attrs: int, fraction: float, seed: int) ->
     return mask
 
 
-def select_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None) -> list[Pair]:
-    """Pairs for a build: seen/unusual labels, excluded corpus-seen pairs, K sampled attributes per object."""
+@dataclass
+class Selection:
+    """The pairs of a build (`pairs.jsonl`), how many candidates there were, and the evidence consulted."""
+
+    pairs: list[Pair]
+    n_candidates: int
+    evidence: Evidence
+
+
+def choose_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None) -> Selection:
+    """Pairs for a build with their evidence: seen/unusual/unchecked labels, K sampled per object, seen candidates kept for the audit."""
     spec = recipe.pairs
-    counts = list(counts or [])
-    seen_file = read_seen_pairs(spec.seen_pairs) if spec.seen_pairs else set()
-    cand = compatible_pairs(vocab)
+    ev = Evidence.for_recipe(recipe, vocab, counts)
+    cand = list({(a.name, o.name): (a, o) for a, o in compatible_pairs(vocab)}.values())  # two classes share a name
     rows: list[Pair] = []
     if spec.unusual_fraction is not None:
         attr_index = {a.name: j for j, a in enumerate(vocab.attributes)}
         obj_index = {o.name: i for i, o in enumerate(vocab.objects)}
         mask = _cyclic_holdout(len(vocab.objects), len(vocab.attributes), spec.unusual_fraction, recipe.seed)
         for a, o in cand:
-            is_seen, n = _is_seen(a, o, seen_file, counts, spec.seen_threshold)
+            is_seen, fields = ev.check(a, o)
             held = mask[obj_index[o.name], attr_index[a.name]] and not is_seen
-            rows.append(Pair(a.name, o.name, a.type, o.group, "unusual" if held else "seen", n))
-        return rows
+            fields["evidence"] = fields["evidence"] + ["holdout"]
+            rows.append(Pair(a.name, o.name, a.type, o.group, "unusual" if held else "seen", **fields))
+        return Selection(rows, len(cand), ev)
     by_object: dict[str, list[Pair]] = {}
+    unseen = "unusual" if ev.sources else "unchecked"
     for a, o in cand:
-        is_seen, n = _is_seen(a, o, seen_file, counts, spec.seen_threshold)
-        if not is_seen:
-            by_object.setdefault(o.name, []).append(Pair(a.name, o.name, a.type, o.group, "unusual", n))
-    for o in vocab.objects:
-        options = by_object.get(o.name, [])
+        is_seen, fields = ev.check(a, o)
+        by_object.setdefault(o.name, []).append(Pair(a.name, o.name, a.type, o.group, "seen" if is_seen else unseen, selected=not is_seen, **fields))
+    for name in dict.fromkeys(o.name for o in vocab.objects):
+        pool = by_object.get(name, [])
+        options = [p for p in pool if p.selected]
         if spec.attributes_per_object and len(options) > spec.attributes_per_object:
-            pick = rng_for(recipe.seed, "pairs", o.name).choice(len(options), spec.attributes_per_object, replace=False)
-            options = [options[i] for i in sorted(pick)]
-        rows.extend(options)
-    return rows
+            pick = set(rng_for(recipe.seed, "pairs", name).choice(len(options), spec.attributes_per_object, replace=False).tolist())
+            for i, p in enumerate(options):
+                p.selected = i in pick
+        # unpicked unusual candidates are implied (vocab x rules minus the rest); seen ones are listed: they were excluded
+        rows.extend(p for p in pool if p.selected or p.status == "seen")
+    return Selection(rows, len(cand), ev)
+
+
+def select_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None) -> list[Pair]:
+    """The rows of `pairs.jsonl` for a build (see `choose_pairs`)."""
+    return choose_pairs(recipe, vocab, counts).pairs
+
+
+def drawn(pairs: Iterable[Pair]) -> list[Pair]:
+    """The pairs a build draws images of (candidates excluded as seen are left out)."""
+    return [p for p in pairs if p.selected]
+
+
+def load_corpora(recipe) -> list:
+    """The corpora a recipe's `pairs.counts` names (`builtin:NAME` or `aobench nmi` dirs), loaded."""
+    from aobench.corpora import load_corpus
+
+    out = []
+    for i, ref in enumerate(recipe.pairs.counts):
+        try:
+            out.append(load_corpus(ref))
+        except AobenchError as exc:
+            raise AobenchError(f"pairs.counts[{i}]: {exc}") from None
+    return out
+
+
+def summarize(recipe, pairs: list[Pair], n_candidates: Optional[int] = None, corpora: Optional[list] = None) -> dict:
+    """Evidence numbers of a build (card, first line): corpora, level, candidates, seen/excluded, kept.
+
+    `corpora`: the ones the pairs were checked against (default: load the recipe's `pairs.counts` again).
+    """
+    if n_candidates is None:
+        from aobench.vocab import load_vocab
+
+        n_candidates = len({(a.name, o.name) for a, o in compatible_pairs(load_vocab(recipe.vocab))})
+    if corpora is None:
+        from aobench.corpora import load_corpus
+
+        corpora = []
+        for ref in recipe.pairs.counts:
+            try:
+                corpora.append(load_corpus(ref))
+            except AobenchError:  # counts moved since the build: the names in pairs.jsonl still say what was used
+                corpora.append({"name": str(ref)})
+    corpora = [c if isinstance(c, dict) else {**(getattr(c, "info", None) or {}), "name": str(getattr(c, "name", "") or f"corpus{i + 1}")} for i, c in enumerate(corpora)]
+    seen = [p for p in pairs if p.status == "seen"]
+    sources = sorted({s for p in pairs for s in p.evidence})
+    return {
+        "corpora": corpora,
+        "seen_pairs_file": recipe.pairs.seen_pairs,
+        "checked": bool(corpora) or recipe.pairs.seen_pairs is not None,
+        "holdout": "holdout" in sources,
+        "match": recipe.pairs.match,
+        "threshold": recipe.pairs.seen_threshold,
+        "candidates": n_candidates,
+        "seen": len(seen),
+        "excluded_as_seen": sum(not p.selected for p in seen),
+        "seen_by_level": {lvl: sum(p.level == lvl for p in seen) for lvl in LEVELS},
+        "kept": sum(p.selected for p in pairs),
+        "by_status": {s: sum(p.selected and p.status == s for p in pairs) for s in ("seen", "unusual", "unchecked")},
+    }
+
+
+def evidence_line(summary: dict) -> str:
+    """One line saying what a build's pair labels rest on (printed when a build starts)."""
+    s = summary
+    if not s["checked"]:
+        if s["holdout"]:
+            return (f"pairs: checked against no caption corpus; 'unusual' means held out of this build's training split "
+                    f"({s['by_status']['unusual']:,} of {s['candidates']:,} pairs)")
+        return (f"pairs: checked against NO caption corpus: the {s['kept']:,} pairs drawn are 'unchecked', not known to be unusual "
+                f"— list corpus counts in pairs.counts (e.g. builtin:coco-captions, or an `aobench nmi` dir)")
+    what = ", ".join(f"{c['name']} ({c.get('n_captions', 0):,} captions)" if c.get("n_captions") else c["name"] for c in s["corpora"])
+    if s["seen_pairs_file"]:
+        what = ", ".join(x for x in (what, f"seen pairs {s['seen_pairs_file']}") if x)
+    kept = f"{s['kept']:,} drawn" if not s["holdout"] else f"{s['by_status']['unusual']:,} held out"
+    return (f"pairs: checked against {what} at {s['match']} level: {s['candidates']:,} candidates, "
+            f"{s['seen']:,} seen ({s['seen_by_level']['class']:,} by class name, {s['seen_by_level']['hypernym']:,} only by a generic noun), {kept}")
 
 
 def write_pairs(path: str | Path, pairs: list[Pair]) -> None:
@@ -172,6 +322,103 @@ def train_distribution(pairs: list[Pair], dependence: float, seed: int) -> dict[
         for a in attrs:
             probs[(a, obj)] = ((1 - dependence) / len(attrs) + (dependence if a == pref else 0.0)) / n_obj
     return probs
+
+
+DEPENDENCE_KINDS = ("mixture", "shared-to-own")
+
+
+def split_counts(
+    pairs: list[Pair], dependence: float, seed: int, total: int, floor: int = 0, kind: str = "mixture", where: str = "split"
+) -> dict[tuple[str, str], int]:
+    """Images per pair of a split of `total` images at `dependence`, every pair at least `floor` (see the two kinds below).
+
+    mixture: `floor` each, the rest spread by `train_distribution` (p(a|o) = (1-d)/|S_o| + d [a = preferred(o)]).
+    shared-to-own: `shared_to_own_counts` — the per-pair counts are the same multiset at every dependence.
+    """
+    if floor * len(pairs) > total:
+        raise AobenchError(
+            f"{where}: min_images_per_pair {floor} x {len(pairs)} pairs = {floor * len(pairs)} images, more than the split's "
+            f"{total} — lower min_images_per_pair or raise images"
+        )
+    if kind == "shared-to-own":
+        return shared_to_own_counts(pairs, dependence, seed, total, floor, where)
+    counts = allocate(train_distribution(pairs, dependence, seed), total - floor * len(pairs))
+    return {k: n + floor for k, n in counts.items()}
+
+
+def shared_attributes(pairs: list[Pair]) -> dict[str, str]:
+    """Per object, the attribute all objects lean towards when they share one: the most widely seen, first in name order."""
+    reach: dict[str, int] = {}
+    by_obj: dict[str, list[str]] = {}
+    for p in pairs:
+        reach[p.attribute] = reach.get(p.attribute, 0) + 1
+        by_obj.setdefault(p.object, []).append(p.attribute)
+    order = {a: i for i, a in enumerate(sorted(reach, key=lambda a: (-reach[a], a)))}
+    return {o: min(attrs, key=order.__getitem__) for o, attrs in by_obj.items()}
+
+
+def own_attributes(by_obj: dict[str, list[str]], shared: dict[str, str], seed: int) -> dict[str, str]:
+    """Per object, an attribute of its own: no other object's and not the shared one where a matching allows it.
+
+    Distinct own attributes make every object that switches to its own attribute add dependence (no two
+    objects pile onto one attribute); a bipartite matching by augmenting paths, candidates in the seeded
+    order `preferred_attribute` uses, and `preferred_attribute` for objects the matching cannot serve.
+    """
+    cands = {}
+    for rank, (obj, attrs) in enumerate(by_obj.items()):
+        pool = sorted(a for a in attrs if a != shared[obj]) or sorted(attrs)
+        first = pool.index(preferred_attribute(obj, pool, seed, rank))
+        cands[obj] = pool[first:] + pool[:first]
+    owner: dict[str, str] = {}
+
+    def place(obj: str, seen: set) -> bool:
+        for a in cands[obj]:
+            if a in seen:
+                continue
+            seen.add(a)
+            if a not in owner or place(owner[a], seen):
+                owner[a] = obj
+                return True
+        return False
+
+    for obj in by_obj:
+        place(obj, set())
+    mine = {o: a for a, o in owner.items()}
+    return {obj: mine.get(obj, cands[obj][0]) for obj in by_obj}
+
+
+def shared_to_own_counts(pairs: list[Pair], dependence: float, seed: int, total: int, floor: int, where: str = "split") -> dict[tuple[str, str], int]:
+    """Counts whose per-pair profile is fixed while attribute-object dependence varies.
+
+    Objects get equal shares of `total`; every pair of an object gets `floor` and the object's remaining
+    images all go to one of its attributes: a shared one (the same for every object where it can be:
+    low dependence) or the object's own preferred one (spread across attributes: high dependence).
+    `dependence` d is the fraction of objects (in a seeded order) whose extra images go to their own
+    attribute; one object at the boundary splits them, so NMI moves continuously with d while the
+    multiset of per-pair counts stays the same (exactly at d * n_objects integer).
+    """
+    by_obj: dict[str, list[str]] = {}
+    for p in pairs:
+        by_obj.setdefault(p.object, []).append(p.attribute)
+    per_obj = allocate({o: 1.0 / len(by_obj) for o in by_obj}, total)
+    shared = shared_attributes(pairs)
+    own = own_attributes(by_obj, shared, seed)
+    switch_order = sorted(by_obj, key=lambda o: (stable_int(seed, "switch", o), o))
+    counts: dict[tuple[str, str], int] = {}
+    for obj, attrs in by_obj.items():
+        extra = per_obj[obj] - floor * len(attrs)
+        if extra < 0:
+            raise AobenchError(
+                f"{where}: object {obj!r} gets {per_obj[obj]} images, fewer than min_images_per_pair {floor} x {len(attrs)} "
+                "of its pairs — lower min_images_per_pair or raise images"
+            )
+        frac = min(1.0, max(0.0, dependence * len(by_obj) - switch_order.index(obj)))
+        to_own = int(round(frac * extra))
+        for a in attrs:
+            counts[(a, obj)] = floor
+        counts[(own[obj], obj)] += to_own
+        counts[(shared[obj], obj)] += extra - to_own
+    return counts
 
 
 def allocate(probs: dict[tuple[str, str], float], total: int) -> dict[tuple[str, str], int]:

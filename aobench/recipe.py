@@ -8,18 +8,24 @@ allowed values.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import os
+import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Iterable, Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aobench import __version__
 from aobench.errors import AobenchError
+from aobench.paths import is_local, looks_like_path
 
 RECIPES_PACKAGE = "aobench.recipes"
+RECIPE_PATH_ENV = "AOBENCH_RECIPE_PATH"
+VOCAB_SUFFIXES = (".yaml", ".yml", ".json")  # a vocab list given by file, not by built-in name
 
 
 class _Strict(BaseModel):
@@ -33,6 +39,9 @@ class VocabSpec(_Strict):
     attributes: str = Field("vaw", description="built-in attribute list (vaw, v1, shapes) or a YAML path")
     attribute_types: Optional[list[str]] = Field(None, description="keep only these attribute types")
     compatibility: Optional[str] = Field(None, description="attribute-object rules (built-in name or path)")
+    hypernyms: Optional[str] = Field(
+        None, description="generic caption nouns (dog, car) mapped to the classes beneath them (built-in: imagenet, or a YAML path)"
+    )
     max_objects: Optional[int] = Field(None, ge=1, description="first N objects only (smoke runs)")
 
 
@@ -44,8 +53,13 @@ class PairsSpec(_Strict):
         None, gt=0, lt=1, description="hold out this fraction of pairs as unusual; the rest are seen"
     )
     seen_pairs: Optional[str] = Field(None, description="file of pairs known to be seen (csv/jsonl/txt)")
-    counts: list[str] = Field(default_factory=list, description="saved corpus counts (aobench nmi) marking seen pairs")
+    counts: list[str] = Field(
+        default_factory=list, description="caption-corpus counts marking seen pairs: builtin:NAME or `aobench nmi` output dirs"
+    )
     seen_threshold: int = Field(1, ge=1, description="a pair with corpus count >= this is seen")
+    match: Literal["class", "hypernym"] = Field(
+        "class", description="class: only captions naming the class count; hypernym: generic nouns above it too (needs vocab.hypernyms)"
+    )
 
 
 class GeneratorSpec(_Strict):
@@ -101,12 +115,35 @@ class CorpusLeakSpec(_Strict):
     threshold: int = Field(1, ge=1)
 
 
-class FiltersSpec(_Strict):
-    """Filters run after generation, in this order."""
+class PluginFilterSpec(BaseModel):
+    """Settings of a filter registered by another package (entry point group `aobench.filters`): any fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    enabled: bool = True
+
+
+class FiltersSpec(BaseModel):
+    """Filters run after generation, in this order: the built-in ones, then registered ones in recipe order."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
 
     clip_score: ClipScoreSpec = Field(default_factory=ClipScoreSpec)
     near_duplicate: NearDupSpec = Field(default_factory=NearDupSpec)
     corpus_leak: CorpusLeakSpec = Field(default_factory=CorpusLeakSpec)
+
+    @model_validator(mode="after")
+    def _plugin_specs(self) -> "FiltersSpec":
+        for name, value in (self.__pydantic_extra__ or {}).items():
+            if not isinstance(value, PluginFilterSpec):
+                if not isinstance(value, dict):
+                    raise ValueError(f"filter {name!r}: expected a mapping of its settings, e.g. {{enabled: true}}")
+                self.__pydantic_extra__[name] = PluginFilterSpec.model_validate(value)
+        return self
+
+    def items(self) -> list[tuple[str, BaseModel]]:
+        """(filter name, its settings) in the order filters run."""
+        return [(name, getattr(self, name)) for name in type(self).model_fields] + list((self.__pydantic_extra__ or {}).items())
 
 
 class SplitSpec(_Strict):
@@ -119,11 +156,21 @@ class SplitSpec(_Strict):
     dependence: float = Field(
         0.0, ge=0, le=1, description="0: attributes uniform per object; 1: each object's preferred attribute only"
     )
+    min_images_per_pair: int = Field(
+        0, ge=0, description="with `images`: every pair keeps at least this many at any dependence (the rest is spread by it)"
+    )
+    dependence_kind: Literal["mixture", "shared-to-own"] = Field(
+        "mixture",
+        description="mixture: p(a|o) = (1-d)/|S_o| + d [a = preferred(o)]; shared-to-own: every pair gets min_images_per_pair, "
+        "each object's other images go to a shared attribute (d=0) or its own (d=1), so per-pair counts stay fixed",
+    )
 
     @model_validator(mode="after")
     def _one_count(self) -> "SplitSpec":
         if (self.images_per_pair is None) == (self.images is None):
             raise ValueError("give exactly one of images_per_pair or images")
+        if (self.min_images_per_pair or self.dependence_kind != "mixture") and self.images is None:
+            raise ValueError("min_images_per_pair and dependence_kind go with images (a split spread by dependence)")
         return self
 
 
@@ -176,12 +223,21 @@ class Recipe(_Strict):
             raise ValueError(f"split names repeat: {names}")
         return v
 
+    def split_names(self) -> list[str]:
+        """Split names in recipe order (the order of hf/, the card and every export)."""
+        return [s.name for s in self.splits]
+
     def fingerprint(self) -> str:
         """Hash of the resolved recipe: two builds with equal fingerprints produce the same dataset."""
         data = self.model_dump(mode="json")
         # batch sizes change speed, never images (see generate/diffusers_backend.py), so they are left out
         data["generator"].pop("batch_size", None)
         data["filters"]["clip_score"].pop("batch_size", None)
+        for split in data["splits"]:  # added later: at their defaults they leave older builds' fingerprints as they were
+            if not split.get("min_images_per_pair"):
+                split.pop("min_images_per_pair", None)
+            if split.get("dependence_kind") == "mixture":
+                split.pop("dependence_kind", None)
         return hashlib.sha256(yaml.safe_dump(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -190,13 +246,37 @@ def builtin_dir() -> Path:
     return Path(str(resources.files(RECIPES_PACKAGE)))
 
 
-def list_recipes() -> dict[str, str]:
-    """Built-in recipe names with their one-line descriptions."""
-    out = {}
-    for path in sorted(builtin_dir().glob("*.yaml")):
-        data = _read_yaml(path)
-        out[path.stem] = str(data.get("description", "")).strip().splitlines()[0] if data.get("description") else ""
+def recipe_dirs(search: Iterable[str | Path] = ()) -> list[Path]:
+    """Folders recipe names are looked up in, first match wins: `search` (--recipe-path), $AOBENCH_RECIPE_PATH, the built-ins."""
+    env = [d for d in os.environ.get(RECIPE_PATH_ENV, "").split(os.pathsep) if d]
+    return [Path(d).expanduser() for d in (*search, *env)] + [builtin_dir()]
+
+
+def _recipe_files(search: Iterable[str | Path] = ()) -> dict[str, Path]:
+    """Recipe name → file over the search path (a name in an earlier folder hides a later one)."""
+    out: dict[str, Path] = {}
+    for d in recipe_dirs(search):
+        for path in sorted([*d.glob("*.yaml"), *d.glob("*.yml")]) if d.is_dir() else []:
+            out.setdefault(path.stem, path)
     return out
+
+
+def _description(path: Path) -> str:
+    try:
+        data = _read_yaml(path)
+    except AobenchError as exc:
+        return f"(unreadable: {exc})"  # one bad file on the search path does not hide the others
+    return str(data.get("description", "")).strip().splitlines()[0] if data.get("description") else ""
+
+
+def list_recipes(search: Iterable[str | Path] = ()) -> dict[str, str]:
+    """Recipe names on the search path (built-ins and the user's) with their one-line descriptions."""
+    return {name: _description(path) for name, path in sorted(_recipe_files(search).items())}
+
+
+def recipe_sources(search: Iterable[str | Path] = ()) -> dict[str, Path]:
+    """Recipe names on the search path → the file each name loads."""
+    return dict(sorted(_recipe_files(search).items()))
 
 
 def _read_yaml(path: Path) -> dict:
@@ -225,31 +305,85 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def resolve_path(name_or_path: str | Path) -> Path:
-    """A built-in name or a YAML path → the recipe file; unknown names list the valid ones."""
-    p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml") or p.exists():
+# Recipe fields that name files: dotted path → suffixes by which a value is a path and not a built-in
+# name (None: always a path). Relative paths are resolved against the folder of the file that sets them.
+PATH_FIELDS: dict[tuple[str, ...], Optional[tuple[str, ...]]] = {
+    ("vocab", "objects"): VOCAB_SUFFIXES,
+    ("vocab", "attributes"): VOCAB_SUFFIXES,
+    ("vocab", "compatibility"): (".yaml", ".yml"),
+    ("pairs", "seen_pairs"): None,
+    ("pairs", "counts"): None,
+    ("filters", "corpus_leak", "counts"): None,
+    ("card", "template"): (),
+}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9_.+-]+:")  # builtin:NAME, hf:ID — references, not paths
+
+
+def _resolve_value(value: Any, base: Path, suffixes: Optional[tuple[str, ...]]) -> Any:
+    if isinstance(value, list):
+        return [_resolve_value(v, base, suffixes) for v in value]
+    if not isinstance(value, str) or not value or _SCHEME.match(value):
+        return value
+    p = Path(value).expanduser()
+    if p.is_absolute():
+        return str(p)
+    if suffixes is None or looks_like_path(value, suffixes) or (base / p).exists():
+        return os.path.normpath(base / p)
+    return value  # a built-in name
+
+
+def resolve_paths(data: dict, base: str | Path) -> dict:
+    """A copy of a raw recipe mapping with every relative path (see PATH_FIELDS) made absolute against `base`."""
+    base = Path(base).absolute()
+    out = copy.deepcopy(data)
+    for dotted, suffixes in PATH_FIELDS.items():
+        parent = out
+        for key in dotted[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and dotted[-1] in parent:
+            parent[dotted[-1]] = _resolve_value(parent[dotted[-1]], base, suffixes)
+    return out
+
+
+def resolve_path(name_or_path: str | Path, search: Iterable[str | Path] = ()) -> Path:
+    """A recipe name (on the search path) or a YAML path → the recipe file; unknown names list the valid ones."""
+    if is_local(name_or_path, (".yaml", ".yml")):
+        p = Path(name_or_path).expanduser()
         if not p.exists():
             raise AobenchError(f"recipe file not found: {p}")
         return p
-    builtin = builtin_dir() / f"{name_or_path}.yaml"
-    if builtin.exists():
-        return builtin
-    raise AobenchError(f"unknown recipe {str(name_or_path)!r}; built-in recipes: {', '.join(list_recipes())} (or give a YAML path)")
+    return _by_name(str(name_or_path), search)
 
 
-def load_data(name_or_path: str | Path, _seen: tuple = ()) -> tuple[dict, Path]:
-    """Raw recipe mapping with `include:` applied, and the file it came from."""
-    path = resolve_path(name_or_path)
+def _by_name(name: str, search: Iterable[str | Path] = ()) -> Path:
+    found = _recipe_files(search).get(name)
+    if found is None:
+        raise AobenchError(f"unknown recipe {name!r}; recipes: {', '.join(list_recipes(search))} (or give a YAML path)")
+    return found
+
+
+def load_data(name_or_path: str | Path, search: Iterable[str | Path] = (), _seen: tuple = ()) -> tuple[dict, Path]:
+    """Raw recipe mapping with `include:` applied and paths made absolute, and the file it came from.
+
+    `include:` names a recipe (built-in or on the search path) or a YAML path relative to the including file.
+    """
+    search = tuple(search)
+    path = resolve_path(name_or_path, search)
     if path.resolve() in _seen:
         raise AobenchError(f"recipe include cycle: {' -> '.join(str(s) for s in _seen + (path,))}")
-    data = _read_yaml(path)
+    data = resolve_paths(_read_yaml(path), path.absolute().parent)
     inc = data.pop("include", None)
     if inc is not None:
-        base_ref = Path(inc)
-        if not base_ref.is_absolute() and (path.parent / base_ref).exists():
-            base_ref = path.parent / base_ref
-        base, _ = load_data(base_ref if base_ref.exists() else str(inc), _seen + (path.resolve(),))
+        ref, here = Path(str(inc)).expanduser(), path.absolute().parent
+        if not ref.is_absolute() and (looks_like_path(str(inc), (".yaml", ".yml")) or (here / ref).exists()):
+            ref = here / ref
+        if ref.is_absolute():
+            if not ref.is_file():
+                raise AobenchError(f"include: recipe file not found: {ref} (included by {path})")
+            base_file = ref
+        else:
+            base_file = _by_name(str(inc), search)  # a recipe name: built-in or on the search path
+        base, _ = load_data(base_file, search, _seen + (path.resolve(),))
         data = _merge(base, data)
     return data, path
 
@@ -289,33 +423,38 @@ def _allowed_fields(loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-def validate(data: dict, path: Path | str = "<recipe>") -> Recipe:
-    """Validate a recipe mapping; errors name the dotted field path."""
+def validate(data: dict, path: Path | str = "<recipe>", *, check_plugins: bool = True) -> Recipe:
+    """Validate a recipe mapping; errors name the dotted field path. `check_plugins`: its backend and filters are registered."""
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
         raise AobenchError(_format_validation(exc, Path(path))) from None
-    from aobench.generate import registry  # local import: generate depends on recipe, not the reverse
+    if not check_plugins:
+        return recipe
+    # local imports: generate and filters depend on recipe, not the reverse
+    from aobench.filters import FILTERS
+    from aobench.generate.registry import BACKENDS
 
-    if recipe.generator.backend not in registry.list_backends():
+    if recipe.generator.backend not in BACKENDS:
         raise AobenchError(
             f"invalid recipe {path}: generator.backend: unknown backend {recipe.generator.backend!r}; "
-            f"allowed: {', '.join(registry.list_backends())}"
+            f"allowed: {', '.join(BACKENDS.names())}"
         )
+    for name, _ in recipe.filters.items():
+        if name not in FILTERS:
+            raise AobenchError(f"invalid recipe {path}: filters.{name}: {FILTERS.unknown(name)}")
     return recipe
 
 
-def load(name_or_path: str | Path, overrides: Optional[dict] = None) -> Recipe:
-    """Load and validate a recipe by built-in name or YAML path, with optional field overrides."""
-    data, path = load_data(name_or_path)
+def load(name_or_path: str | Path, overrides: Optional[dict] = None, search: Iterable[str | Path] = ()) -> Recipe:
+    """Load and validate a recipe by name (built-in or on the search path) or YAML path, with optional field overrides.
+
+    Relative paths in the recipe resolve against its file; those in `overrides` against the working directory.
+    """
+    data, path = load_data(name_or_path, search)
     if overrides:
-        data = _merge(data, overrides)
+        data = _merge(data, resolve_paths(overrides, Path.cwd()))
     return validate(data, path)
-
-
-def dump_yaml(recipe: Recipe) -> str:
-    """The resolved recipe as YAML, every default filled."""
-    return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
 def lock_text(recipe: Recipe, build: dict) -> str:

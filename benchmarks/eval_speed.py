@@ -92,7 +92,8 @@ def main() -> None:
 
     from open_clip import zero_shot_metadata as zsm
 
-    from aobench.evaluate.runner import evaluate, flat_metrics
+    from aobench.evaluate import evaluate
+    from aobench.evaluate.results import flat_metrics
 
     templates = list(zsm.SIMPLE_IMAGENET_TEMPLATES if args.templates == "simple" else zsm.OPENAI_IMAGENET_TEMPLATES)
     with tempfile.TemporaryDirectory() as tmp:

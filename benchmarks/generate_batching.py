@@ -29,7 +29,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from aobench.generate.diffusers_backend import DiffusersBackend
-    from aobench.generate.seeds import image_seed
+    from aobench.seeds import image_seed
     from aobench.recipe import GeneratorSpec
     from aobench.tiny import tiny_pipeline
 

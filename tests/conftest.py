@@ -67,6 +67,52 @@ def tiny_clip():
     return create_open_clip("tiny")
 
 
+@pytest.fixture(scope="session")
+def tiny_hf_clip(tmp_path_factory):
+    """A tiny random transformers CLIPModel + processor saved with save_pretrained."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    from aobench.tiny import clip_tokenizer
+
+    torch.manual_seed(0)
+    cfg = CLIPConfig(
+        text_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, vocab_size=49408,
+                         bos_token_id=49406, eos_token_id=49407, pad_token_id=49407, max_position_embeddings=77),
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, image_size=32, patch_size=8),
+        projection_dim=16,
+    )  # fmt: skip
+    d = tmp_path_factory.mktemp("hf") / "tiny-clip"
+    CLIPModel(cfg).save_pretrained(d)
+    proc = CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}), tokenizer=clip_tokenizer())
+    proc.save_pretrained(d)
+    return d
+
+
+def handmade_dataset(tmp_path: Path, corrupt: set[int] = frozenset()) -> Path:
+    """A bare save_to_disk dataset of rendered shapes; rows in `corrupt` get undecodable image bytes."""
+    import io
+
+    import datasets
+    from datasets import Features, Image, Value
+
+    from aobench.generate.procedural import render
+
+    rows = []
+    specs = [("red", "circle", "colour"), ("blue", "circle", "colour"), ("red", "square", "colour"), ("striped", "star", "pattern"), ("blue", "star", "colour"), ("small", "square", "size")]
+    for i, (a, o, t) in enumerate(specs * 2):
+        buf = io.BytesIO()
+        render(o, a, seed=i, resolution=64).save(buf, format="PNG")
+        data = b"not an image" if i in corrupt else buf.getvalue()
+        rows.append({"image": {"bytes": data, "path": None}, "id": f"img{i}", "attribute": a, "attribute_type": t, "object": o,
+                     "object_group": "", "pair_status": "unusual" if o == "star" else "seen", "prompt": f"a {a} {o}", "seed": i})  # fmt: skip
+    feats = Features({"image": Image(), "id": Value("string"), "attribute": Value("string"), "attribute_type": Value("string"), "object": Value("string"),
+                      "object_group": Value("string"), "pair_status": Value("string"), "prompt": Value("string"), "seed": Value("int64")})  # fmt: skip
+    d = tmp_path / "bare"
+    datasets.DatasetDict({"test": datasets.Dataset.from_list(rows, features=feats)}).save_to_disk(str(d))
+    return d
+
+
 SMALL_SHAPES = """\
 include: shapes-ao
 name: shapes-ao-small

@@ -67,7 +67,7 @@ def _aobench_classifier(build, split, view, spec):
 
     data = load_data(str(build), [split])
     templates, label = select_templates("recipe", data)
-    ctx = TaskContext(data, resolve(spec, "cpu", False), EmbeddingCache(None), templates, label, rows=data.rows(split))
+    ctx = TaskContext(data, resolve(spec, "cpu", False), EmbeddingCache(None), templates, label, rows=data.rows(split), image_emb=None)
     classes = ctx.eval_pairs() if view == "composition" else [("", o) for o in sorted({r["object"] for r in ctx.rows})]
     return ctx.class_embeddings(classes)
 

@@ -116,7 +116,7 @@ def test_czsl_task_records_protocol_and_reference_closed_world(shapes_build, tmp
     cache = tmp_path / "cache"
     res = {}
     for protocol in ("reference", "exact"):
-        run = evaluate(str(shapes_build), ["tiny"], tmp_path / protocol, tasks=["czsl"], splits=["test_unusual"], cache_dir=cache, progress=False, czsl_protocol=protocol)
+        run = evaluate(str(shapes_build), ["tiny"], tmp_path / protocol, tasks=["czsl"], splits=["test_unusual"], cache_dir=cache, progress=False, options={"czsl_protocol": protocol})
         res[protocol] = run.results[0]["metrics"]
         saved = json.loads(run.paths[0].read_text())["metrics"]
         assert saved["protocol"] == protocol

@@ -8,7 +8,9 @@ import math
 import pytest
 
 from aobench.cli import main
-from aobench.evaluate.runner import evaluate, flat_metrics
+from aobench.evaluate.results import flat_metrics
+from aobench.evaluate.runner import evaluate
+from conftest import handmade_dataset
 
 EVAL_SMALL = """\
 include: shapes-ao
@@ -55,6 +57,9 @@ def test_eval_tiny_end_to_end(small_build, tmp_path, capsys):
     assert m["n_classes"] == 156 and m["n_images"] == 156 and m["n_skipped"] == 0
     assert 0 <= m["acc1"] <= m["acc5"] <= 1 and "mean_per_class_recall" in m
     assert {"by_attribute_type/colour/acc1", "by_split/test_unusual/acc1", "by_status/unusual/acc1"} <= set(m)
+    # each JSON carries the notes of its own task only
+    notes = {p.name.rsplit("_", 1)[1][:-5]: json.loads(p.read_text())["notes"] for p in out.glob("*.json")}
+    assert notes.pop("czsl") == ["czsl: seen pairs from the pairs.jsonl"] and not any(notes.values())
     cz = flat_metrics(json.loads((out / "shapes-ao-evalsmall_random_aobench-tiny_en_czsl.json").read_text())["metrics"])
     for w in ("closed", "open"):
         assert 0 <= cz[f"{w}/auc"] <= 1 and 0 <= cz[f"{w}/best_hm"] <= 1
@@ -91,32 +96,8 @@ def test_list_models(capsys):
     assert code == 0 and "open_clip:ViT-B-32:openai" in so and "wise:SPEC_A,SPEC_B@ALPHA" in so
 
 
-def _handmade(tmp_path, corrupt: set[int]):
-    """A bare save_to_disk dataset of rendered shapes; rows in `corrupt` get undecodable image bytes."""
-    import io
-
-    import datasets
-    from datasets import Features, Image, Value
-
-    from aobench.generate.procedural import render
-
-    rows = []
-    specs = [("red", "circle", "colour"), ("blue", "circle", "colour"), ("red", "square", "colour"), ("striped", "star", "pattern"), ("blue", "star", "colour"), ("small", "square", "size")]
-    for i, (a, o, t) in enumerate(specs * 2):
-        buf = io.BytesIO()
-        render(o, a, seed=i, resolution=64).save(buf, format="PNG")
-        data = b"not an image" if i in corrupt else buf.getvalue()
-        rows.append({"image": {"bytes": data, "path": None}, "id": f"img{i}", "attribute": a, "attribute_type": t, "object": o,
-                     "object_group": "", "pair_status": "unusual" if o == "star" else "seen", "prompt": f"a {a} {o}", "seed": i})  # fmt: skip
-    feats = Features({"image": Image(), "id": Value("string"), "attribute": Value("string"), "attribute_type": Value("string"), "object": Value("string"),
-                      "object_group": Value("string"), "pair_status": Value("string"), "prompt": Value("string"), "seed": Value("int64")})  # fmt: skip
-    d = tmp_path / "bare"
-    datasets.DatasetDict({"test": datasets.Dataset.from_list(rows, features=feats)}).save_to_disk(str(d))
-    return d
-
-
 def test_corrupt_images_are_skipped_counted_listed(tmp_path):
-    data = _handmade(tmp_path, corrupt={1, 4})
+    data = handmade_dataset(tmp_path, corrupt={1, 4})
     foils = tmp_path / "foils.jsonl"
     foils.write_text("\n".join(json.dumps({"id": f"img{i}", "caption": "a red circle", "foil": "a circle red", "type": "word_order", "bow_identical": True}) for i in (0, 1, 6)) + "\n")
     run = evaluate(str(data), ["tiny"], tmp_path / "res", tasks=["composition", "foils"], foils=str(foils), cache_dir=None, progress=False)
@@ -134,7 +115,7 @@ def test_corrupt_images_are_skipped_counted_listed(tmp_path):
 def test_openai_templates_and_bad_data(tmp_path):
     from aobench.errors import AobenchError
 
-    data = _handmade(tmp_path, corrupt=set())
+    data = handmade_dataset(tmp_path, corrupt=set())
     run = evaluate(str(data), ["tiny"], tmp_path / "res", tasks=["object"], templates="openai", cache_dir=None, progress=False)
     assert run.results[0]["templates"] == "openai" and flat_metrics(run.results[0]["metrics"])["n_classes"] == 3
     with pytest.raises(AobenchError, match="not found"):

@@ -33,7 +33,8 @@ def test_wise_sweep_expansion():
     with pytest.raises(AobenchError):
         parse_alphas("0,2")
     out = expand_wise(["tiny", "wise:tiny,tiny"], [0.0, 0.5])
-    assert out == ["tiny", "wise:tiny,tiny@0", "wise:tiny,tiny@0.5"]
+    assert [m.spec for m in out] == ["tiny", "wise:tiny,tiny@0", "wise:tiny,tiny@0.5"]
+    assert [m.alpha for m in out[1:]] == [0.0, 0.5] and out[2].pretrained_name == "wise(random,random)@0.5"
     with pytest.raises(AobenchError, match="--wise-alphas"):
         expand_wise(["wise:tiny,tiny"], None)
 
@@ -97,27 +98,6 @@ def test_wise_refuses_different_architectures(two_checkpoints, tmp_path):
     torch.save(other.state_dict(), p)
     with pytest.raises(AobenchError, match="different architectures"):
         load_model(parse_spec(f"wise:open_clip:aobench-tiny:{two_checkpoints[0]},open_clip:aobench-vit-s-64:{p}@0.5"))
-
-
-@pytest.fixture(scope="module")
-def tiny_hf_clip(tmp_path_factory):
-    """A tiny random transformers CLIPModel + processor saved with save_pretrained."""
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
-
-    from aobench.tiny import clip_tokenizer
-
-    torch.manual_seed(0)
-    cfg = CLIPConfig(
-        text_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, vocab_size=49408,
-                         bos_token_id=49406, eos_token_id=49407, pad_token_id=49407, max_position_embeddings=77),
-        vision_config=dict(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, image_size=32, patch_size=8),
-        projection_dim=16,
-    )  # fmt: skip
-    d = tmp_path_factory.mktemp("hf") / "tiny-clip"
-    CLIPModel(cfg).save_pretrained(d)
-    proc = CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}), tokenizer=clip_tokenizer())
-    proc.save_pretrained(d)
-    return d
 
 
 def test_hf_clip_path(tiny_hf_clip):

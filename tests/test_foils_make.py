@@ -131,6 +131,17 @@ def test_no_pair_no_foils(extractor):
     assert foils(extractor, "a photo of something on a table") == []
 
 
+def test_negated_pairs_never_start_a_foil(extractor):
+    # the caption denies (blue, car): a foil of it would not be false ("the car is not orange" is true as well)
+    assert foils(extractor, "the car is not blue") == []
+    assert foils(extractor, "no red cars on the street") == []
+    rows = foils(extractor, "the bus is red but the car is not blue", ["replace_att"])
+    assert rows and all(r["pairs"] == [["red", "bus"]] for r in rows)
+    assert {r["foil"] for r in rows} == {"the bus is blue but the car is not blue", "the bus is orange but the car is not blue", "the bus is gray but the car is not blue"}
+    ((_, every),) = list(extractor.parse_all(["the bus is red but the car is not blue"]))
+    assert [(m.attribute, m.object, m.negated) for m in every] == [("red", "bus", False), ("blue", "car", True)]
+
+
 # -- seeds -----------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from aobench.generate.procedural import SHAPES, render
-from aobench.generate.seeds import image_seed
+from aobench.seeds import image_seed
 from aobench.recipe import GeneratorSpec
 
 

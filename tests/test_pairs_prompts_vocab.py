@@ -59,9 +59,14 @@ def test_imagenet_pairs_sampled_per_object_exclude_seen(tmp_path):
     r = recipe.load("imagenet-ao", {"vocab": {"max_objects": 3}, "pairs": {"seen_pairs": str(seen), "attributes_per_object": 4}})
     v = load_vocab(r.vocab)
     pairs = select_pairs(r, v)
-    assert len(pairs) == 12 and all(p.status == "unusual" for p in pairs)
-    keys = {p.key() for p in pairs}
+    drawn = [p for p in pairs if p.selected]
+    assert len(drawn) == 12 and all(p.status == "unusual" and p.evidence == ["seen_pairs"] for p in drawn)
+    keys = {p.key() for p in drawn}
     assert ("red", "tench") not in keys and ("wooden", "goldfish") not in keys
+    # the excluded ones stay listed, with why
+    excluded = {p.key(): p for p in pairs if not p.selected}
+    assert set(excluded) == {("red", "tench"), ("wooden", "goldfish")}
+    assert excluded[("red", "tench")].status == "seen" and excluded[("red", "tench")].counts == {"seen_pairs": 1}
     # the same seed picks the same pairs; another seed picks others
     assert [p.key() for p in select_pairs(r, v)] == [p.key() for p in pairs]
     other = recipe.load("imagenet-ao", {"seed": 7, "vocab": {"max_objects": 3}, "pairs": {"attributes_per_object": 4}})
@@ -79,10 +84,11 @@ class _Counts:
 def test_corpus_counts_mark_pairs_seen_at_threshold():
     r = recipe.load("imagenet-ao", {"vocab": {"max_objects": 1}, "pairs": {"attributes_per_object": None, "seen_threshold": 3}})
     v = load_vocab(r.vocab)
-    pairs = select_pairs(r, v, [_Counts({("red", "tench"): 2, ("blue", "tench"): 3})])
-    keys = {p.key() for p in pairs}
-    assert ("red", "tench") in keys and ("blue", "tench") not in keys
-    assert next(p for p in pairs if p.key() == ("red", "tench")).corpus_count == 2
+    pairs = {p.key(): p for p in select_pairs(r, v, [_Counts({("red", "tench"): 2, ("blue", "tench"): 3})])}
+    assert pairs[("red", "tench")].status == "unusual" and pairs[("red", "tench")].selected
+    assert pairs[("blue", "tench")].status == "seen" and not pairs[("blue", "tench")].selected
+    assert pairs[("red", "tench")].corpus_count == 2 and pairs[("red", "tench")].counts == {"corpus1": 2}
+    assert pairs[("blue", "tench")].level == "class"
 
 
 def test_shapes_holdout_is_balanced():
@@ -108,6 +114,32 @@ def test_dependence_distribution_known_answer():
         assert vals == pytest.approx([0.125, 0.375])  # (1-d)/2/2 and ((1-d)/2 + d)/2
     counts = allocate(probs, 10)
     assert sum(counts.values()) == 10 and sorted(counts.values()) == [1, 1, 4, 4]
+
+
+def test_split_counts_floor_and_shared_to_own_known_answers():
+    from aobench.pairs import Pair, shared_attributes, split_counts
+
+    # objects x, y; attribute p seen with both (the shared one), q only with x, r only with y
+    pairs = [Pair(a, o, "colour", "g", "seen") for o, attrs in (("x", "pq"), ("y", "pr")) for a in attrs]
+    assert shared_attributes(pairs) == {"x": "p", "y": "p"}
+    floor = split_counts(pairs, 0.0, 0, 20, floor=3)  # 3 each, the other 8 spread uniformly
+    assert sorted(floor.values()) == [5, 5, 5, 5]
+    low = split_counts(pairs, 0.0, 0, 20, floor=3, kind="shared-to-own")  # each object: 10 = 3 + 3 + 4 extra, extra on p
+    assert low == {("p", "x"): 7, ("q", "x"): 3, ("p", "y"): 7, ("r", "y"): 3}
+    high = split_counts(pairs, 1.0, 0, 20, floor=3, kind="shared-to-own")  # extra on each object's own attribute
+    assert high == {("p", "x"): 3, ("q", "x"): 7, ("p", "y"): 3, ("r", "y"): 7}
+    with pytest.raises(AobenchError, match="min_images_per_pair 6 x 4 pairs = 24"):
+        split_counts(pairs, 0.5, 0, 20, floor=6, where="recipe t: splits.train")
+
+
+def test_new_split_fields_at_defaults_keep_fingerprints():
+    a = recipe.load("shapes-ao")
+    explicit = [{**s.model_dump(mode="json"), "min_images_per_pair": 0, "dependence_kind": "mixture"} for s in a.splits]
+    assert recipe.load("shapes-ao", {"splits": explicit}).fingerprint() == a.fingerprint()
+    floored = [{**explicit[0], "min_images_per_pair": 5}, *explicit[1:]]
+    assert recipe.load("shapes-ao", {"splits": floored}).fingerprint() != a.fingerprint()
+    with pytest.raises(AobenchError, match="min_images_per_pair"):
+        recipe.load("shapes-ao", {"splits": [{"name": "t", "pairs": "seen", "images_per_pair": 2, "min_images_per_pair": 1}]})
 
 
 def test_seen_pairs_file_errors_name_line(tmp_path):

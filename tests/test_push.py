@@ -131,6 +131,7 @@ def hub(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
     monkeypatch.setattr(hubmod, "HfApi", lambda *a, **k: FakeApi(fake, *a, **k))
+    monkeypatch.setattr(hubmod, "check_reachable", lambda *a, **k: None)  # the fake Hub is always reachable
     return fake
 
 

@@ -79,13 +79,13 @@ CAPTIONS = [
     # (path kind, caption) — images 0..: the good ones
     ("img", "An orange circle on a table"),          # unusual pair (orange, circle)
     ("img", "two small circles drawn in chalk"),      # unusual pair (small, circle), plural
-    ("img", "a red circle sticker"),                  # seen pair
+    ("img", "a red circle on a sticker"),             # seen pair
     ("img", "Hand-drawn star with glitter"),         # object only
     ("img", "a STAR in the night sky"),              # object only, capitals
-    ("img", "blue squares pattern"),                  # seen or object, plural
+    ("img", "a pattern of blue squares"),             # seen or object, plural
     ("img", "a photo of my dog"),                     # no recipe object: not selected
-    ("broken", "a triangle road sign"),
-    ("text", "a crescent moon"),
+    ("broken", "a triangle on a road sign"),
+    ("text", "a crescent over the sea"),
     ("slow", "a heart shaped balloon"),
 ]
 
@@ -112,6 +112,9 @@ def test_matcher_and_selection(shapes_build):
     assert m.mentions("two small circles drawn") == [("small", "circle")]
     assert m.mentions("a STAR and a red, striped square") == [(None, "star"), ("striped", "square")]
     assert m.mentions("a photo of my dog") == []
+    # parsed, not matched on surface words: a compound modifier, a colour word and a negated mention name no object
+    assert m.mentions("a circle sticker") == [] and m.mentions("an orange sticker") == [] and m.mentions("no red circles") == []
+    assert m.mentions("a red circle that is not striped") == [("red", "circle")]
     unusual = next(p for p in pairs if p.status == "unusual")
     rows = [(f"u{i}", f"a {unusual.attribute} {unusual.object}") for i in range(5)] + [("s1", "a star")]
     sel = select_rows(iter(rows), pairs, m, per_object=10, per_pair=2, seed=0)
@@ -157,14 +160,14 @@ def test_real_split_download_failures_and_resume(build_copy, server, tmp_path, f
     assert by_caption["An orange circle on a table"]["pair_status"] == "unusual"
     assert by_caption["An orange circle on a table"]["attribute"] == "orange"
     assert by_caption["two small circles drawn in chalk"]["pair_status"] == "unusual"
-    assert by_caption["a red circle sticker"]["pair_status"] == "seen"
+    assert by_caption["a red circle on a sticker"]["pair_status"] == "seen"
     assert by_caption["Hand-drawn star with glitter"]["pair_status"] == "object"
     assert by_caption["Hand-drawn star with glitter"]["attribute"] == ""
     kept = [r for r in manifest if r["filters"] == "kept"]
     assert len(kept) == 6
-    assert by_caption["a triangle road sign"]["filters"] == "failed_to_download"
+    assert by_caption["a triangle on a road sign"]["filters"] == "failed_to_download"
     assert by_caption["a heart shaped balloon"]["filters"] == "failed_to_download"  # timed out
-    assert by_caption["a crescent moon"]["filters"] in ("failed_to_resize", "failed_to_download")  # not an image
+    assert by_caption["a crescent over the sea"]["filters"] in ("failed_to_resize", "failed_to_download")  # not an image
     for r in kept:
         assert r["split"] == "real" and r["seed"] == -1 and r["file"].startswith("real/images/")
         with Image.open(build_copy / r["file"]) as im:
@@ -224,3 +227,29 @@ def test_real_bad_input(build_copy, tmp_path, server):
     proc = run_real(build_copy, table, "--per-object", "1")  # two star captions → one
     assert proc.returncode == 2 and "different selection" in proc.stderr and "--force" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_real_split_with_pyspark_distributor(build_copy, server, tmp_path):
+    """img2dataset's pyspark distributor in a local Spark session aobench makes: the same split as multiprocessing."""
+    table = write_table(tmp_path / "captions.jsonl", server)
+    server.hits.clear()
+    proc = run_real(build_copy, table, "--distributor", "pyspark", "--spark-master", "local[2]")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "6/9 images" in proc.stdout
+    manifest = list(read_jsonl(build_copy / "real" / "manifest.jsonl"))
+    by_caption = {r["prompt"]: r["filters"] for r in manifest}
+    assert sum(f == "kept" for f in by_caption.values()) == 6 and by_caption["a triangle road sign"] == "failed_to_download"
+    assert json.loads((build_copy / "real" / "stats.json").read_text())["by_status"] == {"unusual": 2, "seen": 2, "object": 2}
+    assert len(list((build_copy / "real" / "download").glob("*_stats.json"))) == 3  # 9 URLs in shards of 3, each a Spark task
+    assert server.image_hits() == 6
+
+    proc = run_real(build_copy, table, "--distributor", "pyspark", "--spark-master", "local[2]")
+    assert proc.returncode == 0 and server.image_hits() == 6  # finished shards are not fetched again
+    assert list(read_jsonl(build_copy / "real" / "manifest.jsonl")) == manifest
+
+
+def test_real_spark_master_needs_pyspark(build_copy, tmp_path):
+    proc = run_cli("real", build_copy, "--table", tmp_path / "t.csv", "--spark-master", "local[1]")
+    assert proc.returncode == 2 and "--spark-master needs --distributor pyspark" in proc.stderr
+    assert not (build_copy / "real").exists()  # refused before anything was written

@@ -11,11 +11,10 @@ import pytest
 from PIL import Image
 
 from aobench.errors import AobenchError
+from aobench.evaluate.results import flat_metrics, load_results, summarize
 from aobench.io import read_jsonl
 from aobench.report.gallery import make_report
-from aobench.report.inputs import flatten_metrics, parse_ci
-from aobench.report.metrics import model_summary
-from aobench.report.inputs import load_results
+from aobench.report.inputs import parse_ci
 from conftest import run_cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -32,7 +31,7 @@ def write_results(d: Path, models=("ViT-B-32:laion400m", "RN50:openai", "ViT-S:c
     d.mkdir(parents=True, exist_ok=True)
     for i, m in enumerate(models):
         arch, pre = m.split(":")
-        for task, acc in (("zeroshot_composition", 0.2 + 0.1 * i), ("zeroshot_object", 0.5 + 0.1 * i)):
+        for task, acc in (("composition", 0.2 + 0.1 * i), ("object", 0.5 + 0.1 * i)):
             metrics = {"acc1": acc, "acc5": acc + 0.2, "mean_per_class_recall": acc - 0.05,
                        "by_attribute_type": {"colour": {"acc1": acc + 0.05}, "size": {"acc1": acc - 0.05}}}
             (d / f"{arch}_{pre}_{task}.json").write_text(json.dumps(
@@ -121,16 +120,23 @@ def test_report_with_results_and_corpora(build_copy, tmp_path):
     assert "laion400m" in html.split('id="corpus-table"')[1]
 
 
-def test_model_summary_reads_composition_object_and_types(tmp_path):
+def test_summary_reads_results_by_schema(tmp_path):
     results = load_results([write_results(tmp_path / "r")])
-    s = model_summary(results, {"colour", "size"})
-    assert s["ViT-B-32:laion400m"]["composition"] == pytest.approx(0.2)
-    assert s["ViT-B-32:laion400m"]["object"] == pytest.approx(0.5)
-    assert s["RN50:openai"]["by_type"] == {"colour": pytest.approx(0.35), "size": pytest.approx(0.25)}
+    assert len(results) == 6  # results.csv and a JSON without the result keys are not results
+    s = summarize(results)
+    assert s["ViT-B-32:laion400m"].composition == pytest.approx(0.2)
+    assert s["ViT-B-32:laion400m"].object == pytest.approx(0.5)
+    # the per-type breakdown is the composition task's, never the object task's
+    assert s["RN50:openai"].by_attribute_type == {"colour": pytest.approx(0.35), "size": pytest.approx(0.25)}
+    # a task named otherwise is not guessed to be composition or object
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.json").write_text(json.dumps({"dataset": "d", "model": "m", "pretrained": "p", "task": "zeroshot_composition", "metrics": {"acc1": 0.9}}))
+    assert summarize(load_results([other]))["m:p"].composition is None
 
 
 def test_metric_helpers():
-    assert flatten_metrics({"acc1": 0.5, "by": {"x": {"acc1": 1}}, "name": "n", "ok": True}) == {"acc1": 0.5, "by/x/acc1": 1.0}
+    assert flat_metrics({"acc1": 0.5, "by": {"x": {"acc1": 1}}, "name": "n", "ok": True}) == {"acc1": 0.5, "by/x/acc1": 1.0}
     assert parse_ci([0.1, 0.2]) == (0.1, 0.2)
     assert parse_ci({"low": 0.1, "high": 0.3}) == (0.1, 0.3)
     assert parse_ci(None) is None

@@ -4,9 +4,7 @@ import numpy as np
 import pytest
 
 from aobench.errors import AobenchError
-from aobench.study.measure import measure_captions, nmi_of_counts
-from aobench.study.splits import TOLERANCE, NmiSolver, bisect, parse_levels
-from aobench.study.zeroshot import bias_sweep
+from aobench.study.splits import TOLERANCE, NmiSolver, bisect, bracket, measure_captions, nmi_of_counts, parse_levels
 from conftest import run_cli
 
 
@@ -77,12 +75,52 @@ def test_bisect_and_nmi_of_counts_known_answers():
     assert nmi_of_counts({(a, o): 3 for a in ("red", "blue") for o in ("circle", "square")}) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_bias_sweep_auc_and_hm():
-    # 2 seen pairs (0, 1), 1 unseen pair (2); images 0-1 are seen-pair images, image 2 an unseen-pair image
-    scores = np.array([[0.9, 0.1, 0.5], [0.2, 0.8, 0.7], [0.6, 0.1, 0.4]])
-    true = np.array([0, 1, 2])
-    unseen = np.array([False, False, True])
-    auc, hm = bias_sweep(scores, true, unseen, np.array([False, False, True]))
-    # gaps (top seen - top unseen): 0.4, 0.1, 0.2; a bias in (0.2, 0.4] leaves seen 1/2 right and makes unseen 1/1 right
-    assert hm == pytest.approx(2 * 0.5 * 1 / 1.5)
-    assert 0 < auc <= 1
+@pytest.fixture(scope="module")
+def controlled():
+    return NmiSolver("shapes-ao", images=4000, min_images_per_pair=10, kind="shared-to-own")
+
+
+def test_controlled_design_keeps_per_pair_counts_while_nmi_moves(controlled):
+    lo, hi = controlled.reachable()
+    assert hi - lo > 0.3  # a usable NMI range
+    n_obj = len({p.object for p in controlled.seen})
+    profile = None
+    for j in range(n_obj + 1):  # at d = j / n_objects every object sends its extra images wholly to one attribute
+        c = controlled.counts(j / n_obj)
+        assert set(c) == {p.key() for p in controlled.seen} and sum(c.values()) == 4000
+        assert min(c.values()) == 10
+        if profile is None:
+            profile = sorted(c.values())
+        assert sorted(c.values()) == profile  # the same multiset of per-pair counts at every level
+    vals = [controlled.predict(j / n_obj) for j in range(n_obj + 1)]
+    assert all(b > a for a, b in zip(vals, vals[1:])), vals  # each object that switches to its own attribute adds dependence
+    for d in np.linspace(0, 1, 37):  # between switches one object splits its extra: the floor and total still hold
+        c = controlled.counts(d)
+        assert min(c.values()) == 10 and sum(c.values()) == 4000
+
+
+def test_mixture_design_starves_pairs_as_nmi_rises(solver):
+    # the ablation's knob: coverage and NMI move together (what the controlled design removes)
+    mins = [min(solver.counts(d).values()) for d in (0.0, 0.5, 0.9)]
+    assert mins[0] > mins[1] > mins[2]
+
+
+@pytest.mark.parametrize("target", [0.2, 0.35, 0.5])
+def test_controlled_split_measures_within_tolerance(controlled, tmp_path, target):
+    sol = controlled.solve(target, tmp_path)
+    assert abs(sol.planned_nmi - target) <= TOLERANCE
+    assert abs(controlled.predict(sol.dependence) - target) <= TOLERANCE / 2
+
+
+def test_floor_too_high_for_images_refused():
+    with pytest.raises(AobenchError, match="min-images-per-seen-pair 30"):
+        NmiSolver("shapes-ao", images=2000, min_images_per_pair=30, kind="shared-to-own")
+    with pytest.raises(AobenchError, match="unreachable.*at >= 10 images per seen pair"):
+        NmiSolver("shapes-ao", images=4000, min_images_per_pair=10, kind="shared-to-own").check_targets([0.7])
+
+
+def test_bracket_finds_first_crossing_of_a_wiggly_function():
+    fn = lambda x: x + 0.05 * np.sin(40 * x)  # rises overall, not everywhere  # noqa: E731
+    lo, hi = bracket(fn, 0.5)
+    assert min(fn(lo), fn(hi)) <= 0.5 <= max(fn(lo), fn(hi)) and hi - lo == pytest.approx(1 / 48)
+    assert abs(fn(bisect(fn, 0.5, tol=1e-4, lo=lo, hi=hi)) - 0.5) <= 1e-4

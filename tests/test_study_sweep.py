@@ -15,9 +15,9 @@ from conftest import run_cli
 
 
 def micro_profile(**train):
-    """The quick profile shrunk to seconds: 300 images, 1-image-per-pair test splits, a few steps."""
-    p = get_profile("quick", images=300, epochs=train.pop("epochs", 2))
-    return replace(p, test_seen_per_pair=1, test_unusual_per_pair=1, train=replace(p.train, batch_size=100, **train))
+    """The quick profile shrunk to seconds: 600 images (2 per seen pair), 1-image-per-pair test splits, a few steps."""
+    p = get_profile("quick", images=600, epochs=train.pop("epochs", 2), min_images_per_seen_pair=2)
+    return replace(p, levels=[0.2, 0.4], test_seen_per_pair=1, test_unusual_per_pair=1, train=replace(p.train, batch_size=100, **train))
 
 
 class Interrupt(Exception):
@@ -26,16 +26,17 @@ class Interrupt(Exception):
 
 @pytest.fixture(scope="module")
 def micro_data(tmp_path_factory):
-    """Built data and solved levels (0.15, 0.3, 0.6) of the micro profile, made once for this module."""
-    from aobench.study.nmi_sweep import _eval_recipe, prepare_level
-    from aobench.study.splits import NmiSolver, build_recipe
+    """Built data and solved levels (0.2, 0.4; controlled and mixture designs) of the micro profile, made once for this module."""
+    from aobench.study.nmi_sweep import MIXTURE, _eval_recipe, main_design, make_solver, prepare_level
+    from aobench.study.splits import build_recipe
 
     prof = micro_profile()
     base = tmp_path_factory.mktemp("micro")
     build_recipe(_eval_recipe(prof), base / "data" / "eval", base / "levels")
-    solver = NmiSolver(prof.base, prof.images)
-    for t in (0.15, 0.3, 0.6):
-        prepare_level(base, prof, solver, t)
+    for design in (main_design(prof), MIXTURE):
+        solver = make_solver(prof, design)
+        for t in prof.levels:
+            prepare_level(base, prof, solver, t, design)
     return base
 
 
@@ -86,7 +87,7 @@ def test_checkpoint_loads_through_open_clip_with_its_path(tmp_path, micro_data):
 
     from aobench.clipzoo import create_open_clip, register_configs
 
-    prof = replace(micro_profile(epochs=1), levels=[0.3])
+    prof = replace(micro_profile(epochs=1), levels=[0.4])
     res = run_sweep(seeded(micro_data, tmp_path / "s"), prof)
     run = res.study["runs"][0]
     ckpt = run["checkpoint"]
@@ -102,23 +103,62 @@ def test_checkpoint_loads_through_open_clip_with_its_path(tmp_path, micro_data):
 
 
 def test_shards_split_runs_and_merge(tmp_path, micro_data):
-    prof = replace(micro_profile(epochs=1), seeds=2, levels=[0.3])
+    prof = replace(micro_profile(epochs=1), seeds=2, levels=[0.4])
     out = seeded(micro_data, tmp_path / "s")
     r0 = run_sweep(out, prof, shard=(0, 2))
-    assert r0.trained == ["nmi-0.300-seed0"] and not r0.complete
-    assert json.loads((out / "study.json").read_text())["missing"] == ["nmi-0.300-seed1"]
+    assert r0.trained == ["nmi-0.400-k2-seed0"] and not r0.complete
+    assert json.loads((out / "study.json").read_text())["missing"] == ["nmi-0.400-k2-seed1"]
     r1 = run_sweep(out, prof, shard=(1, 2))
-    assert r1.trained == ["nmi-0.300-seed1"] and r1.complete
+    assert r1.trained == ["nmi-0.400-k2-seed1"] and r1.complete
     assert [r["seed"] for r in r1.study["runs"]] == [0, 1]
 
 
 def test_other_settings_in_same_dir_refused(tmp_path, micro_data):
     from aobench.errors import AobenchError
 
-    prof = replace(micro_profile(epochs=1), levels=[0.3])
+    prof = replace(micro_profile(epochs=1), levels=[0.4])
     run_sweep(seeded(micro_data, tmp_path / "s"), prof)
     with pytest.raises(AobenchError, match="other settings"):
         run_sweep(tmp_path / "s", replace(prof, train=replace(prof.train, lr=1e-4)))
+
+
+def test_ablation_reports_both_designs_with_coverage(tmp_path, micro_data):
+    prof = replace(micro_profile(epochs=1), seeds=2)
+    out = seeded(micro_data, tmp_path / "s")
+    res = run_sweep(out, prof, ablation=True)
+    study = res.study
+    assert res.complete and study["min_images_per_seen_pair"] == 2 and study["design"]["kind"] == "shared-to-own"
+    assert [r["design"]["tag"] for r in study["runs"]] == ["k2"] * 4
+    assert [r["design"]["tag"] for r in study["ablation"]["runs"]] == ["mixture"] * 4
+    # controlled: the same per-pair counts at both levels; mixture: the top level starves some seen pairs
+    cov = [lv["coverage"] for lv in study["levels"]]
+    assert [c["min_images_per_seen_pair"] for c in cov] == [2, 2] and cov[0]["max_images_per_seen_pair"] == cov[1]["max_images_per_seen_pair"]
+    assert all(c["seen_pairs_present"] == c["n_seen_pairs"] == 120 for c in cov)
+    abl = [lv["coverage"] for lv in study["ablation"]["levels"]]
+    assert abl[0]["min_images_per_seen_pair"] > abl[1]["min_images_per_seen_pair"]
+    # the stats every block carries, and the top-level primary test
+    assert study["p_value"] == study["spearman"]["p_value"] and study["spearman"]["method"] == "exact"
+    for block in (study, study["ablation"]):
+        lv = block["levels"][0]["metrics"]["closed_unusual_composition_acc"]
+        assert lv["n"] == 2 and lv["ci95"] is not None
+        assert block["stats"]["closed_seen_composition_acc"]["runs"]["slope"]["ci95"] is not None
+    summary = (out / "summary.md").read_text()
+    assert "Ablation: the mixture knob" in summary and "per −0.1 NMI" in summary and "95% CI" in summary
+    rows = list(csv.DictReader((out / "study.csv").open()))
+    assert len(rows) == 8 and {r["design"] for r in rows} == {"k2", "mixture"} and rows[0]["min_images_per_seen_pair"] == "2"
+    with pytest.raises(Exception, match="needs --min-images-per-seen-pair"):
+        run_sweep(out, replace(prof, min_images_per_seen_pair=0), ablation=True)
+
+
+def test_plain_epoch_lines_when_stderr_is_not_a_terminal(tmp_path, micro_data):
+    res = run_cli("study", "nmi-sweep", "--out", seeded(micro_data, tmp_path / "s"), "--profile", "quick", "--images", "600",
+                  "--min-images-per-seen-pair", "2", "--nmi", "0.4", "--epochs", "2", timeout=600)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = res.stderr.splitlines()
+    epochs = [x for x in lines if x.startswith("nmi-0.400-k2-seed0: epoch ")]
+    assert [x.split(",")[0] for x in epochs] == ["nmi-0.400-k2-seed0: epoch 1/2", "nmi-0.400-k2-seed0: epoch 2/2"]
+    assert all(", loss " in x and ", elapsed " in x for x in epochs)
+    assert any(x.startswith("run 1/1 nmi-0.400-k2-seed0: done in ") for x in lines)
 
 
 @pytest.mark.slow
@@ -131,12 +171,14 @@ def test_quick_profile_end_to_end(tmp_path):
     study = json.loads((out / "study.json").read_text())
     prof = get_profile("quick")
     assert study["complete"] and [r["target_nmi"] for r in study["runs"]] == prof.levels
+    assert study["min_images_per_seen_pair"] == prof.min_images_per_seen_pair and "p_value" in study
+    assert [lv["coverage"]["min_images_per_seen_pair"] for lv in study["levels"]] == [prof.min_images_per_seen_pair] * 2
     baseline = study["baseline"]
     for run in study["runs"]:
         assert {"target_nmi", "measured_nmi", "seed", "checkpoint", "metrics"} <= set(run)
         assert abs(run["measured_nmi"] - run["target_nmi"]) <= TOLERANCE
         # the measurement on disk is aobench nmi's output for that split's captions
-        level = json.loads((out / "levels" / f"nmi-{run['target_nmi']:.3f}" / "nmi" / "nmi.json").read_text())
+        level = json.loads((out / "levels" / f"nmi-{run['target_nmi']:.3f}-k{prof.min_images_per_seen_pair}" / "nmi" / "nmi.json").read_text())
         assert level["nmi"] == pytest.approx(run["measured_nmi"])
         m = run["metrics"]
         for k in ("closed_seen_composition_acc", "closed_unusual_composition_acc", "seen_object_acc", "unusual_object_acc",

@@ -179,19 +179,6 @@ def test_workers_and_resume_per_file(tmp_path, monkeypatch):
     assert again.to_dict() == one.to_dict()
 
 
-@pytest.mark.slow
-def test_spark_engine_equals_local(tmp_path):
-    from aobench.text.engine import count_corpora
-    from aobench.text.spark import count_with_spark
-
-    f = tmp_path / "c.txt"
-    f.write_text("\n".join(CORPUS) + "\n\n" + "a red tiger\n")  # an empty line: both count it as skipped
-    local, local_types = count_corpora([str(f)], "imagenet-ao", keep_caption_pairs=True)
-    spark, spark_types = count_with_spark([str(f)], "imagenet-ao", partitions=2, keep_caption_types=True)
-    assert spark.pairs == local.pairs and spark.n_captions == local.n_captions and spark.to_dict() == local.to_dict()
-    assert spark_types == local_types
-
-
 def test_corpus_leak_filter_is_parsed_not_substring(tmp_path):
     from aobench.filters.corpus_leak import corpus_leak_filter
     from aobench.recipe import CorpusLeakSpec
@@ -217,7 +204,8 @@ def test_recipe_counts_mark_pairs_seen(tmp_path):
     c.add_caption([("red", "tench")])
     c.save(tmp_path / "nmi")
     r = load("imagenet-ao", {"vocab": {"max_objects": 1}, "pairs": {"attributes_per_object": None, "counts": [str(tmp_path / "nmi")]}})
-    from aobench.build import _load_counts
+    from aobench.pairs import load_corpora
 
-    keys = {p.key() for p in select_pairs(r, load_vocab(r.vocab), _load_counts(r))}
-    assert ("red", "tench") not in keys and ("blue", "tench") in keys
+    pairs = {p.key(): p for p in select_pairs(r, load_vocab(r.vocab), load_corpora(r))}
+    assert pairs[("red", "tench")].status == "seen" and not pairs[("red", "tench")].selected
+    assert pairs[("red", "tench")].counts == {"nmi": 1} and pairs[("blue", "tench")].status == "unusual"

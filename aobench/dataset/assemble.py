@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
-from aobench.io import replace_dir
-
+from aobench.artifacts import COLUMN_TYPES, HF_COLUMNS
 from aobench.dataset.labels import LABEL_COLUMNS, encode, label_features, label_names, pair_name
-
-COLUMNS = ("id", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt", "seed")
+from aobench.io import replace_dir, temp_dir_beside
 
 
 def features(names: dict[str, list[str]]):
@@ -17,26 +14,15 @@ def features(names: dict[str, list[str]]):
     from datasets import Features, Image, Value
 
     labels = label_features(names)
-    return Features(
-        {
-            "image": Image(),
-            "id": Value("string"),
-            "attribute": labels["attribute"],
-            "attribute_type": Value("string"),
-            "object": labels["object"],
-            "pair": labels["pair"],
-            "object_group": Value("string"),
-            "pair_status": Value("string"),
-            "prompt": Value("string"),
-            "seed": Value("int64"),
-        }
-    )
+    return Features({**{c: labels[c] if c in labels else Value(COLUMN_TYPES[c]) for c in HF_COLUMNS}, "image": Image()})
 
 
 def build_dataset_dict(records: list[dict], root: Path, split_order: list[str], pairs=()):
-    """A DatasetDict of the kept records, one split per recipe split (empty splits kept, typed).
+    """A DatasetDict of the kept records, one split per recipe split that has any.
 
-    Label classes are `pairs` ((attribute, object) tuples: the build's selection) plus any pair the records hold.
+    A split with no rows is left out: `save_to_disk` writes no Arrow file for it, and `load_from_disk` of such a
+    dict fails, so one empty split would make the whole dataset unreadable. Label classes are `pairs`
+    ((attribute, object) tuples: the build's selection) plus any pair the records hold.
     """
     from datasets import Dataset, DatasetDict
 
@@ -44,8 +30,9 @@ def build_dataset_dict(records: list[dict], root: Path, split_order: list[str], 
     out = {}
     for split in split_order:
         rows = [r for r in records if r["split"] == split and r.get("filters") == "kept"]
-        data = {c: [r[c] for r in rows] for c in COLUMNS}
-        data["pair"] = [pair_name(r["attribute"], r["object"]) for r in rows]
+        if not rows:
+            continue
+        data = {c: [pair_name(r["attribute"], r["object"]) if c == "pair" else r[c] for r in rows] for c in HF_COLUMNS}
         for col in LABEL_COLUMNS:
             data[col] = [encode(v) for v in data[col]]
         data["image"] = [{"bytes": (Path(root) / r["file"]).read_bytes(), "path": Path(r["file"]).name} for r in rows]
@@ -56,7 +43,7 @@ def build_dataset_dict(records: list[dict], root: Path, split_order: list[str], 
 def save_dataset_dict(dsd, target: Path) -> None:
     """`save_to_disk` into a temp dir beside `target`, then swap it in (never a half-written hf/)."""
     target = Path(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = temp_dir_beside(target)
     from datasets.utils.logging import disable_progress_bar
 
     disable_progress_bar()

@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Optional
 
 from aobench.errors import AobenchError
+from aobench.paths import is_local
 
 
 def template_path(name: str) -> Path:
     """A built-in card template by file name, or a path."""
-    p = Path(name)
-    if p.exists():
+    if is_local(name):
+        p = Path(name).expanduser()
+        if not p.is_file():
+            raise AobenchError(f"card.template: template not found: {name}")
         return p
     builtin = Path(str(resources.files("aobench"))) / "cards" / name
     if not builtin.exists():
@@ -53,11 +56,12 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
 
     from aobench import __version__
     from aobench.generate.licenses import generator_license
+    from aobench.pairs import summarize
 
     lic = generator_license(recipe.generator)
     # the card's licence follows the generator's unless the recipe names another (card.license)
     license_fields = lic.card_fields() if recipe.card.license in (None, lic.id) else {"license": recipe.card.license}
-    split_order = [s.name for s in recipe.splits]
+    split_order = recipe.split_names()
     stats = split_stats(records, split_order)
     n_kept = sum(s["images"] for s in stats)
     data = DatasetCardData(
@@ -67,7 +71,8 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
         tags=list(recipe.card.tags),
         language=["en"],
         size_categories=[size_category(n_kept)],
-        configs=[{"config_name": "default", "data_files": [{"split": s, "path": f"data/{s}-*"} for s in split_order]}],
+        # only splits with images: an empty split has no data files, and a config naming it cannot be loaded
+        configs=[{"config_name": "default", "data_files": [{"split": s["name"], "path": f"data/{s['name']}-*"} for s in stats if s["images"]]}],
     )
     card = DatasetCard.from_template(
         data,
@@ -83,10 +88,11 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
         splits=stats,
         attribute_types=sorted({t for s in stats for t in s["by_type"]}),
         vocab=recipe.vocab.model_dump(),
-        n_pairs=len(pairs),
-        n_seen=sum(p.status == "seen" for p in pairs),
-        n_unusual=sum(p.status == "unusual" for p in pairs),
-        pairs_note="Pairs seen in the reference caption corpora were excluded." if recipe.pairs.counts or recipe.pairs.seen_pairs else "",
+        n_pairs=sum(p.selected for p in pairs),
+        n_seen=sum(p.selected and p.status == "seen" for p in pairs),
+        n_unusual=sum(p.selected and p.status == "unusual" for p in pairs),
+        n_unchecked=sum(p.selected and p.status == "unchecked" for p in pairs),
+        evidence=summarize(recipe, pairs),
         prompts=recipe.prompts,
         generator=generator,
         filter_stats=filter_stats,

@@ -16,7 +16,7 @@ from typing import Optional
 
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
-from aobench.dataset.buildinfo import open_build
+from aobench.artifacts import BuildDir
 from aobench.dataset.staging import FINGERPRINT_FILE, MANAGED_DIRS, MAX_SHARD_BYTES, Staged, stage
 from aobench.errors import AobenchError
 
@@ -55,6 +55,20 @@ def _hub_error(exc: BaseException, repo_id: str, token: Optional[str], stage_nam
     if isinstance(exc, HfHubHTTPError) and status in (401, 403):
         return AobenchError(f"push to {repo_id}: not authorised while {stage_name} (HTTP {status}) — set HF_TOKEN or run `hf auth login` with a write token")
     return AobenchError(f"push to {repo_id} failed while {stage_name}: {detail} — nothing was committed; rerun the same command to continue")
+
+
+def check_reachable(timeout: float = 10.0) -> None:
+    """Fail at once with one line when the Hub cannot be reached, instead of huggingface_hub's minutes of retries."""
+    from huggingface_hub import constants
+    from huggingface_hub.utils import get_session
+
+    if constants.HF_HUB_OFFLINE:
+        raise AobenchError("HF_HUB_OFFLINE is set: a push needs the network — unset it, or use --dry-run to stage the files only")
+    try:
+        get_session().head(constants.ENDPOINT, timeout=timeout)  # any HTTP answer will do: the endpoint is up
+    except Exception as exc:  # noqa: BLE001 - transport errors come from httpx, httpx2 or requests by hub version
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise AobenchError(f"cannot reach {constants.ENDPOINT} ({detail}) — check the network or HF_ENDPOINT; nothing was pushed") from None
 
 
 def _remote_state(api, repo_id: str, revision: Optional[str]) -> tuple[bool, list[str], Optional[dict]]:
@@ -106,8 +120,7 @@ def push(
 ) -> PushResult:
     """Push a finished build to the Hub as a dataset repo (Parquet shards, card, configs) in one commit."""
     check_repo_id(repo_id)
-    info = open_build(build_dir)
-    staged = stage(info, repo_id, max_shard_bytes)
+    staged = stage(BuildDir(build_dir).require_complete(), repo_id, max_shard_bytes)
     if dry_run:
         return PushResult(repo_id=repo_id, status="dry-run", staged=staged)
 
@@ -116,7 +129,9 @@ def push(
     token = get_token()
     if not token:
         raise AobenchError("no Hugging Face token found — set HF_TOKEN or run `hf auth login` (or use --dry-run)")
-    api = api if api is not None else HfApi()
+    if api is None:
+        check_reachable()
+        api = HfApi()
     step = "reading the repo"
     try:
         exists, files, remote = _remote_state(api, repo_id, revision)

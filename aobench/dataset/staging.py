@@ -17,14 +17,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from aobench.dataset.buildinfo import BuildInfo
+from aobench.artifacts import BuildDir
 from aobench.io import atomic_write_text, read_jsonl, replace_dir
 from aobench.progress import make_progress
 
 MAX_SHARD_BYTES = 500 * 1024 * 1024  # the Hub's own push_to_hub default: shards the viewer and streaming handle well
 FINGERPRINT_FILE = "aobench.json"
+REPO_CARD = "README.md"  # the Hub reads a dataset repo's card from this name
 MANAGED_DIRS = ("data/", "pairs/", "foils/", "real/")  # repo folders a push owns (stale files there are deleted)
-STAGE_DIR = "push"
 
 
 @dataclass
@@ -73,24 +73,22 @@ def _jsonl_dataset(path: Path):
     return Dataset.from_list(rows) if rows else None
 
 
-def _configs(info: BuildInfo, tmp: Path, max_bytes: int) -> tuple[list[dict], dict]:
+def _configs(bd: BuildDir, tmp: Path, max_bytes: int) -> tuple[list[dict], dict]:
     """Write every config's shards under tmp; returns (card configs, dataset_info of the default config)."""
     from datasets import load_from_disk
     from datasets.utils.logging import disable_progress_bar
 
     disable_progress_bar()
-    root = info.root
-    dsd = load_from_disk(str(root / "hf"))
-    order = [s["name"] for s in info.recipe.get("splits", [])] or list(dsd)
-    order = [s for s in order if s in dsd] + [s for s in dsd if s not in order]
+    dsd = load_from_disk(str(bd.hf_dir))
+    order = bd.split_names(dsd)
     extra = {}
-    for name in ("pairs", "foils"):
-        if (root / f"{name}.jsonl").exists():
-            ds = _jsonl_dataset(root / f"{name}.jsonl")
+    for name, path in (("pairs", bd.pairs_path), ("foils", bd.foils_path)):
+        if path.exists():
+            ds = _jsonl_dataset(path)
             if ds is not None:
                 extra[name] = {"train": ds}
-    if (root / "real" / "hf").exists():
-        extra["real"] = dict(load_from_disk(str(root / "real" / "hf")))
+    if bd.real.hf_dir.exists():
+        extra["real"] = dict(load_from_disk(str(bd.real.hf_dir)))
 
     configs, splits_meta = [], []
     jobs = [("default", "data", s, dsd[s]) for s in order if len(dsd[s])]  # an empty split has no rows to load
@@ -115,40 +113,40 @@ def _configs(info: BuildInfo, tmp: Path, max_bytes: int) -> tuple[list[dict], di
     return configs, dataset_info
 
 
-def render_push_card(info: BuildInfo, repo_id: str, configs: list[dict], dataset_info: dict) -> str:
+def render_push_card(bd: BuildDir, repo_id: str, configs: list[dict], dataset_info: dict) -> str:
     """The build's card with the repo id filled in and the pushed configs/splits in its YAML metadata."""
     from huggingface_hub import DatasetCard
 
-    card = DatasetCard((info.root / "README.md").read_text(encoding="utf-8"))
+    card = DatasetCard(bd.card_path.read_text(encoding="utf-8"))
     # the build renders the card before any repo exists, with this placeholder where the id goes
-    card.text = card.text.replace(f"<owner>/{info.name}", repo_id)
+    card.text = card.text.replace(f"<owner>/{bd.lock.name}", repo_id)
     card.data.configs = configs
     card.data.dataset_info = dataset_info
     return str(card)
 
 
-def source_digest(root: Path) -> str:
+def source_digest(bd: BuildDir) -> str:
     """A digest of the build files a push reads (a review rerun keeps the fingerprint but changes rows and card)."""
+    root = bd.root
     h = hashlib.sha256()
-    for name in ("manifest.jsonl", "README.md", "pairs.jsonl", "foils.jsonl"):
-        if (root / name).exists():
-            h.update(f"{name}:{sha256_file(root / name)}\n".encode())
-    for sub in ("hf", "real/hf"):
+    for path in (bd.manifest_path, bd.card_path, bd.pairs_path, bd.foils_path):
+        if path.exists():
+            h.update(f"{path.name}:{sha256_file(path)}\n".encode())
+    for sub in (bd.hf_dir, bd.real.hf_dir):
         # the Arrow files are large; save_to_disk always writes fresh files, so size + mtime tell a rewrite
-        for p in sorted((root / sub).rglob("*")) if (root / sub).exists() else []:
+        for p in sorted(sub.rglob("*")) if sub.exists() else []:
             if p.is_file():
                 st = p.stat()
                 h.update(f"{p.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
-def stage(info: BuildInfo, repo_id: str, max_shard_bytes: int = MAX_SHARD_BYTES) -> Staged:
-    """Write (or reuse) the push layout of a build in DIR/.aobench/push/ and return it."""
+def stage(bd: BuildDir, repo_id: str, max_shard_bytes: int = MAX_SHARD_BYTES) -> Staged:
+    """Write (or reuse) the push layout of a finished build in its push staging dir and return it."""
     from aobench import __version__
-    from aobench.build import STATE
 
-    final = info.root / STATE / STAGE_DIR
-    stamp = {"fingerprint": info.fingerprint, "repo_id": repo_id, "aobench_version": __version__, "max_shard_bytes": max_shard_bytes, "source": source_digest(info.root)}
+    final = bd.push_dir
+    stamp = {"fingerprint": bd.fingerprint, "repo_id": repo_id, "aobench_version": __version__, "max_shard_bytes": max_shard_bytes, "source": source_digest(bd)}
     meta = final / FINGERPRINT_FILE
     if meta.exists():
         # a rerun (e.g. after a failed upload) sends byte-identical files, so the Hub skips blobs it already has
@@ -158,13 +156,13 @@ def stage(info: BuildInfo, repo_id: str, max_shard_bytes: int = MAX_SHARD_BYTES)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".push.", dir=final.parent))
     try:
-        configs, dataset_info = _configs(info, tmp, max_shard_bytes)
-        atomic_write_text(tmp / "README.md", render_push_card(info, repo_id, configs, dataset_info))
+        configs, dataset_info = _configs(bd, tmp, max_shard_bytes)
+        atomic_write_text(tmp / REPO_CARD, render_push_card(bd, repo_id, configs, dataset_info))
         files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         manifest = {
-            "fingerprint": info.fingerprint,
-            "recipe": info.name,
-            "aobench_version": info.aobench_version,
+            "fingerprint": bd.fingerprint,
+            "recipe": bd.lock.name,
+            "aobench_version": bd.aobench_version,
             "files": {p: sha256_file(tmp / p) for p in files},
             "stamp": stamp,
         }
@@ -179,4 +177,4 @@ def stage(info: BuildInfo, repo_id: str, max_shard_bytes: int = MAX_SHARD_BYTES)
 def _staged(root: Path, manifest: dict) -> Staged:
     files = {p: root / p for p in manifest["files"]}
     files[FINGERPRINT_FILE] = root / FINGERPRINT_FILE
-    return Staged(root=root, files=dict(sorted(files.items())), card=(root / "README.md").read_text(encoding="utf-8"), manifest=manifest)
+    return Staged(root=root, files=dict(sorted(files.items())), card=(root / REPO_CARD).read_text(encoding="utf-8"), manifest=manifest)

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from aobench.dataset.buildinfo import BuildInfo, open_build
+from aobench.artifacts import BuildDir
 from aobench.dataset.labels import read_columns
 from aobench.errors import AobenchError
-from aobench.io import atomic_write_text, read_jsonl, replace_dir
+from aobench.io import atomic_write_text, replace_dir
 from aobench.progress import make_progress
 from aobench.prompts import DEFAULT_EVAL_TEMPLATES, article, render
 
@@ -155,16 +155,10 @@ def _raw_image():
     return Image(decode=False)
 
 
-def _split_order(info: BuildInfo, dsd) -> list[str]:
-    order = [s["name"] for s in info.recipe.get("splits", []) if s.get("name") in dsd]
-    return order + [s for s in dsd if s not in order]
-
-
-def _attribute_types(info: BuildInfo, meta: dict) -> dict:
+def _attribute_types(bd: BuildDir, meta: dict) -> dict:
     """attribute → type, as aobench eval reads it: pairs.jsonl first, then the rows."""
     types: dict = {}
-    pairs = info.root / "pairs.jsonl"
-    for p in read_jsonl(pairs) if pairs.exists() else []:
+    for p in bd.pairs() if bd.pairs_path.exists() else []:
         types.setdefault(p.get("attribute"), p.get("attribute_type", ""))
     for rows in meta.values():
         for a, t in zip(rows["attribute"], rows.get("attribute_type") or [""] * len(rows["attribute"])):
@@ -196,21 +190,21 @@ def export_webdataset(
         raise AobenchError(f"view {bad[0]!r}: choose from {', '.join(VIEWS)}")
     if shard_size < 1:
         raise AobenchError(f"--shard-size {shard_size}: must be at least 1")
-    info = open_build(build_dir)
+    bd = BuildDir(build_dir).require_complete()
     out = Path(out)
-    if out.resolve() == info.root.resolve() or out.resolve() in info.root.resolve().parents:
+    if out.resolve() == bd.root.resolve() or out.resolve() in bd.root.resolve().parents:
         raise AobenchError(f"--out {out}: would replace the build itself — choose another directory")
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists() and not force:
         raise AobenchError(f"--out {out}: exists, is not empty and is not an aobench export — choose a new directory or pass --force")
 
     disable_progress_bar()
-    dsd = load_from_disk(str(info.root / "hf"))
-    order = _split_order(info, dsd)
-    prompts = [t for t in (info.recipe.get("prompts") or []) if isinstance(t, str)] or list(DEFAULT_EVAL_TEMPLATES)
+    dsd = load_from_disk(str(bd.hf_dir))
+    order = bd.split_names(dsd)
+    prompts = list(bd.lock.prompts) or list(DEFAULT_EVAL_TEMPLATES)
     res = ExportResult(out=out, classes=classes, skipped=[s for s in order if len(dsd[s]) == 0])
     order = [s for s in order if len(dsd[s])]
     meta = {s: read_columns(dsd[s], [c for c in ("attribute", "object", "attribute_type") if c in dsd[s].column_names]) for s in order}
-    types = _attribute_types(info, meta)
+    types = _attribute_types(bd, meta)
 
     def keys(split: str, view: str) -> list[tuple[str, str]]:
         """Each row's class as `aobench eval` keys it: (attribute, object), or ("", object) in the object view."""
@@ -241,7 +235,7 @@ def export_webdataset(
                         n = _write_split(dsd[split], labels, root / split, image_format, shard_size, progress, task)
                         res.views[view]["splits"][split] = {"samples": len(labels), "shards": n, "classes": len(cls), "root": str(root.relative_to(tmp))}
         res.exact = not res.notes
-        marker = {"fingerprint": info.fingerprint, "recipe": info.name, "format": "webdataset", "image_format": image_format, "classes": classes,
+        marker = {"fingerprint": bd.fingerprint, "recipe": bd.lock.name, "format": "webdataset", "image_format": image_format, "classes": classes,
                   "exact": res.exact, "notes": res.notes, "views": res.views, "skipped_empty_splits": res.skipped}
         atomic_write_text(tmp / MARKER, json.dumps(marker, indent=2) + "\n")
         replace_dir(tmp, out)

@@ -34,11 +34,11 @@ class EmbeddingCache:
         self.hits = 0
         self.misses = 0
 
-    def path(self, model_key: str, kind: str, key: str) -> Optional[Path]:
-        """Where an entry lives (None when caching is off)."""
-        return None if self.root is None else self.root / model_key / kind / f"{key}.pt"
+    def path(self, model_key: Optional[str], kind: str, key: str) -> Optional[Path]:
+        """Where an entry lives (None when caching is off, or for a model without a stable identity)."""
+        return None if self.root is None or model_key is None else self.root / model_key / kind / f"{key}.pt"
 
-    def get(self, model_key: str, kind: str, key: str) -> Optional[dict]:
+    def get(self, model_key: Optional[str], kind: str, key: str) -> Optional[dict]:
         """The stored entry, or None (missing, caching off, or unreadable: recomputed then)."""
         import torch
 
@@ -54,7 +54,7 @@ class EmbeddingCache:
         self.hits += 1
         return entry
 
-    def put(self, model_key: str, kind: str, key: str, entry: dict) -> None:
+    def put(self, model_key: Optional[str], kind: str, key: str, entry: dict) -> None:
         """Store an entry atomically (no-op when caching is off)."""
         import torch
 

@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
+from aobench.artifacts import PAIRS
 from aobench.dataset.labels import read_columns
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
 from aobench.evaluate.cache import EmbeddingCache, content_hash
 from aobench.evaluate.data import EvalData, decode_image
 from aobench.evaluate.models import ModelHandle
@@ -59,35 +60,38 @@ def select_templates(which: str, data: EvalData) -> tuple[list[Template], str]:
 
 
 @dataclass
+class Embedded:
+    """One model's image embeddings of the evaluated splits: the rows read, their embeddings [N, D], the rows skipped."""
+
+    rows: list  # metadata of the embedded (readable) rows, in split order
+    image_emb: object  # torch.Tensor [N, D]
+    skipped: list  # (id, reason) of unreadable images
+
+
+@dataclass
 class TaskContext:
-    """One (model, data) evaluation: embedded rows, text encoders with caching, pairs and notes."""
+    """One (model, data) evaluation as tasks see it: embedded rows, cached text encoders, pairs, options, notes."""
 
     data: EvalData
     handle: ModelHandle
     cache: EmbeddingCache
     templates: list
     templates_label: str
-    rows: list = field(default_factory=list)  # metadata of the embedded (not skipped) rows
-    image_emb: object = None  # torch.Tensor [N, D]
+    rows: list  # metadata of the embedded (not skipped) rows
+    image_emb: object  # torch.Tensor [N, D]
     skipped: list = field(default_factory=list)
     foils: Optional[list] = None
     batch_size: int = 64
     text_batch_size: int = 256
     seed: int = 0
-    options: dict = field(default_factory=dict)  # task options, e.g. {"czsl_protocol": "reference"}
-    notes: list = field(default_factory=list)
+    options: dict = field(default_factory=dict)  # task options (e.g. a CZSL protocol), recorded in every result
+    notes: list = field(default_factory=list)  # tasks append; each result carries the notes its task added
     _memo: dict = field(default_factory=dict)
 
     # --- text side -----------------------------------------------------------------------------
     def model(self):
         """The loaded model (loaded on first need; a failure names the spec)."""
-        try:
-            return self.handle.load()
-        except AobenchError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any loader failure is the spec's fault, reported in one line
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise AobenchError(f"cannot load {self.handle.spec.spec}: {msg}") from None
+        return self.handle.load()
 
     def _encode_new(self, texts: list[str]):
         import torch
@@ -155,7 +159,7 @@ class TaskContext:
     def seen_pairs(self) -> tuple[Optional[set], str]:
         """(seen pairs, where from): pairs.jsonl status, else the train split, else the pair_status column."""
         if self.data.pairs and any("status" in p for p in self.data.pairs):
-            return {(p["attribute"], p["object"]) for p in self.data.pairs if p.get("status") == "seen"}, "pairs.jsonl"
+            return {(p["attribute"], p["object"]) for p in self.data.pairs if p.get("status") == "seen"}, PAIRS
         train = self.data.other_splits.get("train") or self.data.splits.get("train")
         if train is not None and {"attribute", "object"} <= set(train.column_names):
             d = read_columns(train, ["attribute", "object"])
@@ -165,7 +169,22 @@ class TaskContext:
         return None, "none"
 
 
-def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: EmbeddingCache, batch_size: int, workers: int, ctx_model: Callable, progress=None):
+def embed(data: EvalData, handle: ModelHandle, cache: EmbeddingCache, batch_size: int, workers: int, progress=None) -> Embedded:
+    """Every evaluated split's image embeddings for one model (cached per split), with the rows they belong to."""
+    import torch
+
+    rows, embs, skipped = [], [], []
+    for split in data.splits:
+        ids, emb, sk = embed_split(data, split, handle, cache, batch_size, workers, progress)
+        meta = {r["id"]: r for r in data.rows(split)}
+        rows.extend(meta[i] for i in ids)
+        if len(ids):
+            embs.append(emb)
+        skipped.extend(sk)
+    return Embedded(rows, torch.cat(embs) if embs else torch.zeros(0, 1), skipped)
+
+
+def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: EmbeddingCache, batch_size: int, workers: int, progress=None):
     """(ids, embeddings [N, D], skipped [(id, reason)]) of one split, cached per (model, split fingerprint)."""
     import torch
 
@@ -175,7 +194,7 @@ def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: Embeddin
         return hit["ids"], hit["emb"], [tuple(s) for s in hit["skipped"]]
     ds = data.splits[split]
     ids = [str(x) for x in ds["id"]] if "id" in ds.column_names else [f"{split}-{i}" for i in range(ds.num_rows)]
-    model = ctx_model()
+    model = handle.load()
     kept_ids, chunks, skipped = [], [], []
 
     def prep(item):
@@ -183,7 +202,7 @@ def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: Embeddin
         try:
             return i, model.preprocess(decode_image(value)), None
         except Exception as exc:  # noqa: BLE001 - corrupt/missing image: skipped and reported, never fatal
-            return i, None, (str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            return i, None, one_line(exc)
 
     task = progress.add_task(f"embed {split}", total=ds.num_rows) if progress else None
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

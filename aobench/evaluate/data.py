@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from aobench.artifacts import COLUMNS, BuildDir
 from aobench.dataset.labels import read_columns
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
+from aobench.paths import looks_like_path
 
-META_COLUMNS = ("id", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt")
+META_COLUMNS = tuple(c for c in COLUMNS if c != "seed")
 REQUIRED = ("image", "attribute", "object")
 
 
@@ -26,9 +28,8 @@ class EvalData:
     source: str
     splits: dict  # name → datasets.Dataset
     templates: Optional[list[str]] = None
-    pairs: Optional[list[dict]] = None  # pairs.jsonl rows of a build
+    pairs: Optional[list[dict]] = None  # the pairs rows of a build
     fingerprint: Optional[str] = None  # recipe fingerprint of a build
-    notes: list[str] = field(default_factory=list)
     other_splits: dict = field(default_factory=dict)  # not evaluated (train): read for seen pairs only
 
     def split_fingerprint(self, split: str) -> str:
@@ -55,26 +56,14 @@ class EvalData:
         return out
 
 
-def _read_build_extras(root: Path) -> tuple[Optional[str], Optional[list[str]], Optional[list[dict]], Optional[str]]:
+def _read_build_extras(bd: BuildDir) -> tuple[Optional[str], Optional[list[str]], Optional[list[dict]], Optional[str]]:
     """(recipe name, templates, pairs rows, fingerprint) of a build dir, where present."""
-    import yaml
-
-    from aobench.io import read_jsonl
-
-    name = templates = pairs = fp = None
-    lock = root / "recipe.lock.yaml"
-    if lock.exists():
-        try:
-            doc = yaml.safe_load(lock.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise AobenchError(f"cannot read {lock}: {str(exc).splitlines()[0]} — restore it or evaluate {root / 'hf'} directly") from None
-        recipe = doc.get("recipe") or {}
-        name = recipe.get("name")
-        templates = [t for t in (recipe.get("prompts") or []) if isinstance(t, str)] or None
-        fp = doc.get("fingerprint")
-    if (root / "pairs.jsonl").exists():
-        pairs = list(read_jsonl(root / "pairs.jsonl")) or None
-    return name, templates, pairs, fp
+    name = templates = fp = None
+    if bd.lock_path.exists():
+        name, templates, fp = bd.lock.name, list(bd.lock.prompts), bd.fingerprint
+    # candidates excluded as seen (`selected: false`) are audit rows, not pairs of the dataset
+    pairs = [p for p in bd.pairs() if p.get("selected", True)]
+    return name, templates, pairs or None, fp
 
 
 def load_data(data: str, splits: Optional[list[str]] = None) -> EvalData:
@@ -84,32 +73,32 @@ def load_data(data: str, splits: Optional[list[str]] = None) -> EvalData:
     p = Path(data).expanduser()
     name, templates, pairs, fp = None, None, None, None
     if p.exists():
-        root = p
-        hf_dir = p / "hf" if (p / "hf").is_dir() else p
-        if hf_dir == p and (p / "recipe.lock.yaml").exists():
+        bd = BuildDir(p)
+        hf_dir = bd.hf_dir if bd.hf_dir.is_dir() else p
+        if hf_dir == p and bd.lock_path.exists():
             raise AobenchError(f"{p} is a build dir without hf/ — finish the build (rerun `aobench build`) first")
         if (hf_dir / "dataset_dict.json").exists() or (hf_dir / "state.json").exists():
-            name, templates, pairs, fp = _read_build_extras(root)
+            name, templates, pairs, fp = _read_build_extras(bd)
             try:
                 dsd = datasets.load_from_disk(str(hf_dir))
             except Exception as exc:  # noqa: BLE001 - datasets raises many kinds; the user needs one line
-                raise AobenchError(f"cannot load dataset {hf_dir}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__} — is it a complete `save_to_disk` dir?") from None
+                raise AobenchError(f"cannot load dataset {hf_dir}: {one_line(exc)} — is it a complete `save_to_disk` dir?") from None
         else:
             raise AobenchError(f"{p} is neither a build dir (with hf/) nor a `save_to_disk` dir — pass one of those or a Hub dataset id")
-        real_dir = root / "real" / "hf"
-        if real_dir.is_dir() and isinstance(dsd, datasets.DatasetDict) and "real" not in dsd:
+        split = bd.real.SPLIT
+        if bd.real.hf_dir.is_dir() and isinstance(dsd, datasets.DatasetDict) and split not in dsd:
             # real photographs of the same objects (`aobench real`): object accuracy on them vs the
             # generated splits separates generator artefacts from composition
-            real = datasets.load_from_disk(str(real_dir))
-            dsd["real"] = real["real"] if isinstance(real, datasets.DatasetDict) else real
+            real = datasets.load_from_disk(str(bd.real.hf_dir))
+            dsd[split] = real[split] if isinstance(real, datasets.DatasetDict) else real
         name = name or (p.name if hf_dir == p else p.name) or str(p)
     else:
-        if data.startswith(("/", "./", "../", "~")) or data.count("/") > 1:
+        if looks_like_path(data):
             raise AobenchError(f"dataset not found: {data} — pass a build dir, a `save_to_disk` dir or a Hub id OWNER/NAME")
         try:
             dsd = datasets.load_dataset(data)
         except Exception as exc:  # noqa: BLE001
-            raise AobenchError(f"cannot load dataset {data} from the Hub: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__} (offline? check the id)") from None
+            raise AobenchError(f"cannot load dataset {data} from the Hub: {one_line(exc)} (offline? check the id)") from None
         name = data.replace("/", "_")
     if isinstance(dsd, datasets.Dataset):
         dsd = datasets.DatasetDict({"test": dsd})

@@ -1,32 +1,35 @@
 """`evaluate(...)`: models × tasks on one dataset → one CLIP_benchmark-shaped JSON per (model, task), results.csv, plots.
 
-The runner knows neither models nor tasks: it resolves specs through `models`, runs registered tasks
-on a `TaskContext`, and writes what they return. A model that cannot be loaded is recorded in
-`EvalRun.failures` (the CLI prints one line per failure and exits 2) and the other models still run.
+The steps: resolve the models (each spec parsed and checked once; a model in memory taken as it is)
+→ load the data → per model: embed the images (cached) → run the registered tasks on a complete
+`TaskContext` → write the results (`results.py` owns the format). The runner knows neither model
+kinds nor tasks. A model that cannot be loaded is recorded in `EvalRun.failures` (the CLI prints one
+line per failure and exits 2) and the other models still run.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
-import re
+import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence, Union
 
 from aobench.device import resolve_device
 from aobench.errors import AobenchError
-from aobench.evaluate import tasks as task_registry
-from aobench.evaluate.cache import EmbeddingCache, default_cache_dir
-from aobench.evaluate.context import TaskContext, embed_split, select_templates
-from aobench.evaluate.data import load_data
-from aobench.evaluate.models import expand_wise, parse_alphas, resolve
-from aobench.io import atomic_write_json, atomic_write_text, read_jsonl
+from aobench.evaluate.cache import EmbeddingCache, content_hash, default_cache_dir
+from aobench.evaluate.context import TaskContext, embed, select_templates
+from aobench.evaluate.data import EvalData, load_data
+from aobench.evaluate.models import EmbeddingModel, LoadedModel, ModelHandle, ModelSpec, as_handle, expand_wise, parse_alphas, resolve
+from aobench.evaluate.results import Result, jsonable, load_results, nest_metrics, result_path, write_csv, write_result
+from aobench.evaluate.tasks import TASKS, TaskNotApplicable, parse_tasks
+from aobench.io import read_jsonl
+from aobench.options import parse_shard
 
-LANGUAGE = "en"
-FILENAME = "{dataset}_{pretrained}_{model}_{language}_{task}.json"  # CLIP_benchmark's default output pattern
+log = logging.getLogger(__name__)
+
+ModelLike = Union[str, ModelSpec, LoadedModel, EmbeddingModel, tuple]
 
 
 @dataclass
@@ -44,14 +47,23 @@ class EvalRun:
     cache_misses: int = 0
 
 
-def _safe(part: str) -> str:
-    """A filename-safe component ('/', ':', ',', spaces → '_'), as CLIP_benchmark turns '/' in dataset names."""
-    return re.sub(r"[^A-Za-z0-9._@=+()-]+", "_", str(part)).strip("_") or "none"
+@dataclass(frozen=True)
+class Protocol:
+    """How every model of one call is evaluated (the same for all, recorded in each result)."""
 
+    tasks: list
+    templates: list
+    templates_label: str
+    foils: Optional[list]
+    batch_size: int
+    workers: int
+    seed: int
+    amp: bool
+    options: dict  # task options, read by tasks from ctx.options
 
-def result_path(out: Path, dataset: str, model: str, pretrained: str, task: str, language: str = LANGUAGE) -> Path:
-    """Where the JSON of one (dataset, model, pretrained, task) result goes."""
-    return Path(out) / FILENAME.format(dataset=_safe(dataset), pretrained=_safe(pretrained), model=_safe(model), language=language, task=task)
+    def recorded_options(self) -> dict:
+        """The options a result records: the seed, mixed precision, and every task option."""
+        return {"seed": self.seed, "amp": self.amp, **self.options}
 
 
 def read_foils(path: Path) -> list[dict]:
@@ -70,29 +82,42 @@ def read_foils(path: Path) -> list[dict]:
     return rows
 
 
-def _jsonable(v):
-    if isinstance(v, float) and math.isinf(v):
-        return 1e30 if v > 0 else -1e30
-    if hasattr(v, "item") and not isinstance(v, (list, dict)):
-        return v.item()
-    return v
+def _model_list(models: Any) -> list:
+    """`models` as a list: one spec or model object, or a sequence of them."""
+    single = (str, ModelSpec, LoadedModel, EmbeddingModel, ModelHandle)
+    if isinstance(models, single):
+        return [models]
+    if isinstance(models, tuple) and models and not isinstance(models[0], single + (tuple,)):
+        return [models]  # one (model, preprocess, tokenizer) tuple
+    return list(models or [])
 
 
-def parse_shard(shard: Optional[str]) -> Optional[tuple[int, int]]:
-    """'i/n' → (i, n): this process evaluates every n-th model from the i-th (one process per GPU)."""
-    if not shard:
-        return None
-    m = re.fullmatch(r"(\d+)/(\d+)", shard.strip())
-    if not m or not int(m.group(2)) or int(m.group(1)) >= int(m.group(2)):
-        raise AobenchError(f"bad --shard {shard!r}: expected i/n with 0 <= i < n, e.g. 0/2")
-    return int(m.group(1)), int(m.group(2))
+def parse_models(models: Any, wise_alphas: Optional[Union[str, Sequence[float]]] = None, shard: Optional[str] = None) -> list:
+    """Specs parsed once (WiSE sweeps expanded) and models in memory, in order; this shard's share of them."""
+    alphas = parse_alphas(wise_alphas) if isinstance(wise_alphas, str) or wise_alphas is None else list(wise_alphas)
+    items = []
+    for m in _model_list(models):
+        items.extend(expand_wise([m], alphas) if isinstance(m, (str, ModelSpec)) else [m])
+    if not items:
+        raise AobenchError("no model given — pass --model SPEC (see `aobench eval --list-models`)")
+    sh = parse_shard(shard)
+    return items[sh[0] :: sh[1]] if sh else items
+
+
+def _handle(item, device: str, amp: bool) -> ModelHandle:
+    return resolve(item, device, amp) if isinstance(item, ModelSpec) else as_handle(item, amp)
+
+
+def _label_of(item) -> str:
+    return item.spec if isinstance(item, ModelSpec) else getattr(item, "name", "") or type(item).__name__
 
 
 def evaluate(
-    data: str,
-    models: Sequence[str],
+    data: str | Path,
+    models: Union[ModelLike, Sequence[ModelLike]],
     out: str | Path,
     tasks: Optional[Sequence[str]] = None,
+    *,
     templates: str = "recipe",
     device: str = "auto",
     batch_size: int = 64,
@@ -107,176 +132,117 @@ def evaluate(
     seed: int = 0,
     shard: Optional[str] = None,
     progress: bool = True,
-    czsl_protocol: str = "reference",
+    options: Optional[dict] = None,
 ) -> EvalRun:
-    """Evaluate model specs on DATA; write `OUT/<dataset>_<pretrained>_<model>_en_<task>.json` and `OUT/results.csv`."""
-    from aobench import __version__
-    from aobench.progress import make_progress
+    """Evaluate models on DATA; write `OUT/<dataset>_<pretrained>_<model>_en_<task>.json` and `OUT/results.csv`.
 
+    `models`: spec strings (`aobench eval --list-models`), or models already in memory — a `LoadedModel`,
+    open_clip's `(model, preprocess, tokenizer)` or transformers' `(model, processor)` (embeddings of those
+    are not cached unless `LoadedModel.key` names the weights). `options`: task options (tasks read
+    `ctx.options`), recorded in every result with the seed.
+    """
     out = Path(out)
-    task_names = task_registry.parse_tasks(tasks)
-    alphas = parse_alphas(wise_alphas) if isinstance(wise_alphas, str) or wise_alphas is None else list(wise_alphas)
-    specs = expand_wise(list(models), alphas)
-    if not specs:
-        raise AobenchError("no model given — pass --model SPEC (see `aobench eval --list-models`)")
-    sh = parse_shard(shard)
-    if sh:
-        specs = specs[sh[0] :: sh[1]]
+    protocol_tasks = parse_tasks(tasks)
+    items = parse_models(models, wise_alphas, shard)
     if batch_size < 1:
         raise AobenchError(f"--batch-size {batch_size}: must be at least 1")
-    from aobench.evaluate.tasks.czsl import check_protocol
+    options = dict(options or {})
+    if "czsl_protocol" in options:  # a bad protocol fails before any model loads
+        from aobench.evaluate.tasks.czsl import check_protocol
 
-    options = {"czsl_protocol": check_protocol(czsl_protocol)}
+        check_protocol(options["czsl_protocol"])
     dev = resolve_device(device)
-    ed = load_data(data, list(splits) if splits else None)
+    ed = load_data(str(data), list(splits) if splits else None)
     tmpl, tmpl_label = select_templates(templates, ed)
-    foil_rows = read_foils(Path(foils)) if foils else None
+    protocol = Protocol(protocol_tasks, tmpl, tmpl_label, read_foils(Path(foils)) if foils else None, batch_size, workers, seed, amp, options)
     cache = EmbeddingCache(default_cache_dir() if cache_dir == "default" else cache_dir)
     run = EvalRun()
     out.mkdir(parents=True, exist_ok=True)
-
-    for spec in specs:
+    log.info("evaluating %d model(s) × %d task(s) on %s (%s)", len(items), len(protocol.tasks), ed.name, ", ".join(ed.splits))
+    for item in items:
         try:
-            handle = resolve(spec, dev, amp)
+            handle = _handle(item, dev, amp)
         except AobenchError as exc:
-            run.failures.append((spec, str(exc)))
+            run.failures.append((_label_of(item), str(exc)))
             continue
-        ms = handle.spec
-        todo = []
-        for t in task_names:
-            p = result_path(out, ed.name, ms.model_name, ms.pretrained_name, t)
-            if skip_existing and p.exists():
-                run.existing.append(p)
-            else:
-                todo.append((t, p))
-        if not todo:
-            continue
-        ctx = TaskContext(ed, handle, cache, tmpl, tmpl_label, foils=foil_rows, batch_size=batch_size, seed=seed, options=options)
-        try:
-            with make_progress("images", transient=True) if progress else _Null() as prog:
-                import torch
-
-                ids, embs, skipped = [], [], []
-                for split in ed.splits:
-                    sid, emb, sk = embed_split(ed, split, handle, cache, batch_size, workers, ctx.model, prog if progress else None)
-                    meta = {r["id"]: r for r in ed.rows(split)}
-                    ctx.rows.extend(meta[i] for i in sid)
-                    if len(sid):
-                        embs.append(emb)
-                    skipped.extend(sk)
-                ctx.image_emb = torch.cat(embs) if embs else torch.zeros(0, 1)
-                ctx.skipped = skipped
-                for t, p in todo:
-                    try:
-                        metrics = task_registry.get_task(t).fn(ctx)
-                    except task_registry.TaskNotApplicable as exc:
-                        run.notes.append(f"{spec}: task {t} skipped: {exc}")
-                        continue
-                    metrics = {k: _jsonable(v) for k, v in metrics.items()}
-                    metrics["n_images"] = len(ctx.rows)
-                    metrics["n_skipped"] = len(skipped)
-                    metrics["skipped_ids"] = [s[0] for s in skipped]
-                    metrics = nest_metrics(metrics)
-                    res = {
-                        "dataset": ed.name,
-                        "model": ms.model_name,
-                        "pretrained": ms.pretrained_name,
-                        "task": t,
-                        "metrics": metrics,
-                        "language": LANGUAGE,
-                        "spec": spec,
-                        "templates": tmpl_label,
-                        "splits": list(ed.splits),
-                        "skipped": [{"id": i, "reason": r} for i, r in skipped],
-                        "notes": list(ctx.notes),
-                        "aobench_version": __version__,
-                    }
-                    atomic_write_json(p, res)
-                    run.results.append(res)
-                    run.paths.append(p)
-        except AobenchError as exc:
-            run.failures.append((spec, str(exc)))
-        finally:
-            handle.release()
-        if skipped:
-            run.notes.append(f"{spec}: {len(skipped)} unreadable image(s) skipped (listed in each result's skipped_ids)")
-        run.notes.extend(f"{spec}: {n}" for n in dict.fromkeys(ctx.notes) if not n.startswith("czsl: seen pairs"))
+        evaluate_model(handle, ed, protocol, cache, out, run, skip_existing=skip_existing, progress=progress)
     run.cache_hits, run.cache_misses = cache.hits, cache.misses
-    run.csv = write_csv(out)
+    written = load_results([out])  # every result in OUT, earlier runs' and other shards' included, read once
+    run.csv = write_csv(out, written)
     if plot:
         from aobench.evaluate.plots import make_plots
 
-        run.plots = make_plots(out)
+        run.plots = make_plots(out, written)
     return run
 
 
-class _Null:
-    def __enter__(self):
+def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache: EmbeddingCache, out: Path, run: EvalRun,
+                   skip_existing: bool = False, progress: bool = True) -> None:  # fmt: skip
+    """One model: embed (cached) → run each pending task → write its result; failures and notes go into `run`."""
+    from aobench.progress import make_progress
+
+    ms = handle.spec
+    todo = []
+    for t in protocol.tasks:
+        p = result_path(out, ed.name, ms.model_name, ms.pretrained_name, t)
+        if skip_existing and p.exists():
+            run.existing.append(p)
+        else:
+            todo.append(t)
+    if len(todo) < len(protocol.tasks):
+        log.info("%s: %d result(s) already in %s, kept (--skip-existing)", ms.spec, len(protocol.tasks) - len(todo), out)
+    if not todo:
+        return
+    ctx = None
+    try:
+        with make_progress("images", transient=True) if progress else nullcontext() as prog:
+            emb = embed(ed, handle, cache, protocol.batch_size, protocol.workers, prog)
+        log.info("%s: %d image(s) embedded, %d unreadable (cache: %d hit(s), %d miss(es) so far)", ms.spec, len(emb.rows), len(emb.skipped), cache.hits, cache.misses)
+        ctx = TaskContext(ed, handle, cache, protocol.templates, protocol.templates_label, emb.rows, emb.image_emb, emb.skipped,
+                          foils=protocol.foils, batch_size=protocol.batch_size, seed=protocol.seed, options=protocol.options)  # fmt: skip
+        fingerprint = data_fingerprint(ed)
+        for t in todo:
+            result = run_task(ctx, t, run)
+            if result is None:
+                continue
+            result.data_fingerprint, result.options = fingerprint, protocol.recorded_options()
+            run.paths.append(write_result(out, result))
+            run.results.append(result.to_dict())
+            log.info("%s: %s → %s", ms.spec, t, result.path.name)
+    except AobenchError as exc:
+        run.failures.append((ms.spec, str(exc)))
+    finally:
+        handle.release()
+    if ctx is None:
+        return
+    if ctx.skipped:
+        run.notes.append(f"{ms.spec}: {len(ctx.skipped)} unreadable image(s) skipped (listed in each result's skipped_ids)")
+    run.notes.extend(f"{ms.spec}: {n}" for n in dict.fromkeys(ctx.notes) if not n.startswith("czsl: seen pairs"))
+
+
+def run_task(ctx: TaskContext, task: str, run: EvalRun) -> Optional[Result]:
+    """One task on a context → its Result (with only the notes this task added), or None when it does not apply."""
+    from aobench import __version__
+
+    ms = ctx.handle.spec
+    first_note = len(ctx.notes)
+    try:
+        metrics = TASKS.get(task)(ctx)
+    except TaskNotApplicable as exc:
+        run.notes.append(f"{ms.spec}: task {task} skipped: {exc}")
+        log.debug("%s: task %s does not apply: %s", ms.spec, task, exc)
         return None
-
-    def __exit__(self, *a):
-        return False
-
-
-def load_results(out: Path) -> list[dict]:
-    """Every result JSON in OUT (CLIP_benchmark shape), sorted by filename."""
-    res = []
-    for p in sorted(Path(out).glob("*.json")):
-        try:
-            d = json.loads(p.read_text())
-        except (json.JSONDecodeError, OSError):
-            continue
-        if isinstance(d, dict) and {"dataset", "model", "pretrained", "task", "metrics"} <= set(d):
-            res.append(d)
-    return res
+    metrics = {k: jsonable(v) for k, v in metrics.items()}
+    metrics["n_images"] = len(ctx.rows)
+    metrics["n_skipped"] = len(ctx.skipped)
+    metrics["skipped_ids"] = [s[0] for s in ctx.skipped]
+    return Result(
+        dataset=ctx.data.name, model=ms.model_name, pretrained=ms.pretrained_name, task=task, metrics=nest_metrics(metrics),
+        spec=ms.spec, templates=ctx.templates_label, splits=list(ctx.data.splits), skipped=[{"id": i, "reason": r} for i, r in ctx.skipped],
+        notes=list(ctx.notes[first_note:]), aobench_version=__version__, model_revision=ctx.handle.revision,
+    )  # fmt: skip
 
 
-def nest_metrics(flat: dict) -> dict:
-    """'by_attribute_type/colour/acc1' keys → metrics["by_attribute_type"]["colour"]["acc1"] (the JSON shape)."""
-    out: dict = {}
-    for key, value in flat.items():
-        parts = key.split("/")
-        node = out
-        for part in parts[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):  # a scalar already holds this name: keep the key flat
-                node = None
-                break
-            node = child
-        if node is None or (parts[-1] in node and isinstance(node[parts[-1]], dict)):
-            out[key] = value
-        else:
-            node[parts[-1]] = value
-    return out
-
-
-def flatten_metrics(metrics: dict, prefix: str = "") -> dict:
-    """Nested metrics → flat 'a/b/c' keys (the inverse of `nest_metrics`)."""
-    out = {}
-    for k, v in metrics.items():
-        if isinstance(v, dict):
-            out.update(flatten_metrics(v, f"{prefix}{k}/"))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-def flat_metrics(metrics: dict) -> dict:
-    """The scalar metrics of a result, flattened to 'a/b' keys (lists such as curves and skipped ids left out)."""
-    return {k: v for k, v in flatten_metrics(metrics).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
-def write_csv(out: Path) -> Path:
-    """`OUT/results.csv`: one row per result JSON in OUT, metrics as columns (as CLIP_benchmark's `build`)."""
-    rows = load_results(out)
-    keys = ["dataset", "model", "pretrained", "task", "language", "spec", "templates"]
-    mkeys = sorted({k for r in rows for k in flat_metrics(r["metrics"])})
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(keys + mkeys)
-    for r in rows:
-        m = flat_metrics(r["metrics"])
-        w.writerow([r.get(k, "") for k in keys] + [m.get(k, "") for k in mkeys])
-    path = Path(out) / "results.csv"
-    atomic_write_text(path, buf.getvalue())
-    return path
+def data_fingerprint(ed: EvalData) -> str:
+    """One identity of the evaluated splits' content (the build's recipe fingerprint and each split's)."""
+    return content_hash(["data", [ed.split_fingerprint(s) for s in ed.splits]])

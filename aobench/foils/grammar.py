@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import lru_cache
 
 from aobench.prompts import article
@@ -57,11 +56,6 @@ def agree_article(det: str, next_word: str) -> str:
     if det.isupper() and len(det) > 1:
         return new.upper()
     return new.capitalize() if det[:1].isupper() else new
-
-
-def bag_of_words(text: str) -> Counter:
-    """Lower-case word counts (punctuation ignored)."""
-    return Counter(_WORD.findall(text.lower()))
 
 
 @lru_cache(maxsize=4096)

@@ -6,11 +6,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-import yaml
-
+from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.foils.make import FoilMaker, parse_types
-from aobench.io import atomic_write_json, atomic_write_jsonl, read_jsonl
+from aobench.io import atomic_write_json, atomic_write_jsonl, writable_file
+from aobench.paths import is_hub_id
 from aobench.progress import make_progress
 from aobench.prompts import render
 
@@ -20,21 +20,14 @@ N_EXAMPLES = 5
 
 def is_build_dir(path: Path) -> bool:
     """A finished `aobench build` output (manifest and lock file)."""
-    return path.is_dir() and (path / "manifest.jsonl").exists() and (path / "recipe.lock.yaml").exists()
+    bd = BuildDir(path)
+    return bd.manifest_path.is_file() and bd.lock_path.is_file()
 
 
-def _build_vocab_and_templates(root: Path):
-    from aobench.recipe import VocabSpec
+def _build_vocab_and_templates(bd: BuildDir):
     from aobench.vocab import load_vocab
 
-    lock = root / "recipe.lock.yaml"
-    try:
-        recipe = (yaml.safe_load(lock.read_text()) or {}).get("recipe") or {}
-        spec = VocabSpec(**(recipe.get("vocab") or {}))
-    except (yaml.YAMLError, TypeError, ValueError) as exc:
-        raise AobenchError(f"cannot read the vocab of {lock}: {str(exc).splitlines()[0]} — rebuild with `aobench build`") from None
-    templates = [t for t in recipe.get("prompts") or [] if isinstance(t, str)] or ["{a} {attribute} {object}"]
-    return load_vocab(spec), templates
+    return load_vocab(bd.lock.vocab), list(bd.lock.prompts)
 
 
 def _template_of(row: dict, templates: list[str]) -> str:
@@ -45,9 +38,10 @@ def _template_of(row: dict, templates: list[str]) -> str:
 
 
 def _foils_of_build(root: Path, types, seed: int, per_type: int, splits: Optional[list[str]], summary: dict) -> Iterator[dict]:
-    vocab, templates = _build_vocab_and_templates(root)
+    bd = BuildDir(root)
+    vocab, templates = _build_vocab_and_templates(bd)
     maker = FoilMaker(vocab, seed=seed, per_type=per_type)
-    rows = [r for r in read_jsonl(root / "manifest.jsonl") if r.get("filters", "kept") == "kept" and (not splits or r.get("split") in splits)]
+    rows = [r for r in bd.manifest() if r.get("filters", "kept") == "kept" and (not splits or r.get("split") in splits)]
     if splits and not rows:
         raise AobenchError(f"{root}: no kept rows in split(s) {', '.join(splits)}")
     summary["reference"] = []
@@ -70,7 +64,9 @@ def _foils_of_captions(path: Path, types, seed: int, per_type: int, vocab_ref: s
     if vocab_ref.lower() == "none":
         raise AobenchError("foils need a typed vocabulary (attribute types, object groups): pass --vocab RECIPE, not none")
     vocab = vocab_for(vocab_ref)
-    extractor = Extractor(vocab)
+    # vocab classes only (foils swap in typed attributes and grouped objects); `parse` gives asserted pairs only,
+    # so a negated mention ("the umbrella is not blue") never starts a foil
+    extractor = Extractor(vocab, hypernyms=())
     maker = FoilMaker(vocab, seed=seed, per_type=per_type)
     records = []
 
@@ -111,8 +107,9 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
     if per_type < 0:
         raise AobenchError(f"--per-type must be 0 (all) or more, got {per_type}")
     # a missing local path fails here, before any bar starts; ORG/NAME without a suffix may be a Hub dataset
-    if not src.exists() and (src.is_absolute() or src.suffix or "/" not in str(input_path) or str(input_path).startswith(".")):
+    if not src.exists() and not is_hub_id(input_path):
         raise AobenchError(f"input not found: {input_path} (a build dir or a captions file: .txt, .jsonl, .csv)")
+    writable_file(out)
     if audit and embed is None:
         from aobench.extras import require
 
@@ -126,12 +123,15 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
                "n_captions": 0, "n_with_pairs": 0, "n_no_pair": 0, "no_pair_examples": [], "skipped_records": Counter(),
                "reference": [], "corpus_pairs": [], "has_train": False}
     if summary["kind"] == "build":
-        summary["has_train"] = any(r.get("split") == "train" for r in read_jsonl(src / "manifest.jsonl"))
+        summary["has_train"] = any(r.get("split") == "train" for r in BuildDir(src).manifest())
         rows = list(_foils_of_build(src, types, seed, per_type, splits, summary))
     else:
         rows = list(_foils_of_captions(src, types, seed, per_type, vocab or DEFAULT_VOCAB, text_column, summary))
     if summary["n_with_pairs"] == 0:
         examples = "; ".join(repr(t) for t in summary["no_pair_examples"][:3])
+        if not examples:  # nothing readable at all: say what was skipped instead of an empty "e.g."
+            skipped = ", ".join(f"{k}: {v}" for k, v in sorted(summary["skipped_records"].items())) or "none"
+            raise AobenchError(f"{src}: no usable caption in it ({summary['n_captions']} captions read; skipped: {skipped}) — check the file, --text-column and --split")
         raise AobenchError(f"{src}: no caption has an attribute–object pair of the vocab ({summary['n_no_pair']} captions, e.g. {examples}) — check --vocab / --text-column")
     report = None
     if audit and rows:

@@ -14,13 +14,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from aobench.device import resolve_device
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
+from aobench.paths import is_local
 
 _DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
-
-
-def _looks_local(model: str) -> bool:
-    return model.startswith(("/", "./", "../", "~")) or Path(model).expanduser().exists()
 
 
 def fixed_chunks(fn: Callable, k: int) -> Callable:
@@ -102,14 +99,14 @@ class DiffusersBackend:
     def _load(model: str | None, dtype):
         if not model:
             raise AobenchError("generator.model: no model given for the diffusers backend (a Hub id or a local path)")
-        if _looks_local(model) and not Path(model).expanduser().exists():
+        if is_local(model) and not Path(model).expanduser().exists():
             raise AobenchError(f"generator.model: model path does not exist: {model}")
         from diffusers import AutoPipelineForText2Image
 
         try:
-            return AutoPipelineForText2Image.from_pretrained(str(Path(model).expanduser()) if _looks_local(model) else model, torch_dtype=dtype)
+            return AutoPipelineForText2Image.from_pretrained(str(Path(model).expanduser()) if is_local(model) else model, torch_dtype=dtype)
         except (OSError, ValueError, EnvironmentError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = one_line(exc)
             raise AobenchError(
                 f"generator.model: cannot load pipeline {model!r}: {first} "
                 "(offline? give a local path, or use --tiny for a random tiny model)"

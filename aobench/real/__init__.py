@@ -1,8 +1,8 @@
 """`aobench real`: real photographs of a build's objects and unusual pairs, as a `real` split beside the generated ones.
 
-Layout under DIR/real/: `urls.parquet` (the selection), `download/` (img2dataset shards), `images/`,
-`manifest.jsonl` (generated splits' columns; `prompt` is the caption, `seed` is -1, `filters` is
-"kept" or img2dataset's failure status), `hf/` (a DatasetDict with one `real` split), `stats.json`.
+Layout under DIR/real/ (`aobench.artifacts.RealDir`): the selection (parquet), img2dataset's download
+folder, images, a manifest (generated splits' columns; `prompt` is the caption, `seed` is -1, `filters`
+is "kept" or img2dataset's failure status), `hf/` (a DatasetDict with one `real` split), stats.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
+from aobench.artifacts import BuildDir, RealDir
 from aobench.errors import AobenchError
-from aobench.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, read_jsonl
+from aobench.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl
 from aobench.progress import make_progress
 
-SPLIT = "real"
+SPLIT = RealDir.SPLIT
 NO_SEED = -1  # real photographs have no generator seed; -1 keeps the int64 column typed
 
 
@@ -38,15 +37,14 @@ def _slug(text: str) -> str:
 
 
 def _load_build(build_dir: Path):
-    from aobench.pairs import read_pairs
-    from aobench.recipe import Recipe
+    from aobench.pairs import Pair
     from aobench.vocab import load_vocab
 
-    lock, pairs_file = build_dir / "recipe.lock.yaml", build_dir / "pairs.jsonl"
-    if not lock.is_file() or not pairs_file.is_file():
-        raise AobenchError(f"{build_dir}: no recipe.lock.yaml/pairs.jsonl — `aobench real` needs a build dir from `aobench build`")
-    recipe = Recipe.model_validate(yaml.safe_load(lock.read_text())["recipe"])
-    return recipe, load_vocab(recipe.vocab), read_pairs(pairs_file)
+    bd = BuildDir(build_dir)
+    if not bd.lock_path.is_file() or not bd.pairs_path.is_file():
+        raise AobenchError(f"{build_dir}: no {bd.lock_path.name}/{bd.pairs_path.name} — `aobench real` needs a build dir from `aobench build`")
+    recipe = bd.lock
+    return recipe, load_vocab(recipe.vocab), [Pair(**row) for row in bd.pairs()]
 
 
 def _write_selection(rows: list[dict], path: Path, force: bool) -> None:
@@ -70,7 +68,7 @@ def _write_selection(rows: list[dict], path: Path, force: bool) -> None:
 def make_real(build_dir: str | Path, tables: list[Path], *, per_object: int = 50, per_pair: int = 50, image_size: int = 256,
               output_format: str = "files", distributor: str = "multiprocessing", processes: int = 1, threads: int = 16,
               timeout: int = 10, retries: int = 0, shard_size: int = 1000, url_column: str = "url", caption_column: str = "caption",
-              force: bool = False, seed: Optional[int] = None) -> RealResult:
+              force: bool = False, seed: Optional[int] = None, spark_master: Optional[str] = None) -> RealResult:
     """Select caption/URL rows for a build's objects and unusual pairs, download them, write the `real` split."""
     from aobench.extras import require
     from aobench.real import download as dl
@@ -78,6 +76,7 @@ def make_real(build_dir: str | Path, tables: list[Path], *, per_object: int = 50
 
     require("real", "aobench real")  # before selecting rows, not after
     build_dir = Path(build_dir)
+    dl.check_options(output_format, distributor, spark_master)
     recipe, vocab, pairs = _load_build(build_dir)
     if not tables:
         raise AobenchError("--table: give at least one caption/URL table (parquet, CSV or JSONL with url and caption columns)")
@@ -96,10 +95,10 @@ def make_real(build_dir: str | Path, tables: list[Path], *, per_object: int = 50
         key = (r["attribute"], r["object"])
         r["aob_id"] = f"{SPLIT}-{_slug(r['attribute'])}-{_slug(r['object'])}-{counters.get(key, 0):05d}"
         counters[key] = counters.get(key, 0) + 1
-    root = build_dir / SPLIT
-    _write_selection(rows, root / "urls.parquet", force)
-    dl.download(root / "urls.parquet", root / "download", image_size=image_size, output_format=output_format, distributor=distributor,
-                processes=processes, threads=threads, timeout=timeout, retries=retries, shard_size=shard_size)
+    real = RealDir(build_dir)
+    _write_selection(rows, real.selection_path, force)
+    dl.download(real.selection_path, real.download_dir, image_size=image_size, output_format=output_format, distributor=distributor,
+                processes=processes, threads=threads, timeout=timeout, retries=retries, shard_size=shard_size, spark_master=spark_master)
     return _assemble(build_dir, rows, output_format)
 
 
@@ -107,20 +106,20 @@ def _assemble(build_dir: Path, rows: list[dict], output_format: str) -> RealResu
     from aobench.dataset.assemble import build_dataset_dict, save_dataset_dict
     from aobench.real import download as dl
 
-    root = build_dir / SPLIT
-    got = {o[dl.ID_COLUMN]: o for o in dl.outcomes(root / "download")}
+    real = RealDir(build_dir)
+    got = {o[dl.ID_COLUMN]: o for o in dl.outcomes(real.download_dir)}
     records, cache, cache_shard = [], None, None
     with make_progress("images") as progress:
         task = progress.add_task("real split", total=len(rows))
         for r in rows:
             o = got.get(r["aob_id"])
             status = o["status"] if o else "not_downloaded"
-            rel = f"{SPLIT}/images/{r['aob_id']}.jpg"
+            rel = real.image_file(r["aob_id"])
             if status == "success":
                 if o["shard"] != cache_shard:
-                    cache, cache_shard = dl.shard_images(root / "download", output_format, o["shard"]), o["shard"]
+                    cache, cache_shard = dl.shard_images(real.download_dir, output_format, o["shard"]), o["shard"]
                 if not (build_dir / rel).exists():
-                    atomic_write_bytes(build_dir / rel, dl.image_bytes(root / "download", o, cache))
+                    atomic_write_bytes(build_dir / rel, dl.image_bytes(real.download_dir, o, cache))
             records.append({
                 "id": r["aob_id"], "split": SPLIT, "attribute": r["attribute"], "attribute_type": r["attribute_type"],
                 "object": r["object"], "object_group": r["object_group"], "pair_status": r["pair_status"], "prompt": r["caption"],
@@ -128,12 +127,12 @@ def _assemble(build_dir: Path, rows: list[dict], output_format: str) -> RealResu
                 "url": r["url"], **({"error": o["error_message"]} if o and o.get("error_message") else {}),
             })
             progress.advance(task)
-    atomic_write_jsonl(root / "manifest.jsonl", records)
-    pairs_file = build_dir / "pairs.jsonl"  # the build's pairs: the real split's label ids match the build's
-    build_pairs = [(p["attribute"], p["object"]) for p in read_jsonl(pairs_file)] if pairs_file.exists() else []
-    save_dataset_dict(build_dataset_dict(records, build_dir, [SPLIT], build_pairs), root / "hf")
-    st = dl.stats(root / "download")
+    atomic_write_jsonl(real.manifest_path, records)
+    bd = BuildDir(build_dir)  # the build's pairs, so the real split's label ids are the build's
+    build_pairs = [(p["attribute"], p["object"]) for p in bd.pairs() if p.get("selected", True)] if bd.pairs_path.exists() else []
+    save_dataset_dict(build_dataset_dict(records, build_dir, [SPLIT], build_pairs), real.hf_dir)
+    st = dl.stats(real.download_dir)
     kept = sum(r["filters"] == "kept" for r in records)
     st.update(selected=len(rows), kept=kept, by_status={s: sum(r["pair_status"] == s for r in records if r["filters"] == "kept") for s in ("unusual", "seen", "object")})
-    atomic_write_json(root / "stats.json", st)
-    return RealResult(out=root, selected=len(rows), kept=kept, stats=st)
+    atomic_write_json(real.stats_path, st)
+    return RealResult(out=real.root, selected=len(rows), kept=kept, stats=st)

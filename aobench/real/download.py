@@ -6,7 +6,9 @@ import json
 import os
 import tarfile
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, Optional
 
 from aobench.errors import AobenchError
 
@@ -14,8 +16,13 @@ ID_COLUMN = "aob_id"
 
 
 def download(url_list: Path, output: Path, *, image_size: int = 256, output_format: str = "files", distributor: str = "multiprocessing",
-             processes: int = 1, threads: int = 16, timeout: int = 10, retries: int = 0, shard_size: int = 1000) -> None:
-    """Run img2dataset on `url_list` (parquet with url, caption, aob_id) into `output`; reruns skip finished shards."""
+             processes: int = 1, threads: int = 16, timeout: int = 10, retries: int = 0, shard_size: int = 1000,
+             spark_master: Optional[str] = None) -> None:
+    """Run img2dataset on `url_list` (parquet with url, caption, aob_id) into `output`; reruns skip finished shards.
+
+    `distributor="pyspark"` runs the shards as Spark tasks in the session `aobench.spark_session` picks (img2dataset
+    uses an active session as it finds it), with the driver's Python on the workers unless the user chose one.
+    """
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # albumentations (an img2dataset dep) phones home on import otherwise
     try:
         from img2dataset import download as i2d
@@ -23,16 +30,44 @@ def download(url_list: Path, output: Path, *, image_size: int = 256, output_form
         from aobench.extras import missing_message
 
         raise AobenchError(missing_message("real", "aobench real")) from None
+    check_options(output_format, distributor, spark_master)
+    with _session(distributor, spark_master):
+        i2d(
+            url_list=str(url_list), input_format="parquet", url_col="url", caption_col="caption", save_additional_columns=[ID_COLUMN],
+            output_folder=str(output), output_format=output_format, image_size=image_size, resize_mode="keep_ratio_largest",
+            resize_only_if_bigger=True, encode_format="jpg", processes_count=processes, thread_count=threads,
+            number_sample_per_shard=shard_size, timeout=timeout, retries=retries, distributor=distributor,
+            incremental_mode="incremental",  # resume: shards with a stats file are not fetched again
+            enable_wandb=False, compute_hash=None, extract_exif=False,
+        )
+
+
+def check_options(output_format: str, distributor: str, spark_master: Optional[str] = None) -> None:
+    """One-line errors for download flags, before anything is written."""
     if output_format not in ("files", "webdataset"):
         raise AobenchError(f"--output-format {output_format!r}: use files or webdataset")
-    i2d(
-        url_list=str(url_list), input_format="parquet", url_col="url", caption_col="caption", save_additional_columns=[ID_COLUMN],
-        output_folder=str(output), output_format=output_format, image_size=image_size, resize_mode="keep_ratio_largest",
-        resize_only_if_bigger=True, encode_format="jpg", processes_count=processes, thread_count=threads,
-        number_sample_per_shard=shard_size, timeout=timeout, retries=retries, distributor=distributor,
-        incremental_mode="incremental",  # resume: shards with a stats file are not fetched again
-        enable_wandb=False, compute_hash=None, extract_exif=False,
-    )
+    if distributor not in ("multiprocessing", "pyspark"):
+        raise AobenchError(f"--distributor {distributor!r}: use multiprocessing or pyspark")
+    if spark_master and distributor != "pyspark":
+        raise AobenchError("--spark-master needs --distributor pyspark")
+    if distributor == "pyspark":
+        from aobench.extras import require
+
+        require("spark", "--distributor pyspark")
+
+
+@contextmanager
+def _session(distributor: str, master: Optional[str]) -> Iterator[None]:
+    if distributor != "pyspark":
+        yield
+        return
+    from aobench.spark_session import get_session, is_connect, worker_python
+
+    spark = get_session(master, "aobench-real")
+    if is_connect(spark):
+        raise AobenchError("--distributor pyspark needs a classic Spark session (img2dataset schedules RDDs), not Spark Connect — give --spark-master a spark://, yarn or local master")
+    with worker_python(spark):
+        yield
 
 
 def outcomes(output: Path) -> list[dict]:

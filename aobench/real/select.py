@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
-import re
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 from aobench.errors import AobenchError
-from aobench.pairs import Pair, stable_int
-
-WORD = re.compile(r"[a-z0-9]+")
-
+from aobench.pairs import Pair
+from aobench.seeds import stable_int
 
 def read_table(path: Path, url_column: str = "url", caption_column: str = "caption") -> Iterator[tuple[str, str]]:
     """(url, caption) rows of a parquet, CSV or JSONL table; rows lacking either are skipped."""
@@ -51,54 +49,51 @@ def read_table(path: Path, url_column: str = "url", caption_column: str = "capti
         raise AobenchError(f"--table {path}: unknown format {path.suffix!r} — use .parquet, .csv, .tsv or .jsonl")
 
 
-def _singular(word: str) -> list[str]:
-    out = [word]
-    if word.endswith("ies"):
-        out.append(word[:-3] + "y")
-    if word.endswith("es"):
-        out.append(word[:-2])
-    if word.endswith("s"):
-        out.append(word[:-1])
-    return out
-
-
 class Matcher:
-    """Finds (attribute or None, object) mentions in a caption from a vocab's surface words.
+    """Finds (attribute or None, object) mentions in captions with the extraction rules of `aobench.text.parse`.
 
-    Objects are matched as 1-3 word phrases (plural -s/-es/-ies folded); an attribute counts as
-    modifying an object when it is one of the two words right before it ("a red striped car").
+    Objects and attributes are those of the build's pairs. Each object mention comes with every attribute the
+    parse attaches to it ("a red, striped square" → red–square, striped–square), or None when it has none;
+    negated mentions ("no red squares") are no mentions.
     """
 
-    def __init__(self, vocab, pairs: list[Pair]):
-        names = {p.object for p in pairs}
-        self.objects = {k: o.name for k, o in vocab.object_by_phrase.items() if o.name in names}
-        attrs = {p.attribute for p in pairs}
-        self.attributes = {k: a.name for k, a in vocab.attribute_by_word.items() if a.name in attrs}
-        self.max_len = max((len(k.split()) for k in self.objects), default=1)
+    def __init__(self, vocab, pairs: list[Pair], extractor=None):
+        from aobench.text.parse import Extractor
+
+        self.objects = {p.object.lower(): p.object for p in pairs}
+        self.attributes = {p.attribute.lower(): p.attribute for p in pairs}
+        # vocab classes only: a photo of "a dog" is no photo of any one dog breed
+        self.extractor = extractor or Extractor(vocab, hypernyms=())
 
     def mentions(self, caption: str) -> list[tuple[Optional[str], str]]:
-        """Object mentions in order, each with the attribute modifying it (or None)."""
-        toks = WORD.findall(caption.lower())
-        out = []
-        i = 0
-        while i < len(toks):
-            hit = None
-            for n in range(min(self.max_len, len(toks) - i), 0, -1):
-                head = toks[i : i + n - 1]
-                for last in _singular(toks[i + n - 1]):
-                    obj = self.objects.get(" ".join(head + [last]))
-                    if obj:
-                        hit = (obj, n)
-                        break
-                if hit:
-                    break
-            if hit:
-                attr = next((self.attributes[t] for t in reversed(toks[max(0, i - 2) : i]) if t in self.attributes), None)
-                out.append((attr, hit[0]))
-                i += hit[1]
-            else:
-                i += 1
-        return out
+        """Object mentions in order, each with the attributes modifying it (or None)."""
+        return next(self.mentions_many([caption]))
+
+    def mentions_many(self, captions: Iterable[str]) -> Iterator[list[tuple[Optional[str], str]]]:
+        """`mentions` of each caption, parsed in batches."""
+        for doc, matches in self.extractor.parse(captions, objects_only=True):
+            if doc is None:
+                yield []
+                continue
+            on_noun: dict[int, list] = {}
+            for m in matches:
+                if m.object in self.objects and m.attribute in self.attributes:
+                    on_noun.setdefault(m.obj_start, []).append((self.attributes[m.attribute], self.objects[m.object]))
+            out: list = []
+            for i, obj in self.extractor.object_mentions(doc):
+                if obj in self.objects:
+                    out.extend(on_noun.get(i) or [(None, self.objects[obj])])
+            yield out
+
+
+def _with_mentions(rows, matcher: Matcher, batch: int = 512) -> Iterator[tuple[str, str, list]]:
+    buf: list[tuple[str, str]] = []
+    for row in itertools.chain(rows, [None]):
+        if row is not None:
+            buf.append(row)
+        if buf and (row is None or len(buf) >= batch):
+            yield from ((u, c, found) for (u, c), found in zip(buf, matcher.mentions_many(c for _, c in buf)))
+            buf = []
 
 
 def select_rows(rows, pairs: list[Pair], matcher: Matcher, per_object: int, per_pair: int, seed: int) -> list[dict]:
@@ -112,11 +107,8 @@ def select_rows(rows, pairs: list[Pair], matcher: Matcher, per_object: int, per_
     unusual = {k for k, p in by_key.items() if p.status == "unusual"}
     groups: dict[tuple, list[tuple[int, dict]]] = {}
     seen_urls: set[str] = set()
-    for url, caption in rows:
-        if url in seen_urls:
-            continue
-        found = matcher.mentions(caption)
-        if not found:
+    for url, caption, found in _with_mentions(rows, matcher):
+        if url in seen_urls or not found:
             continue
         label = next(((a, o) for a, o in found if (a, o) in unusual), None)
         status = "unusual"

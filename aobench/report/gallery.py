@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Optional
 
+from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
+from aobench.evaluate import plots as eval_plots
+from aobench.evaluate.results import ModelSummary, Result, load_results, summarize
 from aobench.io import atomic_write_bytes, atomic_write_text
 from aobench.progress import make_progress
 from aobench.report import plots
-from aobench.report.inputs import Corpus, Result, load_corpus, load_manifest, load_results
-from aobench.report.metrics import model_summary
+from aobench.report.inputs import Corpus, load_corpus
 
-REPORT = "report"
 THUMB_MAX = 192  # px; images at most 2x this are shown as they are, larger ones get a JPEG thumbnail
 PAGE_SIZE = 300  # cards per page: enough to scan, few enough that a 50k-image build stays responsive
 FIELDS = ("id", "split", "attribute", "attribute_type", "object", "pair_status", "prompt", "seed", "filters", "thumb", "missing")
@@ -90,22 +92,30 @@ def _thumb(r: dict, src: Path, report_dir: Path, Image, UnidentifiedImageError) 
 
 
 def _has_build(d: Path) -> bool:
-    return (d / "manifest.jsonl").is_file()
+    return BuildDir(d).manifest_path.is_file()
 
 
-def _nmi_points(summary: dict[str, dict], corpora: list[Corpus]) -> list[tuple[str, float, float]]:
+NMI_KEYS = ("train_nmi", "nmi", "measured_nmi")  # a result may carry its model's training-corpus NMI under one of these
+
+
+def _nmi_points(results: list[Result], summary: dict[str, ModelSummary], corpora: list[Corpus]) -> list[tuple[str, float, float]]:
     """(model, nmi, composition acc): the nmi a result carries, else the corpus whose name occurs in the model label."""
+    carried: dict[str, float] = {}
+    for r in results:
+        v = next((r.extra[k] for k in NMI_KEYS if isinstance(r.extra.get(k), (int, float))), None)
+        if v is not None:
+            carried.setdefault(r.label, float(v))
     pts = []
     for m, s in summary.items():
-        if s["composition"] is None:
+        if s.composition is None:
             continue
-        nmi = s["nmi"]
+        nmi = carried.get(m)
         if nmi is None:
             hits = [c for c in corpora if c.nmi is not None and c.name.lower() in m.lower()]
             if hits:
                 nmi = max(hits, key=lambda c: len(c.name)).nmi
         if nmi is not None:
-            pts.append((m, nmi, s["composition"]))
+            pts.append((m, nmi, s.composition))
     return pts
 
 
@@ -117,10 +127,15 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _result_columns(results: list[Result], limit: int = 8) -> list[str]:
+def _table_rows(results: list[Result]) -> list[dict]:
+    """What the results table shows per result: the model label, task, dataset and its finite scalar metrics."""
+    return [{"model": r.label, "task": r.task, "dataset": r.dataset, "metrics": {k: v for k, v in r.flat.items() if math.isfinite(v)}} for r in results]
+
+
+def _result_columns(rows: list[dict], limit: int = 8) -> list[str]:
     cols: dict[str, int] = {}
-    for r in results:
-        for k in r.metrics:
+    for r in rows:
+        for k in r["metrics"]:
             if "/" not in k:
                 cols[k] = cols.get(k, 0) + 1
     return sorted(cols, key=lambda k: (-cols[k], list(cols).index(k)))[:limit]
@@ -137,26 +152,26 @@ def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optio
     if not root.is_dir():
         raise AobenchError(f"{root}: no such directory — `aobench report DIR` needs a build dir from `aobench build` (or pass --results/--corpus)")
     result_paths = [Path(p) for p in (results or [])]
-    loaded_results = load_results(result_paths) if result_paths else []
+    loaded_results = load_results(result_paths, recursive=True) if result_paths else []
     if not _has_build(root) and not loaded_results:
-        loaded_results = load_results([root])  # DIR itself may be an eval results dir
+        loaded_results = load_results([root], recursive=True)  # DIR itself may be an eval results dir
     loaded_corpora = [load_corpus(Path(p)) for p in (corpora or [])]
     if (root / "nmi.json").is_file() and not any(c.path.resolve() == root.resolve() for c in loaded_corpora):
         loaded_corpora.append(load_corpus(root))
-    records = load_manifest(root) if _has_build(root) else []
-    if records and (root / "real" / "manifest.jsonl").is_file():
-        records += load_manifest(root / "real")  # the `aobench real` control split, same columns
+    bd = BuildDir(root)
+    records = bd.manifest() if _has_build(root) else []
+    if records and bd.real.manifest_path.is_file():
+        records += bd.real.manifest()  # the `aobench real` control split, same columns
     if not records and not loaded_results and not loaded_corpora:
         raise AobenchError(
             f"{root}: nothing to report — the report needs a build (manifest.jsonl from `aobench build --out {root}`), "
             "eval results (JSON from `aobench eval`, via --results DIR) or corpus statistics (`aobench nmi` output, via --corpus DIR)"
         )
 
-    report_dir = root / REPORT
+    report_dir = bd.report_dir
     fig_dir = report_dir / "figures"
     res = ReportResult(index=report_dir / "index.html", n_results=len(loaded_results), n_corpora=len(loaded_corpora))
-    types = {r.get("attribute_type") for r in records if r.get("attribute_type")}
-    summary = model_summary(loaded_results, types)
+    summary = summarize(loaded_results)
 
     figs: list[tuple[Optional[Path], str]] = [(plots.images_per_type(records, fig_dir / "images_per_type.png"), "Images per attribute type and split")]
     for c in loaded_corpora:
@@ -166,15 +181,15 @@ def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optio
         if not c.pairs:
             res.notes.append(f"corpus {c.name}: no pairs.csv beside nmi.json, so no heatmap or PMI histogram")
     figs.append((plots.nmi_per_corpus(loaded_corpora, fig_dir / "nmi_per_corpus.png"), "NMI per corpus"))
-    figs.append((plots.accuracy_by_type(summary, fig_dir / "accuracy_by_attribute_type.png"), "Accuracy per attribute type"))
-    figs.append((plots.composition_vs_object(summary, fig_dir / "composition_vs_object.png"), "Composition vs object accuracy"))
+    figs.append((eval_plots.per_attribute_type(loaded_results, fig_dir / "accuracy_by_attribute_type.png"), "Composition accuracy per attribute type"))
+    figs.append((eval_plots.composition_vs_object(loaded_results, fig_dir / "composition_vs_object.png"), "Composition vs object accuracy"))
     if loaded_results and loaded_corpora:
-        pts = _nmi_points(summary, loaded_corpora)
+        pts = _nmi_points(loaded_results, summary, loaded_corpora)
         figs.append((plots.nmi_vs_accuracy(pts, fig_dir / "nmi_vs_accuracy.png"), "NMI vs accuracy"))
         if not pts:
             res.notes.append("NMI vs accuracy: no model could be matched to a corpus (name the corpus dir after the model's pretrained tag, or put `train_nmi` in the result JSON)")
-    if loaded_results and not any(s["composition"] is not None and s["object"] is not None for s in summary.values()):
-        res.notes.append("composition vs object: results carry no separate object and composition accuracies")
+    if loaded_results and not any(s.composition is not None and s.object is not None for s in summary.values()):
+        res.notes.append("composition vs object: no model has both a composition and an object result")
     res.figures = [p for p, _ in figs if p is not None]
 
     thumbs = make_thumbs(records, root, report_dir) if records else {}
@@ -187,7 +202,7 @@ def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optio
     if res.n_missing:
         res.notes.append(f"{res.n_missing} image(s) listed in manifest.jsonl are missing on disk (shown as missing in the gallery)")
 
-    lock = root / "recipe.lock.yaml"
+    lock = bd.lock_path
     review_key = hashlib.sha1((lock.read_text() if lock.exists() else str(root.resolve())).encode()).hexdigest()[:16]
     data = {"fields": list(FIELDS), "rows": rows, "page_size": PAGE_SIZE, "review_key": review_key}
     # "<" escaped so no string in the data can close the <script> element
@@ -204,6 +219,7 @@ def _render(root, records, results, corpora, figs, report_dir, data_json, res) -
     from aobench import __version__
 
     name = root.resolve().name
+    rows = _table_rows(results)
     kept = sum(r.get("filters") == "kept" for r in records)
     parts = []
     if records:
@@ -220,8 +236,8 @@ def _render(root, records, results, corpora, figs, report_dir, data_json, res) -
         subtitle="; ".join(parts),
         figures=[{"src": _rel(p, report_dir), "title": t} for p, t in figs if p is not None],
         notes=res.notes,
-        results=results,
-        result_columns=_result_columns(results),
+        results=rows,
+        result_columns=_result_columns(rows),
         corpora=corpora,
         fmt=_fmt,
         n_items=len(records),

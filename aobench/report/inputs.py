@@ -1,7 +1,7 @@
-"""Readers for what a report shows: a build's manifest, eval result JSONs, corpus statistics (nmi dirs).
+"""Readers for what a report shows besides eval results: a build's manifest and corpus statistics (nmi dirs).
 
-Readers are tolerant: eval and corpus formats are owned by other stages, so unknown keys are kept,
-nested metrics are flattened to `a/b` keys, and files that are not results are skipped.
+Eval results are read through `aobench.evaluate.results`, which owns their format. The corpus reader is
+tolerant: unknown keys are kept and a CI may come in several shapes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 from aobench.errors import AobenchError
-from aobench.io import read_jsonl
 
 
 @dataclass
@@ -37,18 +36,6 @@ class Corpus:
         return parse_ci(self.stats.get("ci"))
 
 
-@dataclass
-class Result:
-    """One (model, task) eval result with metrics flattened to `a/b` keys."""
-
-    model: str
-    task: str
-    dataset: str
-    metrics: dict[str, float]
-    raw: dict
-    path: Path
-
-
 def _num(x: Any) -> Optional[float]:
     try:
         v = float(x)
@@ -67,57 +54,6 @@ def parse_ci(ci: Any) -> Optional[tuple[float, float]]:
     else:
         return None
     return (lo, hi) if lo is not None and hi is not None else None
-
-
-def flatten_metrics(metrics: Any, prefix: str = "") -> dict[str, float]:
-    """Nested metric dicts → {"a/b": number}; non-numeric leaves are dropped."""
-    out: dict[str, float] = {}
-    if isinstance(metrics, dict):
-        for k, v in metrics.items():
-            out.update(flatten_metrics(v, f"{prefix}{k}/" if isinstance(v, dict) else f"{prefix}{k}"))
-    else:
-        v = _num(metrics) if not isinstance(metrics, bool) else None
-        if v is not None:
-            out[prefix.rstrip("/")] = v
-    return out
-
-
-def load_manifest(build_dir: Path) -> list[dict]:
-    """The rows of `DIR/manifest.jsonl` (a finished build)."""
-    path = Path(build_dir) / "manifest.jsonl"
-    try:
-        return list(read_jsonl(path))
-    except json.JSONDecodeError as exc:
-        raise AobenchError(f"{path}: not valid JSON lines ({exc.msg}) — rebuild with `aobench build`") from None
-
-
-def model_label(raw: dict) -> str:
-    """`model:pretrained` (or just the model when pretrained is empty)."""
-    model, pre = str(raw.get("model", "?")), raw.get("pretrained")
-    return f"{model}:{pre}" if pre not in (None, "", "none") else model
-
-
-def load_results(paths: list[Path]) -> list[Result]:
-    """Every result JSON (dict with `model` and `metrics`) in the given dirs/files, recursively for dirs."""
-    files: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p.is_file():
-            files.append(p)
-        elif p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*.json") if "report" not in f.relative_to(p).parts))
-        else:
-            raise AobenchError(f"--results {p}: no such file or directory")
-    out = []
-    for f in files:
-        try:
-            raw = json.loads(f.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
-            continue  # not a result file (a config or a cache beside the results)
-        if not isinstance(raw, dict) or "metrics" not in raw or "model" not in raw:
-            continue
-        out.append(Result(model_label(raw), str(raw.get("task", "?")), str(raw.get("dataset", "")), flatten_metrics(raw["metrics"]), raw, f))
-    return out
 
 
 def load_corpus(path: Path) -> Corpus:
@@ -139,7 +75,3 @@ def load_corpus(path: Path) -> Corpus:
     name = str(stats.get("corpus") or stats.get("name") or nmi_file.parent.name)
     return Corpus(name=name, path=nmi_file.parent, stats=stats, pairs=pairs)
 
-
-def results_in(dir_: Path) -> bool:
-    """Whether DIR holds eval result JSONs (directly or under results/)."""
-    return bool(load_results([dir_])) if Path(dir_).is_dir() else False

@@ -1,4 +1,7 @@
-"""Report figures as PNG (matplotlib, Agg backend): each function writes one file and returns its path, or None when it has no data."""
+"""Report figures of builds and corpora as PNG (matplotlib, Agg backend): each function writes one file and returns its path, or None when it has no data.
+
+Figures of eval results across models are evaluate's own (`aobench.evaluate.plots`); the report draws them with those functions.
+"""
 
 from __future__ import annotations
 
@@ -99,24 +102,6 @@ def nmi_per_corpus(corpora: list[Corpus], path: Path) -> Optional[Path]:
     return _save(fig, path)
 
 
-def accuracy_by_type(summary: dict[str, dict], path: Path) -> Optional[Path]:
-    """Grouped bars: accuracy per attribute type, one bar per model."""
-    models = [m for m, s in summary.items() if s["by_type"]]
-    types = sorted({t for m in models for t in summary[m]["by_type"]})
-    if not models or not types:
-        return None
-    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(types) * max(1, len(models)) / 2 + 2), 3.6))
-    width = 0.8 / len(models)
-    for i, m in enumerate(models):
-        ax.bar([j + i * width for j in range(len(types))], [summary[m]["by_type"].get(t, math.nan) for t in types], width, label=m)
-    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(types))], types)
-    ax.set_ylabel("accuracy")
-    ax.set_ylim(0, 1)
-    ax.set_title("Accuracy per attribute type")
-    ax.legend(fontsize=7)
-    return _save(fig, path)
-
-
 def _pearson(xs: list[float], ys: list[float]) -> Optional[float]:
     n = len(xs)
     if n < 3:
@@ -127,16 +112,12 @@ def _pearson(xs: list[float], ys: list[float]) -> Optional[float]:
     return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else None
 
 
-def _scatter(points: list[tuple[str, float, float]], path: Path, xlabel: str, ylabel: str, title: str, diagonal: bool) -> Path:
+def _scatter(points: list[tuple[str, float, float]], path: Path, xlabel: str, ylabel: str, title: str) -> Path:
     xs, ys = [p[1] for p in points], [p[2] for p in points]
     fig, ax = plt.subplots(figsize=(4.6, 4))
     ax.scatter(xs, ys, color="#c44e52")
     for name, x, y in points:
         ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    if diagonal:
-        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
     r = _pearson(xs, ys)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -144,16 +125,8 @@ def _scatter(points: list[tuple[str, float, float]], path: Path, xlabel: str, yl
     return _save(fig, path)
 
 
-def composition_vs_object(summary: dict[str, dict], path: Path) -> Optional[Path]:
-    """Scatter across models: object accuracy (x) vs composition accuracy (y)."""
-    pts = [(m, s["object"], s["composition"]) for m, s in summary.items() if s["object"] is not None and s["composition"] is not None]
-    if not pts:
-        return None
-    return _scatter(pts, path, "object accuracy", "composition accuracy", "Composition vs object accuracy", diagonal=True)
-
-
 def nmi_vs_accuracy(points: list[tuple[str, float, float]], path: Path) -> Optional[Path]:
     """Scatter: training-corpus NMI (x) vs composition accuracy (y), one point per model."""
     if not points:
         return None
-    return _scatter(points, path, "NMI of the model's training corpus", "composition accuracy", "NMI vs accuracy", diagonal=False)
+    return _scatter(points, path, "NMI of the model's training corpus", "composition accuracy", "NMI vs accuracy")

@@ -1,24 +1,35 @@
 """`aobench study nmi-sweep`: shapes-ao training splits at chosen caption NMI → small CLIPs → evaluation → summary.
 
+Two designs of a level's training split (both at the same total images and measured caption NMI):
+  k<K>     coverage-controlled (default): every seen pair gets K images and the per-pair counts are the
+           same multiset at every level; NMI moves only with which attribute each object's extra images
+           carry (one shared attribute: low NMI; each object its own: high NMI).
+  mixture  the recipe's plain dependence knob (`--min-images-per-seen-pair 0`, or the ablation beside
+           the controlled design with `--ablation`): raising NMI moves images from each object's other
+           pairs to its preferred one, so seen-pair coverage falls as NMI rises.
+
 Layout of DIR:
-  study.lock.json            profile the folder was started with (a different one is refused)
-  levels/nmi-<t>/            solved knob (level.json), the split's captions.txt and nmi/nmi.json (aobench nmi)
-  data/eval/, data/nmi-<t>/  shapes-ao builds: the test splits (shared by all levels) and each level's train split
-  runs/nmi-<t>-seed<s>/      checkpoints/epoch_latest.pt (open_clip format), train_log.jsonl, run.json (= finished)
-  study_log.jsonl            one line per run event: trained, resumed, skipped
+  study.lock.json                   profile the folder was started with (a different one is refused)
+  levels/nmi-<t>-<design>/          solved knob and coverage (level.json), captions.txt and nmi/nmi.json (aobench nmi)
+  data/eval/, data/nmi-<t>-<design>/  shapes-ao builds: the test splits (shared by all levels) and each level's train split
+  runs/nmi-<t>-<design>-seed<s>/    checkpoints/epoch_latest.pt (open_clip format), train_log.jsonl, run.json (= finished)
+  study_log.jsonl                   one line per run event: trained, resumed, skipped
   study.json, study.csv, accuracy_vs_nmi.png, summary.md
-Each (level, seed) is an independent run; `--shard i/n` takes every n-th of them, and a rerun skips
-finished runs and resumes an unfinished one from its last epoch checkpoint.
+Each (design, level, seed) is an independent run; `--shard i/n` takes every n-th of them, and a rerun
+skips finished runs and resumes an unfinished one from its last epoch checkpoint.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
 from aobench import __version__
+from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.io import JsonlAppender, atomic_write_json
 from aobench.study.profiles import Profile
@@ -34,17 +45,44 @@ from aobench.study.splits import (
 LOCK = "study.lock.json"
 
 
+@dataclass(frozen=True)
+class Design:
+    """How a level's train split reaches its NMI: kind (shared-to-own | mixture) and the per-pair floor."""
+
+    kind: str
+    min_images_per_seen_pair: int
+
+    @property
+    def tag(self) -> str:
+        """Short name used in folder names."""
+        return f"k{self.min_images_per_seen_pair}" if self.kind == "shared-to-own" else "mixture"
+
+    def as_dict(self) -> dict:
+        """Plain-data form."""
+        return {"kind": self.kind, "min_images_per_seen_pair": self.min_images_per_seen_pair, "tag": self.tag}
+
+
+MIXTURE = Design("mixture", 0)
+
+
+def main_design(profile: Profile) -> Design:
+    """The profile's design: coverage-controlled when it sets a floor, else the plain mixture knob."""
+    k = profile.min_images_per_seen_pair
+    return Design("shared-to-own", k) if k > 0 else MIXTURE
+
+
 @dataclass
 class Run:
-    """One (level, seed) training run."""
+    """One (design, level, seed) training run."""
 
     target: float
     seed: int
+    design: Design = MIXTURE
 
     @property
     def level_name(self) -> str:
         """Folder name of the level."""
-        return f"nmi-{self.target:.3f}"
+        return f"nmi-{self.target:.3f}-{self.design.tag}"
 
     @property
     def name(self) -> str:
@@ -64,9 +102,17 @@ class SweepResult:
     study: dict = field(default_factory=dict)
 
 
-def plan_runs(profile: Profile, shard: Optional[tuple[int, int]] = None) -> list[Run]:
-    """All (level, seed) runs in a fixed order, or a shard's share of them."""
-    runs = [Run(t, s) for t in profile.levels for s in range(profile.seeds)]
+def designs(profile: Profile, ablation: bool = False) -> list[Design]:
+    """The designs a sweep runs: the profile's, then (ablation) the mixture knob beside it."""
+    d = main_design(profile)
+    if ablation and d == MIXTURE:
+        raise AobenchError("--ablation compares the coverage-controlled design with the mixture knob; it needs --min-images-per-seen-pair >= 1")
+    return [d, MIXTURE] if ablation else [d]
+
+
+def plan_runs(profile: Profile, shard: Optional[tuple[int, int]] = None, ablation: bool = False) -> list[Run]:
+    """All (design, level, seed) runs in a fixed order, or a shard's share of them."""
+    runs = [Run(t, s, d) for d in designs(profile, ablation) for t in profile.levels for s in range(profile.seeds)]
     return runs if shard is None else runs[shard[0] :: shard[1]]
 
 
@@ -81,8 +127,6 @@ def _check_lock(out: Path, profile: Profile) -> None:
     lock = out / LOCK
     cfg = _lock_config(profile)
     if lock.exists():
-        import json
-
         old = json.loads(lock.read_text())
         if old.get("config") != cfg:
             raise AobenchError(
@@ -105,27 +149,50 @@ def _eval_recipe(profile: Profile) -> str:
     )
 
 
-def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float) -> dict:
-    """Solve, build and measure one level's training split (cached in levels/<level>/level.json)."""
-    import json
+def make_solver(profile: Profile, design: Design) -> NmiSolver:
+    """The NMI solver of one design at the profile's size."""
+    return NmiSolver(profile.base, profile.images, min_images_per_pair=design.min_images_per_seen_pair, kind=design.kind)
 
-    level_dir = out / "levels" / f"nmi-{target:.3f}"
+
+def coverage(build_dir: Path, split: str = "train") -> dict:
+    """Train images per seen pair of a finished build (kept images): min, mean, max, pairs present of all seen pairs."""
+    build = BuildDir(build_dir)
+    seen = [(r["attribute"], r["object"]) for r in build.pairs() if r["status"] == "seen"]
+    n = Counter((r["attribute"], r["object"]) for r in build.manifest() if r["split"] == split and r["filters"] == "kept")
+    counts = [n.get(p, 0) for p in seen]
+    return {
+        "min_images_per_seen_pair": min(counts) if counts else 0,
+        "mean_images_per_seen_pair": round(sum(counts) / len(counts), 3) if counts else 0.0,
+        "max_images_per_seen_pair": max(counts) if counts else 0,
+        "seen_pairs_present": sum(c > 0 for c in counts),
+        "n_seen_pairs": len(counts),
+        "n_images": sum(counts),
+    }
+
+
+def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float, design: Optional[Design] = None) -> dict:
+    """Solve, build and measure one level's training split (cached in levels/<level>/level.json)."""
+    design = design or main_design(profile)
+    name = Run(target, 0, design).level_name
+    level_dir = out / "levels" / name
     info_path = level_dir / "level.json"
-    data_dir = out / "data" / f"nmi-{target:.3f}"
-    if info_path.exists() and (data_dir / "manifest.jsonl").exists():
+    data_dir = out / "data" / name
+    if info_path.exists() and BuildDir(data_dir).manifest_path.exists():
         return json.loads(info_path.read_text())
     sol = solver.solve(target, level_dir)  # measures the planned captions into level_dir (captions.txt, nmi/)
-    text = level_recipe_text(profile.base, f"shapes-ao-nmi-{target:.3f}", [solver.split_spec(sol.dependence)])
+    text = level_recipe_text(profile.base, f"shapes-ao-{name}", [solver.split_spec(sol.dependence)])
     build_recipe(text, data_dir, level_dir)
     # the split's captions are the planned ones unless a filter dropped images: only then measure again
     same = kept_captions(data_dir, solver.split) == solver.planned_captions(sol.dependence)
     measured = measured_split_nmi(data_dir, solver.split, level_dir, profile.base, target, solver.tolerance, reuse=same)
     info = {
         "target_nmi": target,
+        "design": design.as_dict(),
         "dependence": sol.dependence,
         "predicted_nmi": sol.predicted_nmi,
         "measured_nmi": float(measured["nmi"]),
         "n_captions": measured.get("n_captions"),
+        "coverage": coverage(data_dir, solver.split),
         "nmi_json": str(level_dir / "nmi" / "nmi.json"),
         "data": str(data_dir.relative_to(out)),  # relative: a study folder can be moved or copied
     }
@@ -133,16 +200,12 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float)
     return info
 
 
-def evaluate_run(arch: str, checkpoint: str, eval_dir: Path, templates: list[str], device: str, out: Path) -> dict:
-    """Flat metrics of one checkpoint on the shared test splits, from the bundled evaluator (`aobench eval`)."""
-    try:
-        from aobench.evaluate.runner import evaluate
-    except ImportError:  # evaluator absent (partial install): the study's own zero-shot code, same definitions
-        from aobench.study.zeroshot import evaluate_checkpoint
+def evaluate_run(arch: str, checkpoint: str, eval_dir: Path, device: str, out: Path) -> dict:
+    """Flat metrics of one checkpoint on the shared test splits, from `aobench.evaluate.evaluate` (what `aobench eval` runs)."""
+    from aobench.evaluate import evaluate
 
-        return evaluate_checkpoint(arch, checkpoint, eval_dir, templates, device=device)
     res = evaluate(str(eval_dir), [f"open_clip:{arch}:{checkpoint}"], out, tasks=["composition", "object", "attribute", "czsl"],
-                   device=device, cache_dir=None, workers=0)  # fmt: skip
+                   device=device, cache_dir=None, workers=0, progress=False)  # fmt: skip
     if res.failures:
         raise AobenchError(f"evaluating {checkpoint} failed: {res.failures[0][1]}")
     by_task = {r["task"]: r["metrics"] for r in res.results}
@@ -153,12 +216,14 @@ def evaluate_run(arch: str, checkpoint: str, eval_dir: Path, templates: list[str
         m[f"{world}_unusual_composition_acc"] = w["unseen_acc"]
         m[f"{world}_auc"], m[f"{world}_best_hm"] = w["auc"], w["best_hm"]
     for task in ("object", "attribute"):
-        for status, name in (("seen", "seen"), ("unusual", "unusual")):
-            m[f"{name}_{task}_acc"] = by_task[task]["by_status"][status]["acc1"]
+        for status in ("seen", "unusual"):
+            m[f"{status}_{task}_acc"] = by_task[task]["by_status"][status]["acc1"]
     m["composition_acc1"] = by_task["composition"]["acc1"]
     m["composition_acc5"] = by_task["composition"]["acc5"]
     m["n_seen_images"], m["n_unusual_images"] = by_task["czsl"]["n_seen_images"], by_task["czsl"]["n_unseen_images"]
     m["evaluator"] = "aobench.evaluate"
+    # the czsl protocol the best HM / AUC come from (the evaluator's default unless it reports another)
+    m["czsl_protocol"] = str(by_task["czsl"].get("protocol", "reference"))
     return m
 
 
@@ -168,7 +233,7 @@ def random_checkpoint(arch: str, path: Path) -> Path:
     import torch
 
     from aobench.clipzoo import register_configs
-    from aobench.pairs import stable_int
+    from aobench.seeds import stable_int
     from aobench.study.train import save_checkpoint
 
     if not path.exists():
@@ -179,66 +244,83 @@ def random_checkpoint(arch: str, path: Path) -> Path:
     return path
 
 
+def _say(text: str) -> None:
+    # one plain line per run (kept above a live progress bar on a terminal, a log line otherwise)
+    from aobench.progress import console
+
+    console.print(text, highlight=False, soft_wrap=True, markup=False)
+
+
 def run_sweep(
     out: str | Path,
     profile: Profile,
     *,
     shard: Optional[tuple[int, int]] = None,
     device: str = "auto",
+    ablation: bool = False,
     on_epoch_end: Optional[Callable[[str, int], None]] = None,
 ) -> SweepResult:
     """Run (or resume) an NMI sweep into `out`; writes the study files from every finished run."""
-    from aobench.pairs import stable_int
-    from aobench.recipe import load
     from aobench.device import resolve_device
+    from aobench.seeds import stable_int
     from aobench.study.train import train
 
     out = Path(out)
-    solver = NmiSolver(profile.base, profile.images)
-    solver.check_targets(profile.levels)  # before any work: a bad target fails in one line
+    ds = designs(profile, ablation)
+    solvers = {d: make_solver(profile, d) for d in ds}
+    for s in solvers.values():
+        s.check_targets(profile.levels)  # before any work: a bad target fails in one line
     out.mkdir(parents=True, exist_ok=True)
     _check_lock(out, profile)
     device = resolve_device(device)
     res = SweepResult(out=out)
+    t_sweep = time.time()
     eval_dir = build_recipe(_eval_recipe(profile), out / "data" / "eval", out / "levels")
-    templates = load(profile.base).prompts
-    mine = plan_runs(profile, shard)
-    levels = {t: prepare_level(out, profile, solver, t) for t in sorted({r.target for r in mine})}
-    for info in levels.values():
-        check_same_pairs(out / info["data"], eval_dir)
+    mine = plan_runs(profile, shard, ablation)
+    levels = {(r.design, r.target): None for r in mine}
+    for d, t in levels:
+        levels[(d, t)] = prepare_level(out, profile, solvers[d], t, d)
+        check_same_pairs(out / levels[(d, t)]["data"], eval_dir)
 
     with JsonlAppender(out / "study_log.jsonl") as log:
-        for run in mine:
+        for i, run in enumerate(mine, 1):
             run_dir = out / "runs" / run.name
             if (run_dir / "run.json").exists():
                 res.skipped.append(run.name)
                 log.append({"run": run.name, "event": "skipped", "time": time.time()})
                 continue
-            info = levels[run.target]
+            info = levels[(run.design, run.target)]
             hook = (lambda e, _n=run.name: on_epoch_end(_n, e)) if on_epoch_end else None
             t0 = time.time()
+            _say(f"run {i}/{len(mine)} {run.name}: training ({profile.train.arch}, {profile.train.epochs} epochs, measured NMI {info['measured_nmi']:.3f})")
             tr = train(out / info["data"], run_dir, profile.train, stable_int(run.seed, "study-seed"), device=device, name=run.name, on_epoch_end=hook)
+            t_train = time.time() - t0
             (res.resumed if tr["resumed_from_epoch"] else res.trained).append(run.name)
             log.append({"run": run.name, "event": "resumed" if tr["resumed_from_epoch"] else "trained", "from_epoch": tr["resumed_from_epoch"], "time": time.time()})
-            metrics = evaluate_run(profile.train.arch, tr["checkpoint"], eval_dir, templates, device, run_dir / "eval")
+            metrics = evaluate_run(profile.train.arch, tr["checkpoint"], eval_dir, device, run_dir / "eval")
             atomic_write_json(run_dir / "run.json", {
                 "target_nmi": run.target,
                 "measured_nmi": info["measured_nmi"],
                 "dependence": info["dependence"],
+                "design": run.design.as_dict(),
+                "coverage": info.get("coverage"),
                 "seed": run.seed,
                 "arch": profile.train.arch,
                 "checkpoint": tr["checkpoint"],
                 "model_spec": f"open_clip:{profile.train.arch}:{tr['checkpoint']}",
-                "train": {k: tr[k] for k in ("epochs", "final_loss", "n_images", "steps")},
-                "train_seconds": round(time.time() - t0, 1),
+                "train": {k: tr.get(k) for k in ("epochs", "final_loss", "n_images", "steps", "steps_per_second")},
+                "train_seconds": round(t_train, 1),
+                "eval_seconds": round(time.time() - t0 - t_train, 1),
                 "metrics": metrics,
             })  # fmt: skip
+            _say(f"run {i}/{len(mine)} {run.name}: done in {time.time() - t0:.0f} s (sweep {time.time() - t_sweep:.0f} s); "
+                 f"unusual acc {metrics['closed_unusual_composition_acc']:.3f}, seen acc {metrics['closed_seen_composition_acc']:.3f}")  # fmt: skip
 
     baseline_path = out / "baseline.json"
     if not baseline_path.exists():
         ckpt = random_checkpoint(profile.train.arch, out / "baseline" / "random_init.pt")
-        atomic_write_json(baseline_path, evaluate_run(profile.train.arch, str(ckpt), eval_dir, templates, device, out / "baseline" / "eval"))
-    res.study = collect(out, profile, baseline_path)
+        atomic_write_json(baseline_path, evaluate_run(profile.train.arch, str(ckpt), eval_dir, device, out / "baseline" / "eval"))
+    res.study = collect(out, profile, baseline_path, ablation=ablation)
     res.complete = res.study["complete"]
     from aobench.study.results import write_all
 
@@ -246,27 +328,44 @@ def run_sweep(
     return res
 
 
-def collect(out: Path, profile: Profile, baseline_path: Path) -> dict:
-    """The study document from every finished run on disk (all shards), in plan order."""
-    import json
-
-    from aobench.study.results import level_stats, spearman
-
-    runs, missing = [], []
-    for run in plan_runs(profile):
+def _finished(out: Path, runs: list[Run]) -> tuple[list[dict], list[str]]:
+    done, missing = [], []
+    for run in runs:
         p = out / "runs" / run.name / "run.json"
         if p.exists():
-            runs.append(json.loads(p.read_text()))
+            done.append(json.loads(p.read_text()))
         else:
             missing.append(run.name)
-    baseline = json.loads(baseline_path.read_text()) if baseline_path.exists() else None
-    return {
+    return done, missing
+
+
+def collect(out: Path, profile: Profile, baseline_path: Path, ablation: bool = False) -> dict:
+    """The study document from every finished run on disk (all shards), in plan order."""
+    from aobench.study.results import design_block
+
+    main = main_design(profile)
+    planned = plan_runs(profile, ablation=ablation)
+    runs, missing = _finished(out, [r for r in planned if r.design == main])
+    block = design_block(runs, main.as_dict())
+    study = {
         "aobench_version": __version__,
         "profile": profile.as_dict(),
-        "complete": not missing,
+        "design": main.as_dict(),
+        "min_images_per_seen_pair": main.min_images_per_seen_pair,
+        "complete": False,
         "missing": missing,
-        "runs": runs,
-        "levels": level_stats(runs) if runs else [],
-        "spearman": spearman(runs),
-        "baseline": baseline,
+        **block,
+        "baseline": json.loads(baseline_path.read_text()) if baseline_path.exists() else None,
+        "ablation": None,
     }
+    if main != MIXTURE:
+        # the mixture design beside it: run when asked, reported whenever its runs are on disk
+        abl_runs, abl_missing = _finished(out, [Run(t, s, MIXTURE) for t in profile.levels for s in range(profile.seeds)])
+        if ablation or abl_runs:
+            study["ablation"] = {"design": MIXTURE.as_dict(), "missing": abl_missing if ablation else [], **design_block(abl_runs, MIXTURE.as_dict())}
+            if ablation:
+                missing = missing + abl_missing
+    study["complete"] = not missing
+    study["missing"] = missing
+    study["czsl_protocol"] = next((r["metrics"].get("czsl_protocol") for r in runs if r["metrics"].get("czsl_protocol")), None)
+    return study

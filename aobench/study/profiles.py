@@ -20,6 +20,9 @@ class Profile:
     test_unusual_per_pair: int
     train: TrainConfig = field(default_factory=TrainConfig)
     base: str = "shapes-ao"
+    # coverage control: every seen pair keeps this many train images and the per-pair counts are the same at every
+    # level (dependence kind shared-to-own); 0 turns it off (the recipe's mixture knob: coverage falls as NMI rises)
+    min_images_per_seen_pair: int = 10
 
     def as_dict(self) -> dict:
         """Plain-data form (for study.json and the lock)."""
@@ -27,30 +30,45 @@ class Profile:
 
 
 PROFILES = {
-    # 2 levels x 1 seed, 2,000 images, the 3.4M-parameter aobench-tiny ViT: a few minutes on 2 CPU cores
+    # smoke test: 2 levels x 1 seed, 2,000 images, the 3.4M-parameter aobench-tiny ViT: about 3 minutes on 2 CPU cores
     "quick": Profile(
         name="quick",
-        levels=[0.15, 0.6],
+        levels=[0.2, 0.45],
         seeds=1,
         images=2000,
         test_seen_per_pair=2,
         test_unusual_per_pair=4,
         train=TrainConfig(arch="aobench-tiny", epochs=30, batch_size=128, lr=2e-3, weight_decay=0.1, warmup_frac=0.1),
+        min_images_per_seen_pair=6,
     ),
-    # 5 levels x 3 seeds on the recipe's 3,000-image split with the 8.8M-parameter aobench-vit-s-64: sized for one GPU
+    # the CPU answer: 5 levels x 3 seeds (5 levels: the level-means permutation test can reach p < 0.05), 4,000 images,
+    # aobench-tiny-c16 (aobench-tiny with a 16-token context: shapes-ao prompts are <= 11 tokens), 1,240 steps a run;
+    # ~125 s a run measured on 2 quiet CPU cores -> ~33 minutes for the profile (docs/results/nmi-study/)
+    "cpu": Profile(
+        name="cpu",
+        levels=[0.2, 0.275, 0.35, 0.425, 0.5],
+        seeds=3,
+        images=4000,
+        test_seen_per_pair=3,
+        test_unusual_per_pair=6,
+        train=TrainConfig(arch="aobench-tiny-c16", epochs=40, batch_size=128, lr=2e-3, weight_decay=0.1, warmup_frac=0.1),
+        min_images_per_seen_pair=10,
+    ),
+    # 5 levels x 3 seeds, 6,000 images, the 8.8M-parameter aobench-vit-s-64: sized for one GPU
     "default": Profile(
         name="default",
-        levels=[0.15, 0.3, 0.45, 0.6, 0.75],
+        levels=[0.2, 0.275, 0.35, 0.425, 0.5],
         seeds=3,
-        images=3000,
+        images=6000,
         test_seen_per_pair=3,
         test_unusual_per_pair=6,
         train=TrainConfig(arch="aobench-vit-s-64", epochs=60, batch_size=256, lr=1e-3, weight_decay=0.1, warmup_frac=0.05),
+        min_images_per_seen_pair=15,
     ),
 }
 
 
-def get_profile(name: str, *, levels=None, seeds=None, epochs=None, arch=None, images=None) -> Profile:
+def get_profile(name: str, *, levels=None, seeds=None, epochs=None, arch=None, images=None, min_images_per_seen_pair=None) -> Profile:
     """A named profile with command-line overrides applied."""
     if name not in PROFILES:
         raise AobenchError(f"--profile {name!r}: unknown; choose one of {', '.join(PROFILES)}")
@@ -62,10 +80,13 @@ def get_profile(name: str, *, levels=None, seeds=None, epochs=None, arch=None, i
         raise AobenchError("--epochs must be at least 1")
     if images is not None and images < 100:
         raise AobenchError("--images must be at least 100")
+    if min_images_per_seen_pair is not None and min_images_per_seen_pair < 0:
+        raise AobenchError("--min-images-per-seen-pair must be 0 (coverage control off) or more")
     return replace(
         p,
         levels=list(levels) if levels is not None else list(p.levels),
         seeds=seeds if seeds is not None else p.seeds,
         images=images if images is not None else p.images,
+        min_images_per_seen_pair=p.min_images_per_seen_pair if min_images_per_seen_pair is None else min_images_per_seen_pair,
         train=train,
     )

@@ -16,11 +16,33 @@ from typing import Callable, Optional
 
 import yaml
 
+from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
-from aobench.io import atomic_write_text, read_jsonl
-from aobench.study.measure import measure_captions, nmi_of_counts
+from aobench.io import atomic_write_text
+from aobench.options import parse_floats
 
 TOLERANCE = 0.02
+NORMALIZATION = "arithmetic"  # aobench nmi's default
+
+
+def nmi_of_counts(counts: dict[tuple[str, str], int], normalization: str = NORMALIZATION) -> float:
+    """NMI between attribute and object over exact pair counts (aobench.text.stats, the solver's prediction)."""
+    from collections import Counter
+
+    from aobench.text.counts import Counts
+    from aobench.text.stats import nmi_of_counts as text_nmi
+
+    return float(text_nmi(Counts(pairs=Counter({k: int(n) for k, n in counts.items() if n > 0})), normalization)["nmi"])
+
+
+def measure_captions(captions: list[str], workdir: str | Path, recipe_ref: str = "shapes-ao") -> dict:
+    """NMI of a caption list measured by `aobench nmi`'s own function; writes `captions.txt` and `nmi/` in workdir."""
+    from aobench.text.analyze import run_nmi
+
+    workdir = Path(workdir)
+    corpus = workdir / "captions.txt"
+    atomic_write_text(corpus, "".join(c.replace("\n", " ") + "\n" for c in captions))
+    return dict(run_nmi([str(corpus)], workdir / "nmi", vocab_ref=recipe_ref, normalization=NORMALIZATION)["pooled"])
 
 
 @dataclass
@@ -34,29 +56,49 @@ class SplitPlan:
 
 
 class NmiSolver:
-    """Predict and solve caption NMI of a base recipe's train split as a function of `dependence`."""
+    """Predict and solve caption NMI of a base recipe's train split as a function of `dependence`.
 
-    def __init__(self, base: str = "shapes-ao", images: int = 3000, split: str = "train", tolerance: float = TOLERANCE):
+    kind "mixture" (min_images_per_pair 0: the recipe's own knob) moves images from each object's other
+    pairs to its preferred one, so seen-pair coverage falls as NMI rises; kind "shared-to-own" keeps
+    every pair at min_images_per_pair and the same per-pair counts at every level (see
+    `aobench.pairs.shared_to_own_counts`), so only which attribute each object's extra images carry changes.
+    """
+
+    def __init__(self, base: str = "shapes-ao", images: int = 3000, split: str = "train", tolerance: float = TOLERANCE,
+                 min_images_per_pair: int = 0, kind: str = "mixture"):  # fmt: skip
         from aobench.pairs import select_pairs
         from aobench.recipe import load
         from aobench.vocab import load_vocab
 
         self.base, self.images, self.split, self.tolerance = base, images, split, tolerance
+        self.min_images_per_pair, self.kind = min_images_per_pair, kind
+        if kind == "shared-to-own" and min_images_per_pair < 1:
+            raise AobenchError("--min-images-per-seen-pair must be at least 1 for the coverage-controlled design (0 means the mixture design)")
         self.recipe = load(base, {"splits": [self.split_spec(0.0)]})
         self.pairs = select_pairs(self.recipe, load_vocab(self.recipe.vocab))
         self.seen = [p for p in self.pairs if p.status == "seen"]
         if not self.seen:
             raise AobenchError(f"recipe {base}: no seen pairs, so no training split can be made")
+        if min_images_per_pair * len(self.seen) > images:
+            raise AobenchError(
+                f"--min-images-per-seen-pair {min_images_per_pair}: {len(self.seen)} seen pairs need {min_images_per_pair * len(self.seen)} "
+                f"images, more than the {images} train images — lower it or raise --images"
+            )
 
     def split_spec(self, dependence: float) -> dict:
         """The train split's recipe entry at this dependence."""
-        return {"name": self.split, "pairs": "seen", "images": self.images, "dependence": float(dependence)}
+        spec = {"name": self.split, "pairs": "seen", "images": self.images, "dependence": float(dependence)}
+        if self.min_images_per_pair:
+            spec["min_images_per_pair"] = self.min_images_per_pair
+        if self.kind != "mixture":
+            spec["dependence_kind"] = self.kind
+        return spec
 
     def counts(self, dependence: float) -> dict[tuple[str, str], int]:
         """Exact images per (attribute, object) of the split at this dependence."""
-        from aobench.pairs import allocate, train_distribution
+        from aobench.pairs import split_counts
 
-        return allocate(train_distribution(self.seen, dependence, self.recipe.seed), self.images)
+        return split_counts(self.seen, dependence, self.recipe.seed, self.images, self.min_images_per_pair, kind=self.kind)
 
     def predict(self, dependence: float) -> float:
         """NMI of the split's pair counts (what the captions should measure)."""
@@ -71,10 +113,13 @@ class NmiSolver:
         lo, hi = self.reachable()
         bad = [t for t in targets if not (lo - self.tolerance <= t <= hi + self.tolerance)]
         if bad:
+            k = self.min_images_per_pair
+            floor = f" at >= {k} images per seen pair" if k else ""
+            hint = " (a lower --min-images-per-seen-pair or more --images reaches higher NMI)" if k else ""
             raise AobenchError(
                 f"--nmi {','.join(f'{t:g}' for t in bad)}: unreachable with {self.base}'s seen pairs and "
-                f"{self.images} train images; reachable caption NMI is {lo:.3f} to {hi:.3f} (dependence 0 to 1, "
-                f"tolerance ±{self.tolerance}) — pick targets in that range"
+                f"{self.images} train images{floor}; reachable caption NMI is {lo:.3f} to {hi:.3f} (dependence 0 to 1, "
+                f"tolerance ±{self.tolerance}) — pick targets in that range{hint}"
             )
 
     def planned_captions(self, dependence: float) -> list[str]:
@@ -89,7 +134,8 @@ class NmiSolver:
         """The dependence whose split measures within tolerance of the target (planned captions, aobench nmi)."""
         self.check_targets([target])
         workdir = Path(workdir)
-        d = bisect(self.predict, target, tol=self.tolerance / 10)
+        lo, hi = bracket(self.predict, target)
+        d = bisect(self.predict, target, tol=self.tolerance / 10, lo=lo, hi=hi)
         measured = measure_captions(self.planned_captions(d), workdir, self.recipe_ref())["nmi"]
         if abs(measured - target) > self.tolerance / 2:
             # extraction disagrees with the exact counts (e.g. a word it does not parse): solve on the measurement itself
@@ -103,6 +149,16 @@ class NmiSolver:
     def recipe_ref(self) -> str:
         """Recipe whose vocabulary `aobench nmi --vocab` should use."""
         return self.base
+
+
+def bracket(fn: Callable[[float], float], target: float, n: int = 48) -> tuple[float, float]:
+    """The first grid cell [x_i, x_i+1] of [0, 1] where fn crosses target (fn need only rise overall, not everywhere)."""
+    xs = [i / n for i in range(n + 1)]
+    vals = [fn(x) for x in xs]
+    for i in range(n):
+        if min(vals[i], vals[i + 1]) <= target <= max(vals[i], vals[i + 1]):
+            return xs[i], xs[i + 1]
+    return (0.0, xs[1]) if target < vals[0] else (xs[-2], 1.0)
 
 
 def bisect(fn: Callable[[float], float], target: float, tol: float, lo: float = 0.0, hi: float = 1.0, max_iter: int = 40) -> float:
@@ -130,9 +186,9 @@ def level_recipe_text(base: str, name: str, splits: list[dict]) -> str:
 
 def build_recipe(recipe_text: str, out: Path, work: Path) -> Path:
     """Build a recipe into `out` unless a finished build is there; concurrent shards race safely."""
-    from aobench.build import build, is_complete
+    from aobench.build import build
 
-    if is_complete(out):
+    if BuildDir(out).is_complete():
         return out
     work.mkdir(parents=True, exist_ok=True)
     recipe_path = work / f"{out.name}.yaml"
@@ -144,7 +200,7 @@ def build_recipe(recipe_text: str, out: Path, work: Path) -> Path:
     try:
         os.rename(tmp, out)  # builds are deterministic: if another shard won the race, its copy is the same
     except OSError:
-        if not is_complete(out):
+        if not BuildDir(out).is_complete():
             raise
         shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -152,13 +208,13 @@ def build_recipe(recipe_text: str, out: Path, work: Path) -> Path:
 
 def kept_captions(build_dir: Path, split: str) -> list[str]:
     """Prompts of the images a finished build kept in one split (the split's captions)."""
-    return [r["prompt"] for r in read_jsonl(build_dir / "manifest.jsonl") if r["split"] == split and r["filters"] == "kept"]
+    return [r["prompt"] for r in BuildDir(build_dir).manifest() if r["split"] == split and r["filters"] == "kept"]
 
 
 def check_same_pairs(a: Path, b: Path) -> None:
     """Fail if two builds disagree on their seen/unusual pairs (levels must share the held-out pairs)."""
-    pa = [(r["attribute"], r["object"], r["status"]) for r in read_jsonl(a / "pairs.jsonl")]
-    pb = [(r["attribute"], r["object"], r["status"]) for r in read_jsonl(b / "pairs.jsonl")]
+    pa = [(r["attribute"], r["object"], r["status"]) for r in BuildDir(a).pairs()]
+    pb = [(r["attribute"], r["object"], r["status"]) for r in BuildDir(b).pairs()]
     if pa != pb:
         raise AobenchError(f"builds {a} and {b} disagree on seen/unusual pairs; remove them and rerun")
 
@@ -181,14 +237,9 @@ def measured_split_nmi(build_dir: Path, split: str, workdir: Path, recipe_ref: s
 
 def parse_levels(text: Optional[str]) -> Optional[list[float]]:
     """`0.15,0.3` → [0.15, 0.3]; one-line error for anything else."""
-    if text is None:
+    vals = parse_floats(text, "--nmi", "0.15,0.3,0.6", 0, 1)
+    if vals is None:
         return None
-    try:
-        vals = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise AobenchError(f"--nmi {text!r}: expected comma-separated numbers, e.g. 0.15,0.3,0.6") from None
-    if not vals or any(not 0 <= v <= 1 for v in vals):
-        raise AobenchError(f"--nmi {text!r}: NMI targets are numbers in [0, 1]")
     if len(set(vals)) != len(vals):
         raise AobenchError(f"--nmi {text!r}: a level repeats")
     return vals

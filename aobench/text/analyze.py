@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -35,6 +36,7 @@ def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], 
     info = nmi_of_counts(counts, normalization)
     info["n_skipped"] = counts.skipped_total()
     info["n_skipped_by_reason"] = dict(sorted(counts.n_skipped.items()))
+    info["n_negated"] = counts.n_negated  # negated pair mentions ("the umbrella is not blue"): not events
     info["n_seen_pairs"] = sum(1 for n in counts.pairs.values() if n >= seen_threshold)
     info["seen_threshold"] = seen_threshold
     info["corpus"] = name
@@ -71,6 +73,8 @@ def run_nmi(
     pairs_file: Optional[Path] = None,
     seen_threshold: int = 1,
     seed: int = 0,
+    spark_master: Optional[str] = None,
+    spark_partitions: Optional[int] = None,
 ) -> dict:
     """Analyse one or more corpora (or an `aobench extract` file); returns {"pooled": info, "corpora": [info, ...]}."""
     from aobench.errors import AobenchError
@@ -84,7 +88,11 @@ def run_nmi(
         from aobench.extras import require
 
         require("spark", "--engine spark")
-    out = Path(out)
+    if engine != "spark" and (spark_master or spark_partitions):
+        raise AobenchError("--spark-master/--spark-partitions need --engine spark")
+    from aobench.io import writable_dir
+
+    out = writable_dir(out)
     kw = dict(normalization=normalization, bootstrap=bootstrap, seen_threshold=seen_threshold, seed=seed)
     meta = {"vocab": vocab_ref or "none", "engine": engine}
     if pairs_file is not None:
@@ -97,7 +105,8 @@ def run_nmi(
         if engine == "spark":
             from aobench.text.spark import count_with_spark
 
-            c, cps = count_with_spark([src], vocab_ref, text_column=text_column, keep_caption_types=bool(bootstrap))
+            c, cps = count_with_spark([src], vocab_ref, text_column=text_column, master=spark_master, partitions=spark_partitions,
+                                      shard_dir=out / "shards", keep_caption_types=bool(bootstrap))
         else:
             from aobench.text.engine import count_corpora
 
@@ -117,10 +126,11 @@ def run_nmi(
             result["corpora"].append(info)
             rows.append(info)
         buf = io.StringIO()
-        fields = ["corpus", "nmi", "ci_low", "ci_high", "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_seen_pairs"]
+        fields = ["corpus", "nmi", "ci_low", "ci_high", "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_negated", "n_seen_pairs"]
         w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow({**r, "ci_low": r.get("ci", {}).get("low", ""), "ci_high": r.get("ci", {}).get("high", "")})
+            row = {**r, "ci_low": r.get("ci", {}).get("low", ""), "ci_high": r.get("ci", {}).get("high", "")}
+            w.writerow({k: "" if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()})  # undefined: empty, as null in JSON
         atomic_write_text(out / "comparison.csv", buf.getvalue())
     return result

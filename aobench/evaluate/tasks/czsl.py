@@ -20,7 +20,7 @@ import numpy as np
 
 from aobench.errors import AobenchError
 from aobench.evaluate.metrics import CZSL_PROTOCOLS, czsl_sweep
-from aobench.evaluate.tasks import TaskNotApplicable, register
+from aobench.evaluate.tasks import TaskNotApplicable
 
 MAX_OPEN_CLASSES = 100_000  # beyond this the open world is skipped (text encoding cost), with a note
 OPTION = "czsl_protocol"
@@ -33,12 +33,11 @@ def check_protocol(protocol: str) -> str:
     return protocol
 
 
-@register("czsl", "closed/open-world CZSL: seen/unseen accuracy under a calibration-bias sweep, AUC, best HM")
 def czsl(ctx) -> dict:
     """`protocol`, and per world (`closed/…`, `open/…`): auc, best_hm, best_seen, best_unseen, accuracies at bias 0, acc1, the curve."""
     if not ctx.rows:
         raise TaskNotApplicable("no images could be read")
-    protocol = check_protocol((getattr(ctx, "options", None) or {}).get(OPTION, CZSL_PROTOCOLS[0]))
+    protocol = check_protocol(ctx.options.get(OPTION, CZSL_PROTOCOLS[0]))
     seen, source = ctx.seen_pairs()
     if seen is None:
         raise TaskNotApplicable("no seen pairs: need pairs.jsonl with status, a train split, or a pair_status column")

@@ -9,19 +9,11 @@ whose pairs differ in the attribute (same object) or in the object (same attribu
 
 from __future__ import annotations
 
-import hashlib
-import random
-
 import numpy as np
 
 from aobench.evaluate.metrics import pairwise_accuracy, winoground_scores
-from aobench.evaluate.tasks import TaskNotApplicable, register
-
-
-def _rng(seed: int, *parts: str) -> random.Random:
-    # a per-row generator: the foil of a row does not depend on which other rows are evaluated
-    h = hashlib.sha256("|".join([str(seed), *parts]).encode()).digest()
-    return random.Random(int.from_bytes(h[:8], "big"))
+from aobench.evaluate.tasks import TaskNotApplicable
+from aobench.seeds import random_for
 
 
 def column_foils(ctx) -> list[dict]:
@@ -37,10 +29,10 @@ def column_foils(ctx) -> list[dict]:
         other_objs = [x for x in objs if x != o]
         cap = ctx.caption(a, o)
         if same_type:
-            fa = _rng(ctx.seed, r["id"], "attribute").choice(same_type)
+            fa = random_for(ctx.seed, r["id"], "attribute").choice(same_type)
             out.append({"row": i, "caption": cap, "foil": ctx.caption(fa, o), "type": "attribute_foil", "bow_identical": False})
         if other_objs:
-            fo = _rng(ctx.seed, r["id"], "object").choice(other_objs)
+            fo = random_for(ctx.seed, r["id"], "object").choice(other_objs)
             out.append({"row": i, "caption": cap, "foil": ctx.caption(a, fo), "type": "object_foil", "bow_identical": False})
     return out
 
@@ -72,14 +64,13 @@ def winoground_groups(ctx, limit: int = 2000) -> list[tuple[int, int, str, str, 
             if kind == "attribute":  # same attribute type: a minimal, meaningful swap
                 cands = [j for j in cands if ctx.rows[j].get("attribute_type") == r.get("attribute_type")] or cands
             if cands:
-                j = _rng(ctx.seed, r["id"], "wino", kind).choice(cands)
+                j = random_for(ctx.seed, r["id"], "wino", kind).choice(cands)
                 groups.append((i, j, ctx.caption(r["attribute"], r["object"]), ctx.caption(ctx.rows[j]["attribute"], ctx.rows[j]["object"]), kind))
     if len(groups) > limit:
-        groups = _rng(ctx.seed, "wino-sample").sample(groups, limit)
+        groups = random_for(ctx.seed, "wino-sample").sample(groups, limit)
     return groups
 
 
-@register("foils", "image-text matching against attribute/object foils (and --foils FILE), Winoground-style groups")
 def foils(ctx) -> dict:
     """`acc` overall, `by_type/<type>/acc|n`, `by_status/<status>/acc`, `bow_identical/acc`, `winoground/*`."""
     if not ctx.rows:

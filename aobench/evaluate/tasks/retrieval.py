@@ -9,12 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from aobench.evaluate.metrics import recall_at_k
-from aobench.evaluate.tasks import TaskNotApplicable, register
+from aobench.evaluate.tasks import TaskNotApplicable
 
 KS = (1, 5, 10)
 
 
-@register("retrieval", "image→text and text→image recall@1/5/10 over the captions")
 def retrieval(ctx) -> dict:
     """`text_retrieval_recall@k` (image→text), `image_retrieval_recall@k` (text→image), as CLIP_benchmark names them."""
     if not ctx.rows:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from aobench.evaluate.metrics import classification_metrics, mean_per_class_recall
-from aobench.evaluate.tasks import TaskNotApplicable, register
+from aobench.evaluate.tasks import TaskNotApplicable
 
 BREAKDOWNS = (("attribute_type", "by_attribute_type"), ("split", "by_split"), ("pair_status", "by_status"))
 
@@ -37,7 +37,6 @@ def _scores(ctx, classes) -> np.ndarray:
     return (ctx.image_emb @ w.T).numpy()
 
 
-@register("composition", "zero-shot classification over the attribute–object pairs of the evaluated splits")
 def composition(ctx) -> dict:
     """acc1/acc5/mean_per_class_recall over all pairs of the evaluated images (the ImageNet-AO protocol)."""
     classes = ctx.eval_pairs()
@@ -48,7 +47,6 @@ def composition(ctx) -> dict:
     return out
 
 
-@register("object", "zero-shot classification over object names only")
 def object_task(ctx) -> dict:
     """Object accuracy: classes are the objects, prompts without the attribute."""
     objects = sorted({r["object"] for r in ctx.rows})
@@ -59,7 +57,6 @@ def object_task(ctx) -> dict:
     return out
 
 
-@register("attribute", "attribute classification among the attributes of the true object")
 def attribute_task(ctx) -> dict:
     """Attribute accuracy with the object given: candidates are the pairs (a', true object) the data names."""
     universe = ctx.pair_universe()

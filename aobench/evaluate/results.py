@@ -1,0 +1,235 @@
+"""The eval result format: one CLIP_benchmark-shaped JSON per (dataset, model, task), `results.csv`, labels.
+
+Every reader and writer of results goes through here (the runner, `aobench eval --plot`, the report, the CLI),
+so a result means one thing everywhere. A result file keeps CLIP_benchmark's keys (`dataset, model,
+pretrained, task, metrics, language`) and adds what produced it: the spec, the model's revision, the
+data fingerprint, the templates, the protocol options and the aobench version.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from aobench.errors import AobenchError
+from aobench.io import atomic_write_json, atomic_write_text
+
+LANGUAGE = "en"
+FILENAME = "{dataset}_{pretrained}_{model}_{language}_{task}.json"  # CLIP_benchmark's default output pattern
+REQUIRED = ("dataset", "model", "pretrained", "task", "metrics")  # what makes a JSON a result
+CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "templates", "model_revision", "data_fingerprint", "aobench_version", "options")
+# the metric a table shows first for a result: the first of these its metrics have (tasks name theirs this way)
+HEADLINE_KEYS = ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1")
+
+
+@dataclass
+class Result:
+    """One (dataset, model, task) result: CLIP_benchmark's fields plus what produced it."""
+
+    dataset: str
+    model: str
+    pretrained: str
+    task: str
+    metrics: dict
+    language: str = LANGUAGE
+    spec: str = ""
+    templates: str = ""
+    splits: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # [{"id", "reason"}]
+    notes: list = field(default_factory=list)  # this task's notes only
+    aobench_version: str = ""
+    model_revision: Optional[str] = None  # the Hub commit of the weights, when known
+    data_fingerprint: Optional[str] = None  # identity of the evaluated splits' content
+    options: dict = field(default_factory=dict)  # protocol options (seed, task options such as a CZSL protocol)
+    extra: dict = field(default_factory=dict)  # keys of a file read back that this schema does not name
+    path: Optional[Path] = None  # where it was read from or written to
+
+    _FIELDS = ("dataset", "model", "pretrained", "task", "metrics", "language", "spec", "templates", "splits", "skipped", "notes",
+               "aobench_version", "model_revision", "data_fingerprint", "options")  # fmt: skip
+
+    def to_dict(self) -> dict:
+        """The JSON document (CLIP_benchmark's keys first, then aobench's, then unknown keys read back)."""
+        return {**{k: getattr(self, k) for k in self._FIELDS}, **self.extra}
+
+    @classmethod
+    def from_dict(cls, d: dict, path: Optional[Path] = None) -> "Result":
+        """A result from a JSON document (must hold dataset, model, pretrained, task, metrics)."""
+        missing = [k for k in REQUIRED if k not in d]
+        if missing:
+            raise ValueError(f"not a result: no {', '.join(missing)}")
+        known = {k: d[k] for k in cls._FIELDS if k in d}
+        extra = {k: v for k, v in d.items() if k not in cls._FIELDS}
+        for k in ("dataset", "model", "pretrained", "task"):
+            known[k] = "" if known[k] is None else str(known[k])
+        return cls(**known, extra=extra, path=path)
+
+    @property
+    def label(self) -> str:
+        """How tables and plots name the model: its spec, else `model:pretrained` (or the model alone)."""
+        return label(self.to_dict())
+
+    @property
+    def flat(self) -> dict:
+        """Scalar metrics flattened to 'a/b' keys (curves and id lists left out)."""
+        return flat_metrics(self.metrics)
+
+    def headline(self) -> tuple[Optional[str], Optional[float]]:
+        """(key, value) of the metric a table shows first, or (None, None)."""
+        return headline(self.flat)
+
+
+def label(d: dict) -> str:
+    """A result's model label: `spec`, else `model:pretrained`, else `model`."""
+    if d.get("spec"):
+        return str(d["spec"])
+    model, pre = str(d.get("model", "?")), d.get("pretrained")
+    return f"{model}:{pre}" if pre not in (None, "", "none") else model
+
+
+def headline(flat: dict) -> tuple[Optional[str], Optional[float]]:
+    """(key, value) of the first of HEADLINE_KEYS present in flat metrics, or (None, None)."""
+    key = next((k for k in HEADLINE_KEYS if k in flat), None)
+    return key, (flat[key] if key else None)
+
+
+def safe_part(part: str) -> str:
+    """A filename-safe component ('/', ':', ',', spaces → '_'), as CLIP_benchmark turns '/' in dataset names."""
+    return re.sub(r"[^A-Za-z0-9._@=+()-]+", "_", str(part)).strip("_") or "none"
+
+
+def result_path(out: Path, dataset: str, model: str, pretrained: str, task: str, language: str = LANGUAGE) -> Path:
+    """Where the JSON of one (dataset, model, pretrained, task) result goes."""
+    name = FILENAME.format(dataset=safe_part(dataset), pretrained=safe_part(pretrained), model=safe_part(model), language=language, task=task)
+    return Path(out) / name
+
+
+def jsonable(v: Any) -> Any:
+    """A metric value as JSON can hold it: numpy/torch scalars to Python, ±inf to ±1e30."""
+    if isinstance(v, float) and math.isinf(v):
+        return 1e30 if v > 0 else -1e30
+    if hasattr(v, "item") and not isinstance(v, (list, dict)):
+        return v.item()
+    return v
+
+
+def nest_metrics(flat: dict) -> dict:
+    """'by_attribute_type/colour/acc1' keys → metrics["by_attribute_type"]["colour"]["acc1"] (the JSON shape)."""
+    out: dict = {}
+    for key, value in flat.items():
+        parts = key.split("/")
+        node = out
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):  # a scalar already holds this name: keep the key flat
+                node = None
+                break
+            node = child
+        if node is None or (parts[-1] in node and isinstance(node[parts[-1]], dict)):
+            out[key] = value
+        else:
+            node[parts[-1]] = value
+    return out
+
+
+def flatten_metrics(metrics: dict, prefix: str = "") -> dict:
+    """Nested metrics → flat 'a/b/c' keys (the inverse of `nest_metrics`)."""
+    out = {}
+    for k, v in metrics.items():
+        if isinstance(v, dict):
+            out.update(flatten_metrics(v, f"{prefix}{k}/"))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def flat_metrics(metrics: dict) -> dict:
+    """The scalar metrics of a result, flattened to 'a/b' keys (lists such as curves and skipped ids left out)."""
+    return {k: v for k, v in flatten_metrics(metrics).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def write_result(out: Path, result: Result) -> Path:
+    """Write a result atomically to its CLIP_benchmark file name in OUT; returns the path."""
+    path = result_path(out, result.dataset, result.model, result.pretrained, result.task, result.language)
+    atomic_write_json(path, result.to_dict())
+    result.path = path
+    return path
+
+
+def read_result(path: Path) -> Optional[Result]:
+    """The result in a JSON file, or None when the file is not a result (another JSON, not JSON, unreadable)."""
+    try:
+        d = json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        return None
+    if not isinstance(d, dict) or not isinstance(d.get("metrics"), dict):
+        return None
+    try:
+        return Result.from_dict(d, Path(path))
+    except ValueError:
+        return None
+
+
+def load_results(paths: Iterable[str | Path], recursive: bool = False, skip_dirs: tuple[str, ...] = ("report",)) -> list[Result]:
+    """Every result in the given files and dirs (a dir's own JSONs, or all below it when recursive), sorted per dir by name."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_file():
+            files.append(p)
+        elif p.is_dir():
+            found = p.rglob("*.json") if recursive else p.glob("*.json")
+            files.extend(sorted(f for f in found if not set(f.relative_to(p).parts[:-1]) & set(skip_dirs)))
+        else:
+            raise AobenchError(f"results {p}: no such file or directory — pass an `aobench eval --out` dir or one of its JSON files")
+    return [r for r in map(read_result, files) if r is not None]
+
+
+def write_csv(out: Path, results: Optional[list[Result]] = None) -> Path:
+    """`OUT/results.csv`: one row per result (default: every result JSON in OUT), metrics as columns (as CLIP_benchmark's `build`)."""
+    rows = load_results([out]) if results is None else results
+    mkeys = sorted({k for r in rows for k in r.flat})
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(list(CSV_KEYS) + mkeys)
+    for r in rows:
+        d, m = r.to_dict(), r.flat
+        meta = [json.dumps(d[k], sort_keys=True) if k == "options" else ("" if d.get(k) is None else d.get(k, "")) for k in CSV_KEYS]
+        w.writerow(meta + [m.get(k, "") for k in mkeys])
+    path = Path(out) / "results.csv"
+    atomic_write_text(path, buf.getvalue())
+    return path
+
+
+@dataclass
+class ModelSummary:
+    """What the cross-model figures show of one model: composition and object top-1, composition top-1 per attribute type."""
+
+    composition: Optional[float] = None
+    object: Optional[float] = None
+    by_attribute_type: dict = field(default_factory=dict)
+
+
+def _number(v) -> Optional[float]:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+
+
+def summarize(results: Iterable[Result]) -> dict[str, ModelSummary]:
+    """Per model label: `acc1` of the composition and object tasks and `by_attribute_type/<t>/acc1` of composition."""
+    out: dict[str, ModelSummary] = {}
+    for r in results:
+        s = out.setdefault(r.label, ModelSummary())
+        m = r.flat
+        if r.task == "object" and s.object is None:
+            s.object = _number(m.get("acc1"))
+        if r.task == "composition" and s.composition is None:
+            s.composition = _number(m.get("acc1"))
+            for k, v in m.items():
+                parts = k.split("/")
+                if len(parts) == 3 and parts[0] == "by_attribute_type" and parts[2] == "acc1" and _number(v) is not None:
+                    s.by_attribute_type[parts[1]] = float(v)
+    return out
