@@ -109,6 +109,7 @@ def test_builtin_coco_counts_ship_with_their_source():
     assert "CC BY 4.0" in c.info["licence"] and "Lin et al. 2014" in c.info["attribution"]
     assert "scripts/make_coco_counts.py" in c.info["command"] and c.info["versions"]["parse_py_sha256"]
     assert c.counts.n_events > 1000 and c.pair_count("red", "umbrella") > 0
+    assert c.pair_count("black", "dog") > 0  # generic nouns counted at the level the caption used
     assert "coco-captions" in list_builtin()
     with pytest.raises(AobenchError, match=r"unknown built-in corpus 'builtin:laion'.*builtin:coco-captions"):
         load_corpus("builtin:laion")
@@ -133,17 +134,21 @@ def test_readme_user_corpus_from_parquet_metadata(tmp_path, monkeypatch):
     command = next(line.strip() for line in readme.splitlines() if line.strip().startswith("aobench nmi meta/*.parquet"))
     snippet = re.search(r"```yaml\n(include: imagenet-ao\n.*?)```", readme, re.S).group(1)
     (tmp_path / "meta").mkdir()
-    caps = ["a purple golden retriever sitting on a bench", "A purple golden retriever.", "a man riding a horse", None]
+    caps = ["a purple golden retriever sitting on a bench", "A purple golden retriever.", "A purple dog.", None]
     pq.write_table(pa.table({"url": [f"http://x/{i}.jpg" for i in range(4)], "caption": caps}), tmp_path / "meta" / "part-00000.parquet")
     done = subprocess.run(["bash", "-c", command.replace("aobench ", f"{sys.executable} -m aobench.cli ", 1)], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "counts" / "laion" / "nmi.json").read_text())["n_skipped"] == 1  # the null caption
     (tmp_path / "my-recipe.yaml").write_text(snippet)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(REPO)  # the recipe's relative path resolves against the recipe's folder, not here
     r = recipe.load(tmp_path / "my-recipe.yaml", {"vocab": {"max_objects": 300}, "pairs": {"attributes_per_object": None}})
     pairs = {p.key(): p for p in select_pairs(r, load_vocab(r.vocab), load_corpora(r))}
     p = pairs[("purple", "Golden Retriever")]
-    assert p.status == "seen" and p.counts["laion"] == 2 and p.evidence == ["coco-captions", "laion"] and p.level == "class"
+    assert p.status == "seen" and p.evidence == ["coco-captions", "laion"] and p.counts["laion"] == 3  # 2 by name + 1 "dog"
+    assert p.level == "class" and p.via == ["dog"]
+    beagle = pairs[("purple", "Beagle")]
+    assert beagle.status == "seen" and beagle.counts["laion"] == 1 and beagle.level == "hypernym"
+    assert pairs[("purple", "tabby cat")].counts["laion"] == 0
 
 
 def test_cards_state_the_evidence(tmp_path):
@@ -185,6 +190,7 @@ def test_default_imagenet_build_records_corpus_seen_pairs(tmp_path):
     rows = [json.loads(line) for line in (out / "pairs.jsonl").read_text().splitlines()]
     seen = [p for p in rows if p["status"] == "seen"]
     assert seen and all(not p["selected"] and p["counts"]["coco-captions"] >= 1 and p["level"] in ("class", "hypernym") for p in seen)
+    assert any(p["level"] == "hypernym" and "dog" in p["via"] for p in seen)
     assert all(p["status"] == "unusual" and p["counts"] == {"coco-captions": 0} for p in rows if p["selected"])
     manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     drawn = {(p["attribute"], p["object"]) for p in rows if p["selected"]}

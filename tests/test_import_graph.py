@@ -78,8 +78,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_import_cycles():
-    cycles = _cycles(_imports(_modules()))
-    assert cycles == []
+    assert _cycles(_imports(_modules())) == []
 
 
 def test_bottom_layer_imports_nothing_above_it():

@@ -69,7 +69,9 @@ def _write_dataset(ds, prefix: str, split: str, tmp: Path, max_bytes: int, progr
 def _jsonl_dataset(path: Path):
     from datasets import Dataset
 
-    rows = list(read_jsonl(path))
+    # maps keyed by data (e.g. per-corpus counts) have no fixed schema, and an empty one is a struct Parquet
+    # cannot write: they travel as JSON text
+    rows = [{k: json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for k, v in r.items()} for r in read_jsonl(path)]
     return Dataset.from_list(rows) if rows else None
 
 

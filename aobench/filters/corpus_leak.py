@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aobench.text.counts import load_counts
+from aobench.corpora import load_corpus
 
 
 def corpus_leak_filter(records: list[dict], spec, ctx) -> tuple[list[dict], list[tuple[dict, str]]]:
     """Drop records whose (attribute, object) has count >= threshold in any of the saved counts."""
-    tables = [load_counts(p) for p in spec.counts]
+    tables = [load_corpus(p).counts for p in spec.counts]
     kept, dropped = [], []
     for rec in records:
         n = sum(t.pair_count(rec["attribute"], rec["object"]) for t in tables)

@@ -116,9 +116,9 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
         require("audit", "the foils audit's sentence scorer", "or pass --no-audit")  # fail before any foil is made
     counts_obj = None
     if counts:
-        from aobench.text.counts import load_counts
+        from aobench.corpora import load_corpus
 
-        counts_obj = load_counts(counts)  # fail before the long part
+        counts_obj = load_corpus(counts).counts  # fail before the long part; `builtin:NAME` or an `aobench nmi` dir
     summary = {"input": str(src), "kind": "build" if is_build_dir(src) else "captions", "types": list(types), "seed": seed,
                "n_captions": 0, "n_with_pairs": 0, "n_no_pair": 0, "no_pair_examples": [], "skipped_records": Counter(),
                "reference": [], "corpus_pairs": [], "has_train": False}

@@ -114,10 +114,8 @@ class Counts:
 
 
 def load_counts(path: str | Path) -> Counts:
-    """Counts saved by `aobench nmi` (its output dir), by `Counts.save` (the JSON file), or `builtin:NAME` (aobench.corpora)."""
-    from aobench.corpora import resolve
-
-    p = resolve(path)
+    """Counts saved by `aobench nmi` (its output dir) or by `Counts.save` (the JSON file); `builtin:NAME` goes through aobench.corpora."""
+    p = Path(path)
     f = p / COUNTS_FILE if p.is_dir() else p
     if not f.exists():
         raise AobenchError(f"no saved counts at {path} (expected an `aobench nmi` output dir or a counts.json)")
