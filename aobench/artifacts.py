@@ -56,6 +56,8 @@ COLUMN_TYPES = {
     "seed": "int64",
 }
 COLUMNS = tuple(COLUMN_TYPES)
+# hf/ adds `pair` ("attribute object") after `object`; `attribute`, `object` and `pair` are ClassLabels there (dataset/labels.py)
+HF_COLUMNS = (*COLUMNS[: COLUMNS.index("object") + 1], "pair", *COLUMNS[COLUMNS.index("object") + 1 :])
 # fields of a manifest row before filtering adds `filters`
 MANIFEST_FIELDS = ("id", "split", "attribute", "attribute_type", "object", "object_group", "pair_status", "prompt", "seed", "file")
 
@@ -120,7 +122,7 @@ class BuildDir:
         self._lock_doc: Optional[dict] = None
         self._lock: Optional[Recipe] = None
 
-    columns = (*COLUMNS, "image")  # the column order of every split in hf/
+    columns = (*HF_COLUMNS, "image")  # the column order of every split in hf/
 
     def __repr__(self) -> str:
         return f"BuildDir({str(self.root)!r})"

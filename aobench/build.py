@@ -217,7 +217,7 @@ def _assemble(recipe: Recipe, bd: BuildDir, items: list, pairs: list, backend, *
     from aobench.dataset.card import render_card
 
     split_order = recipe.split_names()
-    dsd = build_dataset_dict(records, out, split_order)
+    dsd = build_dataset_dict(records, out, split_order, [(p.attribute, p.object) for p in pairs if p.selected])
     if not len(dsd):
         raise AobenchError(f"--out {out}: the filters dropped every image ({', '.join(f'{k}: {v}' for k, v in stats.items())}); nothing to save — loosen the recipe's filters and rerun")
     bd.write_manifest(records)

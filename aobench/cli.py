@@ -280,30 +280,34 @@ def push_cmd(
 def export_cmd(
     dir: Path = typer.Argument(..., help="finished build dir (from `aobench build`)"),
     format: str = typer.Option(..., "--format", help="export format: webdataset (CLIP_benchmark layout)"),
-    out: Path = typer.Option(..., "--out", help="export dir (one CLIP_benchmark root per task view inside)"),
+    out: Path = typer.Option(..., "--out", help="export dir (CLIP_benchmark roots per task view inside)"),
+    classes: str = typer.Option("split", "--classes", help="split: each split ranks its own classes, as `aobench eval --splits SPLIT` (one root per split); all: one class list over every split"),
     image_format: str = typer.Option("png", "--image-format", help="png (as built) or webp (lossless)"),
     shard_size: int = typer.Option(10000, "--shard-size", help="samples per tar shard"),
     force: bool = typer.Option(False, "--force", help="replace a non-empty --out that is not an earlier export"),
 ) -> None:
-    """Export a build for CLIP_benchmark: `clip_benchmark eval --dataset wds/<view> --dataset_root OUT/<view>`."""
+    """Export a build for CLIP_benchmark (`clip_benchmark eval --dataset wds/<view> --dataset_root ROOT --split SPLIT`)."""
     if format != "webdataset":
         raise AobenchError(f"--format {format!r}: supported formats: webdataset")
     from aobench.dataset.webdataset import export_webdataset
     from aobench.io import writable_dir
 
     writable_dir(out)
-    res = export_webdataset(dir, out, image_format=image_format, shard_size=shard_size, force=force)
-    table = Table("view", "classes", "split", "samples", "shards")
+    res = export_webdataset(dir, out, image_format=image_format, shard_size=shard_size, classes=classes, force=force)
+    table = Table("view", "split", "classes", "samples", "shards", "--dataset_root")
     for view, v in res.views.items():
         for split, s in v["splits"].items():
-            table.add_row(view, str(v["classes"]), split, str(s["samples"]), str(s["shards"]))
+            table.add_row(view, split, str(s["classes"]), str(s["samples"]), str(s["shards"]), escape(str(out / s["root"])))
     stdout.print(table)
     if res.skipped:
         print_line(f"note: empty splits not exported: {', '.join(res.skipped)}")
+    for note in res.notes:
+        print_line(f"note: {note}")
     first = next(iter(res.views), "composition")
-    splits = list(res.views.get(first, {}).get("splits", {}))
-    split = "test_unusual" if "test_unusual" in splits else (splits[-1] if splits else "test")
-    print_line(f"{out}: exported {', '.join(res.views)}; evaluate with: clip_benchmark eval --dataset wds/{first} --dataset_root {out}/{first} --split {split} --model ViT-B-32 --pretrained laion2b_s34b_b79k")
+    splits = res.views.get(first, {}).get("splits", {})
+    split = "test_unusual" if "test_unusual" in splits else (list(splits)[-1] if splits else "test")
+    root = out / splits[split]["root"] if split in splits else out / first
+    print_line(f"{out}: exported {', '.join(res.views)}; evaluate with: clip_benchmark eval --dataset wds/{first} --dataset_root {root} --split {split} --model ViT-B-32 --pretrained laion2b_s34b_b79k")
 
 
 study_app = typer.Typer(no_args_is_help=True, help="Controlled studies on shapes-ao (train small CLIPs, evaluate, summarise).")
@@ -410,6 +414,7 @@ def eval_cmd(
     workers: int = typer.Option(2, "--workers", help="image decoding threads"),
     amp: bool = typer.Option(False, "--amp", help="mixed precision on CUDA"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: evaluate every n-th model from i (one process per GPU; results.csv gathers all)"),
+    czsl_protocol: str = typer.Option("reference", "--czsl-protocol", help="reference (the CZSL community's evaluator: comparable with published tables) or exact (every point of the bias curve)"),
 ) -> None:
     """Evaluate CLIP-style models on an aobench dataset (CLIP_benchmark-shaped results)."""
     if list_models:
@@ -429,7 +434,7 @@ def eval_cmd(
     writable_dir(out)
     run = evaluate(data, model, out, tasks=tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
                    plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=None if no_cache else (cache_dir or "default"),
-                   splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard)
+                   splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard, options={"czsl_protocol": czsl_protocol})
     if run.results:
         table = Table("model", "task", "metric", "value", "images (skipped)")
         for r in map(Result.from_dict, run.results):

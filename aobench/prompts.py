@@ -7,6 +7,7 @@ import re
 _A_BEFORE_VOWEL_LETTER = ("uni", "use", "usu", "uti", "ure", "eu", "ewe", "one", "once", "ufo", "ukulele", "urin")
 _AN_BEFORE_SILENT_H = ("hour", "honest", "honor", "honour", "heir", "herb")
 _SENTINEL = "\x00A\x00"
+DEFAULT_EVAL_TEMPLATES = ("a photo of {a} {attribute} {object}.",)  # zero-shot prompts when a dataset brings none
 
 
 def article(word: str) -> str:

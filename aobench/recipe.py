@@ -75,6 +75,15 @@ class GeneratorSpec(_Strict):
     batch_size: int = Field(4, ge=1)
     negative_prompt: Optional[str] = None
     options: dict[str, Any] = Field(default_factory=dict, description="backend-specific settings")
+    license: Optional[str] = Field(None, description="licence of the generated images (an SPDX/Hub id, or other); default: aobench's table by backend and model id")
+    license_name: Optional[str] = Field(None, pattern=r"^[a-z0-9][a-z0-9.+-]*$", description="the licence's slug when license is other (e.g. sai-nc-community)")
+    license_link: Optional[str] = Field(None, description="where the licence's terms are (needed with license: other)")
+
+    @model_validator(mode="after")
+    def _other_needs_name_and_link(self) -> "GeneratorSpec":
+        if self.license == "other" and not (self.license_name and self.license_link):
+            raise ValueError("license: other needs license_name and license_link (the Hub card requires both)")
+        return self
 
 
 class ClipScoreSpec(_Strict):
@@ -170,7 +179,7 @@ class CardSpec(_Strict):
 
     template: str = "default.md"
     pretty_name: str = "ImageNet-AO"
-    license: str = "cc-by-4.0"
+    license: Optional[str] = Field(None, description="the card's licence; default: the generator's (images carry their generator's terms)")
     task_categories: list[str] = Field(default_factory=lambda: ["zero-shot-image-classification"])
     tags: list[str] = Field(default_factory=lambda: ["compositionality", "out-of-distribution", "clip"])
     description: str = ""

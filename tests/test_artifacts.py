@@ -7,7 +7,7 @@ import shutil
 import pytest
 import yaml
 
-from aobench.artifacts import COLUMNS, MANIFEST_FIELDS, BuildDir, image_file
+from aobench.artifacts import HF_COLUMNS, MANIFEST_FIELDS, BuildDir, image_file
 from aobench.errors import AobenchError
 from aobench.recipe import Recipe
 
@@ -30,7 +30,7 @@ def test_finished_build_reads_through_one_object(shapes_build):
 
     dsd = load_from_disk(str(bd.hf_dir))
     assert list(dsd) == bd.split_names()
-    assert dsd["train"].column_names == list(bd.columns) == [*COLUMNS, "image"]
+    assert dsd["train"].column_names == list(bd.columns) == [*HF_COLUMNS, "image"]
 
 
 def test_split_order_keeps_recipe_order_then_extra_splits(shapes_build):

@@ -50,6 +50,21 @@ def test_small_shapes_build_outputs(shapes_build):
     first = dsd["train"][0]
     assert first["image"].size == (64, 64) and first["prompt"] and isinstance(first["seed"], int)
 
+    # label columns are ClassLabels over the build's pairs: ids for load_dataset users, the same names in every split
+    from datasets import ClassLabel
+
+    from aobench.dataset.labels import read_columns
+
+    feats = dsd["test_unusual"].features
+    assert all(isinstance(feats[c], ClassLabel) for c in ("attribute", "object", "pair"))
+    assert feats["pair"].names == sorted(f"{p['attribute']} {p['object']}" for p in pairs)
+    assert dsd["train"].features["attribute"] == feats["attribute"]
+    assert isinstance(first["attribute"], int) and feats["attribute"].int2str(first["attribute"]) == kept[0]["attribute"]
+    names = read_columns(dsd["test_unusual"], ["attribute", "object", "pair"])
+    want = [r for r in kept if r["split"] == "test_unusual"]
+    assert names["attribute"] == [r["attribute"] for r in want] and names["object"] == [r["object"] for r in want]
+    assert names["pair"] == [f"{r['attribute']} {r['object']}" for r in want]
+
 
 def test_card_is_valid_hub_metadata(shapes_build):
     from huggingface_hub import DatasetCard

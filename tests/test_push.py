@@ -199,6 +199,10 @@ def test_push_exact_files_card_and_rows(hub, build_copy, capsys):
         assert _image_bytes(_rows(pushed[split])) == _image_bytes(_rows(built[split]))
     by_files = load_dataset("parquet", data_files={"test_unusual": str(repo / "data" / "test_unusual-*.parquet")})
     assert by_files["test_unusual"]["id"] == built["test_unusual"]["id"]
+    # the Hub copy keeps the ClassLabel columns (ids + names), in the parquet files and the card's dataset_info
+    for col in ("attribute", "object", "pair"):
+        assert pushed["test_unusual"].features[col] == by_files["test_unusual"].features[col] == built["test_unusual"].features[col]
+    assert "class_label" in meta["dataset_info"]["features"][[f["name"] for f in meta["dataset_info"]["features"]].index("pair")]["dtype"]
     pairs = load_dataset(str(repo), "pairs")["train"]
     assert len(pairs) == sum(1 for _ in open(build_copy / "pairs.jsonl"))
     assert load_dataset(str(repo), "foils")["train"]["foil"] == ["a cube red", "a red ring"]

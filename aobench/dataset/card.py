@@ -55,13 +55,17 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
     from huggingface_hub import DatasetCard, DatasetCardData
 
     from aobench import __version__
+    from aobench.generate.licenses import generator_license
     from aobench.pairs import summarize
 
+    lic = generator_license(recipe.generator)
+    # the card's licence follows the generator's unless the recipe names another (card.license)
+    license_fields = lic.card_fields() if recipe.card.license in (None, lic.id) else {"license": recipe.card.license}
     split_order = recipe.split_names()
     stats = split_stats(records, split_order)
     n_kept = sum(s["images"] for s in stats)
     data = DatasetCardData(
-        license=recipe.card.license,
+        **license_fields,
         pretty_name=recipe.card.pretty_name,
         task_categories=list(recipe.card.task_categories),
         tags=list(recipe.card.tags),
@@ -95,5 +99,6 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
         n_generated=len(records),
         n_kept=n_kept,
         review=review,
+        image_license=lic,
     )
     return str(card)

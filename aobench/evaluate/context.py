@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
 from aobench.artifacts import PAIRS
+from aobench.dataset.labels import read_columns
 from aobench.errors import AobenchError, one_line
 from aobench.evaluate.cache import EmbeddingCache, content_hash
 from aobench.evaluate.data import EvalData, decode_image
 from aobench.evaluate.models import ModelHandle
-from aobench.prompts import render
+from aobench.prompts import DEFAULT_EVAL_TEMPLATES, render
 
 Template = Union[str, Callable[[str], str]]
-DEFAULT_TEMPLATES = ["a photo of {a} {attribute} {object}."]
+DEFAULT_TEMPLATES = list(DEFAULT_EVAL_TEMPLATES)
 
 
 def template_id(t: Template) -> str:
@@ -161,7 +162,7 @@ class TaskContext:
             return {(p["attribute"], p["object"]) for p in self.data.pairs if p.get("status") == "seen"}, PAIRS
         train = self.data.other_splits.get("train") or self.data.splits.get("train")
         if train is not None and {"attribute", "object"} <= set(train.column_names):
-            d = train.select_columns(["attribute", "object"]).to_dict()
+            d = read_columns(train, ["attribute", "object"])
             return set(zip(d["attribute"], d["object"])), "train split"
         if any(r.get("pair_status") for r in self.rows):
             return {(r["attribute"], r["object"]) for r in self.rows if r.get("pair_status") == "seen"}, "pair_status column"

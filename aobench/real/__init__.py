@@ -70,9 +70,11 @@ def make_real(build_dir: str | Path, tables: list[Path], *, per_object: int = 50
               timeout: int = 10, retries: int = 0, shard_size: int = 1000, url_column: str = "url", caption_column: str = "caption",
               force: bool = False, seed: Optional[int] = None, spark_master: Optional[str] = None) -> RealResult:
     """Select caption/URL rows for a build's objects and unusual pairs, download them, write the `real` split."""
+    from aobench.extras import require
     from aobench.real import download as dl
     from aobench.real.select import Matcher, read_table, select_rows
 
+    require("real", "aobench real")  # before selecting rows, not after
     build_dir = Path(build_dir)
     dl.check_options(output_format, distributor, spark_master)
     recipe, vocab, pairs = _load_build(build_dir)
@@ -126,7 +128,9 @@ def _assemble(build_dir: Path, rows: list[dict], output_format: str) -> RealResu
             })
             progress.advance(task)
     atomic_write_jsonl(real.manifest_path, records)
-    save_dataset_dict(build_dataset_dict(records, build_dir, [SPLIT]), real.hf_dir)
+    bd = BuildDir(build_dir)  # the build's pairs, so the real split's label ids are the build's
+    build_pairs = [(p["attribute"], p["object"]) for p in bd.pairs() if p.get("selected", True)] if bd.pairs_path.exists() else []
+    save_dataset_dict(build_dataset_dict(records, build_dir, [SPLIT], build_pairs), real.hf_dir)
     st = dl.stats(real.download_dir)
     kept = sum(r["filters"] == "kept" for r in records)
     st.update(selected=len(rows), kept=kept, by_status={s: sum(r["pair_status"] == s for r in records if r["filters"] == "kept") for s in ("unusual", "seen", "object")})

@@ -27,7 +27,9 @@ def download(url_list: Path, output: Path, *, image_size: int = 256, output_form
     try:
         from img2dataset import download as i2d
     except ImportError:
-        raise AobenchError("aobench real needs img2dataset — pip install 'aobench[real]' (or pip install img2dataset)") from None
+        from aobench.extras import missing_message
+
+        raise AobenchError(missing_message("real", "aobench real")) from None
     check_options(output_format, distributor, spark_master)
     with _session(distributor, spark_master):
         i2d(
@@ -48,6 +50,10 @@ def check_options(output_format: str, distributor: str, spark_master: Optional[s
         raise AobenchError(f"--distributor {distributor!r}: use multiprocessing or pyspark")
     if spark_master and distributor != "pyspark":
         raise AobenchError("--spark-master needs --distributor pyspark")
+    if distributor == "pyspark":
+        from aobench.extras import require
+
+        require("spark", "--distributor pyspark")
 
 
 @contextmanager

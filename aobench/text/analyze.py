@@ -84,6 +84,10 @@ def run_nmi(
         raise AobenchError(f"--normalization {normalization!r}: allowed: {', '.join(NORMALIZATIONS)}")
     if engine not in ("local", "spark"):
         raise AobenchError(f"--engine {engine!r}: allowed: local, spark")
+    if engine == "spark":
+        from aobench.extras import require
+
+        require("spark", "--engine spark")
     if engine != "spark" and (spark_master or spark_partitions):
         raise AobenchError("--spark-master/--spark-partitions need --engine spark")
     from aobench.io import writable_dir
