@@ -9,6 +9,7 @@ is scrubbed from every message this module produces.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,14 @@ def _hub_error(exc: BaseException, repo_id: str, token: Optional[str], stage_nam
     return AobenchError(f"push to {repo_id} failed while {stage_name}: {detail} — nothing was committed; rerun the same command to continue")
 
 
-def check_reachable(timeout: float = 10.0) -> None:
+def hub_endpoint() -> str:
+    """HF_ENDPOINT as it is now (huggingface_hub reads it once, at its import), else huggingface_hub's default."""
+    from huggingface_hub import constants
+
+    return (os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
+
+
+def check_reachable(endpoint: str, timeout: float = 10.0) -> None:
     """Fail at once with one line when the Hub cannot be reached, instead of huggingface_hub's minutes of retries."""
     from huggingface_hub import constants
     from huggingface_hub.utils import get_session
@@ -65,10 +73,10 @@ def check_reachable(timeout: float = 10.0) -> None:
     if constants.HF_HUB_OFFLINE:
         raise AobenchError("HF_HUB_OFFLINE is set: a push needs the network — unset it, or use --dry-run to stage the files only")
     try:
-        get_session().head(constants.ENDPOINT, timeout=timeout)  # any HTTP answer will do: the endpoint is up
+        get_session().head(endpoint, timeout=timeout)  # any HTTP answer will do: the endpoint is up
     except Exception as exc:  # noqa: BLE001 - transport errors come from httpx, httpx2 or requests by hub version
         detail = " ".join(str(exc).split()) or type(exc).__name__
-        raise AobenchError(f"cannot reach {constants.ENDPOINT} ({detail}) — check the network or HF_ENDPOINT; nothing was pushed") from None
+        raise AobenchError(f"cannot reach {endpoint} ({detail}) — check the network or HF_ENDPOINT; nothing was pushed") from None
 
 
 def _remote_state(api, repo_id: str, revision: Optional[str]) -> tuple[bool, list[str], Optional[dict]]:
@@ -130,8 +138,9 @@ def push(
     if not token:
         raise AobenchError("no Hugging Face token found — set HF_TOKEN or run `hf auth login` (or use --dry-run)")
     if api is None:
-        check_reachable()
-        api = HfApi()
+        endpoint = hub_endpoint()
+        check_reachable(endpoint)
+        api = HfApi(endpoint=endpoint)
     step = "reading the repo"
     try:
         exists, files, remote = _remote_state(api, repo_id, revision)

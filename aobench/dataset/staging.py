@@ -69,8 +69,8 @@ def _write_dataset(ds, prefix: str, split: str, tmp: Path, max_bytes: int, progr
 def _jsonl_dataset(path: Path):
     from datasets import Dataset
 
-    # maps keyed by data (e.g. per-corpus counts) have no fixed schema, and an empty one is a struct Parquet
-    # cannot write: they travel as JSON text
+    # mappings (a pair's per-corpus counts) keep their keys as JSON text: as Parquet structs their fields would
+    # change with the corpora consulted, and an empty one cannot be written at all
     rows = [{k: json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for k, v in r.items()} for r in read_jsonl(path)]
     return Dataset.from_list(rows) if rows else None
 
