@@ -45,9 +45,12 @@ Span API (for foils and other callers that rewrite captions):
 - `Extractor.object_mentions(doc)`: every (token index, object) the caption mentions, pair or not, negated ones left
   out (for `aobench real`'s selection of photos of an object).
 
-Speed: a lexical pre-filter (`may_match`: some attribute word and some object word, inflections included) skips the
-parse of captions that cannot hold a vocab pair; `nlp.pipe` in batches; NER and senter excluded (tok2vec, tagger,
-parser, attribute_ruler, lemmatizer remain); `aobench.text.engine` runs one pipeline per process.
+Speed: in vocabulary mode an exact pre-filter (`aobench.text.prefilter`: some attribute entry and some object entry
+among the tokens and every lemma the pipeline could give them) skips the parse of captions that cannot hold a vocab
+pair, so counts are the same with it or without (`prefilter=False`); each caption is tokenized once (the pre-filter
+reads the tokens, the pipeline goes on from them); `nlp.pipe` in batches; NER and senter excluded (tok2vec, tagger,
+parser, attribute_ruler and lemmatizer remain: the rules read tags, POS, dependencies and lemmas);
+`aobench.text.engine` runs one pipeline per process.
 """
 
 from __future__ import annotations
@@ -154,11 +157,13 @@ class Extractor:
     """Parses captions once and applies the rules; vocab=None is open vocabulary.
 
     `hypernyms`: generic nouns matched as objects at level "hypernym" (default: `vocab.hypernyms` when the vocab has
-    them; `()` turns them off, e.g. for callers that need vocab classes only).
+    them; `()` turns them off, e.g. for callers that need vocab classes only). `prefilter=False` parses every caption
+    (the same matches, slower: for checking the pre-filter).
     """
 
-    def __init__(self, vocab=None, nlp=None, batch_size: int = 256, hypernyms=None):
+    def __init__(self, vocab=None, nlp=None, batch_size: int = 256, hypernyms=None, prefilter: bool = True):
         self.vocab = vocab
+        self.use_prefilter = prefilter
         self.nlp = nlp or load_nlp()
         self.batch_size = batch_size
         self._attr: dict[str, str] = {}
@@ -176,7 +181,7 @@ class Extractor:
                     self._obj[_plural(wl)] = (o.name.lower(), "class")
             self._add_hypernyms(getattr(vocab, "hypernyms", None) if hypernyms is None else hypernyms)
             phrases = {w for w in list(self._attr) + list(self._obj) if not _WORD.fullmatch(w)}
-        self._words = self._lexicon()
+        self._prefilter = None
         self._matcher = None
         if phrases:
             from spacy.matcher import PhraseMatcher
@@ -204,30 +209,21 @@ class Extractor:
         """`hypernym` for a generic noun given as hypernym, else `class` (object names are disjoint across levels)."""
         return "hypernym" if obj.lower() in self.hypernym_names else "class"
 
-    # -- lexical pre-filter ------------------------------------------------------------------------
-    def _lexicon(self) -> tuple[set[str], set[str]]:
-        attr_words = {w for k in self._attr for w in _WORD.findall(k)}
-        obj_words = {w for k in self._obj for w in _WORD.findall(k)}
-        return attr_words, obj_words
+    # -- pre-filter --------------------------------------------------------------------------------
+    @property
+    def prefilter(self):
+        """The exact pre-filter of this vocab (`aobench.text.prefilter`); None in open vocabulary or when turned off."""
+        if self.vocab is None or not self.use_prefilter:
+            return None
+        if self._prefilter is None:
+            from aobench.text.prefilter import Prefilter
+
+            self._prefilter = Prefilter(self.nlp, self._attr, self._obj)
+        return self._prefilter
 
     def may_match(self, text: str, objects_only: bool = False) -> bool:
         """Cheap test: can this caption hold a vocab pair (or, `objects_only`, an object) at all? Open vocabulary: always."""
-        if self.vocab is None:
-            return True
-        words = set(_WORD.findall(text.lower()))
-        attr_words, obj_words = self._words
-        return (objects_only or self._hits(words, attr_words)) and self._hits(words, obj_words)
-
-    @staticmethod
-    def _hits(words: set[str], lexicon: set[str]) -> bool:
-        for w in words:
-            if w in lexicon:
-                return True
-            # inflections the lemmatizer undoes: plurals, comparatives, -ves
-            for stem in (w[:-1], w[:-2], w[:-3] + "y", w[:-3] + "f", w[:-3] + "fe", w[:-2] + "y", w[:-3], w[:-4]):
-                if stem in lexicon:
-                    return True
-        return False
+        return self.prefilter is None or self.prefilter.may_match(self.nlp.make_doc(text), objects_only)
 
     # -- rules -------------------------------------------------------------------------------------
     def _merge_phrases(self, doc) -> None:
@@ -416,8 +412,14 @@ class Extractor:
             yield from self._parse_batch(buf, objects_only)
 
     def _parse_batch(self, texts: list[str], objects_only: bool = False):
-        keep = [i for i, t in enumerate(texts) if self.may_match(t, objects_only)]
-        docs = dict(zip(keep, self.nlp.pipe([texts[i] for i in keep], batch_size=self.batch_size)))
+        if self.prefilter is None:
+            keep, todo = range(len(texts)), texts
+        else:
+            # tokenize once: the pre-filter reads the tokens, the pipeline continues from them
+            made = [self.nlp.make_doc(t) for t in texts]
+            keep = [i for i, d in enumerate(made) if self.prefilter.may_match(d, objects_only)]
+            todo = [made[i] for i in keep]
+        docs = dict(zip(keep, self.nlp.pipe(todo, batch_size=self.batch_size)))
         for i, text in enumerate(texts):
             doc = docs.get(i)
             if doc is None:
