@@ -11,9 +11,11 @@ launcher stops the others.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from aobench.errors import AobenchError
 
@@ -22,6 +24,7 @@ WORLD_VARS = ("WORLD_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "PMI_
 LOCAL_RANK_VARS = ("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MV2_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID")
 TIMEOUT = timedelta(days=7)
 
+_alone: ContextVar[bool] = ContextVar("aobench_alone", default=False)
 _group: Any = None  # the gloo group of this launch, once created
 _owned = False  # whether aobench initialised torch.distributed (then it also tears it down)
 
@@ -101,9 +104,19 @@ class Launch:
 
 
 def current() -> Optional[Launch]:
-    """This process's rank of a multi-process launch, or None when it runs alone."""
-    sh = launch_shard()
+    """This process's rank of a multi-process launch, or None when it runs alone (or inside `alone()`)."""
+    sh = None if _alone.get() else launch_shard()
     return Launch(*sh) if sh else None
+
+
+@contextmanager
+def alone() -> Iterator[None]:
+    """Run as one process even under a launcher (a library call made on one rank only, e.g. rank 0 of a training job)."""
+    token = _alone.set(True)
+    try:
+        yield
+    finally:
+        _alone.reset(token)
 
 
 def _process_group(launch: Launch):

@@ -161,3 +161,21 @@ def test_device_auto_under_a_launch_is_this_ranks_device(monkeypatch):
     monkeypatch.setenv("LOCAL_RANK", str(n))
     with pytest.raises(AobenchError, match=f"LOCAL_RANK={n}: this machine has {n} GPU"):
         resolve_device("auto")
+
+
+def test_evaluate_on_one_rank_only_runs_alone_when_asked(tmp_path, monkeypatch):
+    from conftest import handmade_dataset
+
+    from aobench.evaluate import evaluate
+
+    data = handmade_dataset(tmp_path)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.delenv("MASTER_ADDR", raising=False)
+    monkeypatch.delenv("MASTER_PORT", raising=False)
+    # under a launcher evaluate() shares the work with the other ranks, so it needs their rendezvous ...
+    with pytest.raises(AobenchError, match="MASTER_ADDR is not set"):
+        evaluate(data, "tiny", tmp_path / "a", tasks=["object"], device="cpu", cache_dir=None, progress=False)
+    # ... unless the caller is the only rank calling it (e.g. rank 0 of a training job)
+    run = evaluate(data, "tiny", tmp_path / "b", tasks=["object"], device="cpu", cache_dir=None, progress=False, distributed=False)
+    assert run.processes == 1 and len(run.results) == 1 and run.results[0]["metrics"]

@@ -135,6 +135,7 @@ def evaluate(
     shard: Optional[str] = None,
     progress: bool = True,
     options: Optional[dict] = None,
+    distributed: Optional[bool] = None,
 ) -> EvalRun:
     """Evaluate models on DATA; write `OUT/<dataset>_<pretrained>_<model>_en_<task>.json` and `OUT/results.csv`.
 
@@ -142,10 +143,16 @@ def evaluate(
     open_clip's `(model, preprocess, tokenizer)` or transformers' `(model, processor)` (embeddings of those
     are not cached unless `LoadedModel.key` names the weights). `options`: task options (tasks read
     `ctx.options`), recorded in every result with the seed. Under torchrun / `accelerate launch` the ranks
-    share each split's images for every model and rank 0 alone runs the tasks and writes.
+    share each split's images for every model and rank 0 alone runs the tasks and writes (`distributed`: None
+    follows the launcher; False runs this process alone, for a call made on one rank only).
     """
     from aobench import launch as launching
 
+    if distributed is False and launching.current() is not None:
+        with launching.alone():
+            return evaluate(data, models, out, tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
+                            plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=cache_dir, splits=splits, workers=workers, amp=amp,
+                            seed=seed, shard=shard, progress=progress, options=options)  # fmt: skip
     out = Path(out)
     protocol_tasks = parse_tasks(tasks)
     items = parse_models(models, wise_alphas, shard)
