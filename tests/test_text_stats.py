@@ -56,6 +56,25 @@ def test_equals_sklearn_on_random_labels():
             assert information(t, norm)["nmi"] == pytest.approx(normalized_mutual_info_score(a, o, average_method=norm), abs=1e-9)
 
 
+def test_from_labels_equals_the_sorted_table_on_every_path():
+    def by_sorting(a, o):  # the obvious O(n log n) construction
+        a_u, a_i = np.unique(a, return_inverse=True)
+        o_u, o_i = np.unique(o, return_inverse=True)
+        cells, n = np.unique(a_i * len(o_u) + o_i, return_counts=True)
+        return cells // len(o_u), cells % len(o_u), n, list(map(str, a_u)), list(map(str, o_u))
+
+    rng = np.random.default_rng(1)
+    dense = rng.integers(0, 7, 2000), rng.integers(-3, 12, 2000)  # small integer range: bincount
+    sparse = rng.integers(0, 10**12, 300) * 7, rng.integers(0, 5, 300)  # huge range: hashing
+    words = rng.choice(["red", "blue", "Zebra", "ä"], 500), rng.choice(["car", "bus", "10", "9"], 500)  # strings sort as strings
+    wide = rng.integers(0, 3000, 400), rng.integers(0, 3000, 400)  # more cells than events: sparse keys
+    for a, o in (dense, sparse, words, wide):
+        t = Contingency.from_labels(a, o)
+        rows, cols, n, attrs, objs = by_sorting(a, o)
+        assert t.attributes == attrs and t.objects == objs
+        assert t.rows.tolist() == rows.tolist() and t.cols.tolist() == cols.tolist() and t.counts.tolist() == n.tolist()
+
+
 def test_pmi_and_npmi_known_values():
     rows = {(r["attribute"], r["object"]): r for r in pmi_table(_counts(TABLE), seen_threshold=2)}
     assert rows[("blue", "bus")]["pmi"] == pytest.approx(math.log(2))

@@ -43,13 +43,36 @@ class Contingency:
         return cls(rows, cols, vals, list(ai), list(oi))
 
     @classmethod
-    def from_labels(cls, attr_labels: np.ndarray, obj_labels: np.ndarray) -> "Contingency":
-        """From two label vectors (one entry per event), e.g. for comparison with scikit-learn."""
-        a_u, a_inv = np.unique(attr_labels, return_inverse=True)
-        o_u, o_inv = np.unique(obj_labels, return_inverse=True)
-        key = a_inv.astype(np.int64) * len(o_u) + o_inv
-        cells, n = np.unique(key, return_counts=True)
+    def from_labels(cls, attr_labels, obj_labels) -> "Contingency":
+        """From two label vectors (one entry per event), e.g. for comparison with scikit-learn; O(n), no sort of events."""
+        a_u, a_code = _codes(attr_labels)
+        o_u, o_code = _codes(obj_labels)
+        n_cells = len(a_u) * len(o_u)
+        key = a_code * len(o_u) + o_code
+        if n_cells <= 4 * len(key) + 4096:
+            counts = np.bincount(key, minlength=n_cells)
+            cells = np.flatnonzero(counts)
+            n = counts[cells]
+        else:  # a sparse table bigger than the events: hash the keys instead of allocating every cell
+            k_u, k_code = _codes(key)
+            n = np.bincount(k_code, minlength=len(k_u))
+            cells = np.asarray(k_u, dtype=np.int64)
         return cls(cells // len(o_u), cells % len(o_u), n.astype(np.float64), list(map(str, a_u)), list(map(str, o_u)))
+
+
+def _codes(labels) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct labels and each entry's index into them, in O(n): bincount for dense integers, else hashing."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind in "iub" and labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if hi - lo <= 4 * labels.size + 4096:
+            present = np.bincount((labels - lo).astype(np.int64), minlength=hi - lo + 1) > 0
+            index = np.cumsum(present) - 1
+            return np.flatnonzero(present) + lo, index[(labels - lo).astype(np.int64)].astype(np.int64)
+    import pandas as pd  # hash-based factorize; only the distinct labels are sorted
+
+    code, uniq = pd.factorize(labels, sort=True, use_na_sentinel=False)
+    return np.asarray(uniq), code.astype(np.int64)
 
 
 def _entropy(marginal: np.ndarray, total: float) -> float:
