@@ -63,7 +63,7 @@ def test_accelerate_launch_build_equals_one_process_build(tmp_path, one_process_
     res = launch("accelerate", "build", "shapes-ao", "--limit", "48", "--out", out, "--device", "cpu")
     assert res.returncode == 0, res.stderr[-3000:]
     assert "48/48 images kept" in res.stdout and "(2 processes)" in res.stdout, res.stdout
-    assert res.stdout.count("images kept") == 1  # rank 0 reports for both
+    assert res.stdout.count("/48 images kept") == 1 and res.stdout.count("train ") == 1  # rank 0 reports for both
     # both ranks generated their half (each rank's own log), and the result is the 1-process build, byte for byte
     logs = {p.name: len(p.read_text().splitlines()) for p in (out / ".aobench").glob("generated*.jsonl")}
     assert logs == {"generated.shard-0-of-2.jsonl": 24, "generated.shard-1-of-2.jsonl": 24}
@@ -95,7 +95,7 @@ def test_accelerate_launch_eval_gives_the_metrics_of_one_process(tmp_path, one_p
 
     ref, out = tmp_path / "ref", tmp_path / "two"
     # batch size 2: each evaluated split is several batches, shared between the ranks
-    evaluate(one_process_build, "tiny", ref, device="cpu", batch_size=2, cache_dir=None, progress=False)
+    evaluate(one_process_build, "tiny", ref, device="cpu", batch_size=2, cache_dir=None, progress=False, options={"czsl_protocol": "reference"})
     res = launch("accelerate", "eval", one_process_build, "--model", "tiny", "--out", out, "--device", "cpu", "--batch-size", "2", "--no-cache")
     assert res.returncode == 0, res.stderr[-3000:]
     assert "6 results written" in res.stdout and "(2 processes)" in res.stdout, res.stdout
