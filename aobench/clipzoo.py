@@ -9,6 +9,8 @@ architecture or checkpoint and list valid choices.
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -53,6 +55,23 @@ def check_open_clip(arch: str, pretrained: Optional[str] = None) -> str:
     return "tag"
 
 
+class _DropRandomInitWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No pretrained weights loaded for model")
+
+
+@contextmanager
+def intended_random_init():
+    """Silence open_clip's "initialized randomly" warning where random weights are the point (tiny models, training)."""
+    drop = _DropRandomInitWarning()
+    root = logging.getLogger()
+    root.addFilter(drop)
+    try:
+        yield
+    finally:
+        root.removeFilter(drop)
+
+
 def create_open_clip(arch: str, pretrained: Optional[str] = None, *, device: str = "cpu", tiny: bool = False, cache_dir: Optional[str] = None):
     """(model, preprocess, tokenizer) for an open_clip architecture and pretrained tag / checkpoint path."""
     import open_clip
@@ -65,7 +84,8 @@ def create_open_clip(arch: str, pretrained: Optional[str] = None, *, device: str
     if how == "path":
         pretrained = str(Path(pretrained).expanduser())
     try:
-        model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=pretrained or None, device=device, cache_dir=cache_dir)
+        with intended_random_init() if arch == TINY_ARCH and not pretrained else nullcontext():
+            model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=pretrained or None, device=device, cache_dir=cache_dir)
         return model.eval(), preprocess, open_clip.get_tokenizer(arch)
     except Exception as exc:  # noqa: BLE001 - network, missing repo, bad config: all one user-facing error
         msg = one_line(exc)

@@ -57,18 +57,20 @@ def main() -> None:
 
 
 def _crossover(rows: list[tuple[int, float, float]], extra: float) -> str:
-    """Where Spark starts to win, from a linear fit of each side's time against size (measured points first)."""
-    wins = [n for n, tl, ts in rows if ts + extra < tl]
-    if wins:
-        return f"Spark faster from {wins[0]} captions (measured)"
+    """Where Spark starts to win for good: measured at that size and every larger one, else from each side's slope."""
+    won = [ts + extra < tl for _, tl, ts in rows]
+    for i in range(len(rows)):
+        if all(won[i:]):
+            return f"Spark faster from {rows[i][0]} captions (measured there and at every larger size)"
+    note = f"; faster only at {', '.join(str(n) for (n, _, _), w in zip(rows, won) if w)} captions, not beyond" if any(won) else ""
     (n0, l0, s0), (n1, l1, s1) = rows[0], rows[-1]
     if n1 == n0:
-        return "not reached (one size only)"
+        return "not reached (one size only)" + note
     dl, ds = (l1 - l0) / (n1 - n0), (s1 - s0) / (n1 - n0)  # seconds per caption
     if ds >= dl:
-        return f"not reached: per caption Spark costs {ds * 1e3:.2f} ms, local {dl * 1e3:.2f} ms"
+        return f"not reached: per caption Spark costs {ds * 1e3:.2f} ms, local {dl * 1e3:.2f} ms" + note
     at = n1 + ((s1 + extra) - l1) / (dl - ds)
-    return f"not reached up to {n1}; the fitted lines cross near {at:,.0f} captions"
+    return f"not reached up to {n1}; the fitted lines cross near {at:,.0f} captions" + note
 
 
 if __name__ == "__main__":

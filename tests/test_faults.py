@@ -320,7 +320,7 @@ def test_second_build_into_a_held_dir_is_refused_and_writes_nothing(tmp_path, sm
 
 @pytest.mark.slow
 def test_a_running_build_holds_its_dir(tmp_path, small_shapes_recipe, capsys):
-    from aobench.build import is_complete
+    from aobench.artifacts import BuildDir
     from aobench.locks import BuildLock
 
     out = tmp_path / "b"
@@ -334,7 +334,7 @@ def test_a_running_build_holds_its_dir(tmp_path, small_shapes_recipe, capsys):
     assert "already writing there" in _one_line_error(code, err)
     assert first.kill(signal.SIGKILL) == -signal.SIGKILL
     r = run_cli("build", "shapes-ao", "--out", out, "--limit", "30", "--force")  # the lock died with its holder
-    assert r.returncode == 0 and is_complete(out), r.stderr
+    assert r.returncode == 0 and BuildDir(out).is_complete(), r.stderr
 
 
 def test_wait_flag_queues_behind_the_holder(tmp_path, small_shapes_recipe):
@@ -581,15 +581,15 @@ def test_sweep_temp_removes_only_temp_leftovers(tmp_path):
 
 
 def test_missing_relative_path_is_not_found_not_a_hub_error(tmp_path, capsys, monkeypatch):
-    from aobench.io import looks_like_path
+    from aobench.paths import FILE_SUFFIXES, looks_like_path
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data").mkdir()
     code, _, err = cli(capsys, "nmi", "data/caps.txt", "--out", "n")
     line = _one_line_error(code, err)
     assert "corpus not found: data/caps.txt" in line and "Hub" not in line.split("—")[0]
-    assert [looks_like_path(x) for x in ("data/caps.txt", "data/caps", "a/b/c", "./x", "~/x", "caps.txt")] == [True] * 6
-    assert [looks_like_path(x) for x in ("nlphuji/flickr30k", "hf:me/caps", "me/caps")] == [False] * 3
+    assert [looks_like_path(x, FILE_SUFFIXES) for x in ("data/caps.txt", "data/caps", "a/b/c", "./x", "~/x", "caps.txt")] == [True] * 6
+    assert [looks_like_path(x, FILE_SUFFIXES) for x in ("nlphuji/flickr30k", "hf:me/caps", "me/caps", "imagenet")] == [False] * 4
 
 
 def test_push_with_an_unreachable_hub_fails_at_once_in_one_line(tmp_path, shapes_build):

@@ -232,14 +232,15 @@ def random_checkpoint(arch: str, path: Path) -> Path:
     import open_clip
     import torch
 
-    from aobench.clipzoo import register_configs
+    from aobench.clipzoo import intended_random_init, register_configs
     from aobench.seeds import stable_int
     from aobench.study.train import save_checkpoint
 
     if not path.exists():
         register_configs()
         torch.manual_seed(stable_int(0, "init"))
-        model = open_clip.create_model(arch)
+        with intended_random_init():
+            model = open_clip.create_model(arch)
         save_checkpoint(path, {"epoch": 0, "name": "random-init", "state_dict": model.state_dict()})
     return path
 

@@ -104,14 +104,15 @@ def train(
     import torch
     from open_clip_train.scheduler import cosine_lr
 
-    from aobench.clipzoo import register_configs
+    from aobench.clipzoo import intended_random_init, register_configs
     from aobench.progress import console
 
     register_configs()
     device = resolve_device(device)
     name = name or run_dir.name
     torch.manual_seed(stable_int(seed, "init"))  # the initial weights are the run's, not the process's
-    model, _, preprocess = open_clip.create_model_and_transforms(cfg.arch, device=device)
+    with intended_random_init():  # trained from scratch
+        model, _, preprocess = open_clip.create_model_and_transforms(cfg.arch, device=device)
     tokenizer = open_clip.get_tokenizer(cfg.arch)
     images, tokens = load_split(build_dir, split, preprocess, tokenizer)
     images, tokens = images.to(device), tokens.to(device)
