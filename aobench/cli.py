@@ -472,6 +472,14 @@ def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Console-script entry point: exit 0 on success, 2 with one line on a user error, 130 with one line on Ctrl-C."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["build"], ["eval"]):
+        from aobench.launch import accelerate_cpu_processes, relaunch
+
+        n = accelerate_cpu_processes()
+        if n:
+            print(f"accelerate launch --cpu runs one process without mpirun: aobench starts its {n} ranks itself (torch.distributed.run, gloo)", file=sys.stderr)
+            sys.exit(relaunch(args, n))
     try:
         code = app(args=argv, standalone_mode=False)
     except AobenchError as exc:

@@ -6,11 +6,17 @@ accelerate's multi-CPU launcher goes through mpirun, which sets MPI's names (the
 objects only: plans, counts, embeddings moved to the CPU), created on first use with a long timeout, because
 ranks meet at a barrier after their shards and a real build's shards run for hours; if a rank dies, the
 launcher stops the others.
+
+`accelerate launch --cpu --num_processes N` starts ONE process unless mpirun is given a hostfile (accelerate 1.x),
+and tells it nothing of N; aobench's build and eval read N from the launcher's command line and start the N ranks
+themselves with torch.distributed.run (gloo, this machine), which is what accelerate's own multi-process launcher runs.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -49,6 +55,46 @@ def launch_shard() -> Optional[tuple[int, int]]:
 def local_rank() -> Optional[int]:
     """This rank's index on its machine under a multi-process launch (its GPU), else None."""
     return _env_int(LOCAL_RANK_VARS, 0) if launch_shard() else None
+
+
+def accelerate_cpu_processes() -> Optional[int]:
+    """N under `accelerate launch --cpu --num_processes N` (N > 1) when accelerate started this process alone, else None."""
+    if os.environ.get("ACCELERATE_USE_CPU", "").lower() != "true" or launch_shard() or os.environ.get("AOBENCH_NO_RELAUNCH"):
+        return None
+    try:
+        import psutil
+
+        cmd = psutil.Process().parent().cmdline()
+    except Exception:  # noqa: BLE001 - no parent to read: run as the one process accelerate started
+        return None
+    return _num_processes(cmd)
+
+
+def _num_processes(cmd: list[str]) -> Optional[int]:
+    """`--num_processes N` of an `accelerate launch` command line (its own options only), if more than one."""
+    at = next((i for i, a in enumerate(cmd) if a == "launch" or a.endswith("accelerate.commands.launch")), None)
+    if at is None:
+        return None
+    head = cmd[at + 1 :]
+    for i, arg in enumerate(head):
+        if arg in ("-m", "--module") or not arg.startswith("-"):
+            break  # the script and its own arguments start here
+        for flag in ("--num_processes", "--num-processes"):
+            value = head[i + 1] if arg == flag and i + 1 < len(head) else arg.split("=", 1)[1] if arg.startswith(flag + "=") else None
+            if value is not None and value.isdigit() and int(value) > 1:
+                return int(value)
+    return None
+
+
+def relaunch(argv: list[str], n: int) -> int:
+    """Run `aobench ARGV` as `n` ranks on this machine (torch.distributed.run, gloo) and return the launch's exit code."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(n), "-m", "aobench.cli", *argv]
+    env = {**os.environ, "AOBENCH_NO_RELAUNCH": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # the ranks got the same Ctrl-C; let them stop and report
+        return proc.wait()
 
 
 @dataclass(frozen=True)

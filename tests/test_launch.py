@@ -1,8 +1,9 @@
 """Build and eval as N cooperating processes under `accelerate launch` / torchrun: the same bytes and metrics as one process.
 
 The launches are real (gloo over localhost, 2 CPU processes). accelerate 1.x starts several CPU processes only
-through mpirun (`--cpu --mpirun_hostfile`); its torchrun-based launcher (`--multi_gpu`) runs them without MPI,
-also on a machine without GPUs, so that is the accelerate form tested here.
+through mpirun (`--cpu --mpirun_hostfile`); without it, `--cpu --num_processes 2` starts one process, and aobench
+starts the 2 ranks itself (tested below); accelerate's torchrun-based launcher (`--multi_gpu`) runs them without
+MPI, also on a machine without GPUs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def free_port() -> int:
 def launch(launcher: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """`aobench ARGS` as 2 processes under `accelerate` or `torchrun`, in fresh interpreters."""
     port = str(free_port())
-    if launcher == "accelerate":
+    if launcher == "accelerate-cpu":  # exactly what a user types on a CPU machine
+        head = ["-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2"]
+    elif launcher == "accelerate":
         head = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
                 "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", port]  # fmt: skip
     else:
@@ -72,6 +75,27 @@ def test_accelerate_launch_build_equals_one_process_build(tmp_path, one_process_
     # a second launch finds the build complete
     again = launch("accelerate", "build", "shapes-ao", "--limit", "48", "--out", out, "--device", "cpu")
     assert again.returncode == 0 and "build already complete; nothing to do (2 processes)" in again.stdout, again.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_accelerate_launch_cpu_runs_two_ranks_and_equals_one_process_build(tmp_path, one_process_build):
+    out = tmp_path / "cpu"
+    res = launch("accelerate-cpu", "build", "shapes-ao", "--limit", "48", "--out", out, "--device", "cpu")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "aobench starts its 2 ranks itself" in res.stderr and "48/48 images kept" in res.stdout and "(2 processes)" in res.stdout
+    logs = {p.name: len(p.read_text().splitlines()) for p in (out / ".aobench").glob("generated*.jsonl")}
+    assert logs == {"generated.shard-0-of-2.jsonl": 24, "generated.shard-1-of-2.jsonl": 24}
+    assert build_digest(out) == build_digest(one_process_build)
+
+
+def test_accelerate_num_processes_is_read_from_its_own_options_only():
+    from aobench.launch import _num_processes
+
+    assert _num_processes(["python", "/v/bin/accelerate", "launch", "--cpu", "--num_processes", "2", "-m", "aobench.cli", "build"]) == 2
+    assert _num_processes(["python", "-m", "accelerate.commands.launch", "--cpu", "--num-processes=3", "run.py"]) == 3
+    assert _num_processes(["python", "/v/bin/accelerate", "launch", "--cpu", "-m", "aobench.cli", "--num_processes", "4"]) is None
+    assert _num_processes(["python", "/v/bin/accelerate", "launch", "--cpu", "--num_processes", "1", "x.py"]) is None
+    assert _num_processes(["bash", "-c", "aobench build"]) is None
 
 
 @pytest.mark.slow
