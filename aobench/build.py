@@ -34,6 +34,8 @@ class BuildResult:
     filter_stats: dict = field(default_factory=dict)
     splits: dict = field(default_factory=dict)
     empty_splits: list = field(default_factory=list)  # recipe splits with no kept image: left out of hf/
+    processes: int = 1  # processes of the launch that ran it (torchrun / accelerate launch)
+    rank: int = 0  # this process's rank in that launch (only rank 0 reports)
 
 
 def _build_options(limit: Optional[int], tiny: bool) -> dict:
@@ -122,11 +124,17 @@ def build(
     """Build (or resume) the dataset a recipe describes into `out`; a second build into the same `out` is refused (or waits).
 
     `recipe_path`: folders where a recipe name is looked up (before $AOBENCH_RECIPE_PATH and the built-ins).
+    Under torchrun / `accelerate launch` each rank generates shard RANK/WORLD_SIZE and rank 0 assembles.
     """
+    from aobench import launch as launching
     from aobench.io import writable_dir
     from aobench.locks import BuildLock
 
     shard_spec = _check_flags(limit, batch_size, dtype, shard, review)
+    launch = launching.current()
+    if launch is not None and shard_spec is not None:
+        raise AobenchError(f"--shard {shard}: this process is rank {launch.rank} of a launch of {launch.world} processes and takes "
+                           f"shard {launch.rank}/{launch.world} itself — drop --shard under torchrun / accelerate launch")  # fmt: skip
     overrides: dict = {}
     if seed is not None:
         overrides["seed"] = seed
@@ -136,22 +144,25 @@ def build(
         overrides.setdefault("generator", {})["dtype"] = dtype
     recipe = load(recipe_ref, overrides, search=recipe_path or ())
     out = writable_dir(out)
+    if launch is not None:
+        return _build_launched(recipe, out, launch, limit=limit, tiny=tiny, device=device, force=force, wait=wait, review=review)
     with BuildLock(out, shard=shard_spec, wait=wait) as lock:
         return _build_locked(recipe, out, lock, limit=limit, tiny=tiny, device=device, force=force, shard_spec=shard_spec, review=review)
 
 
-def _build_locked(recipe: Recipe, out: Path, lock, *, limit, tiny, device, force, shard_spec, review) -> BuildResult:
-    bd = BuildDir(out)
-    opts = _build_options(limit, tiny)
+def _prepare(bd: BuildDir, recipe: Recipe, opts: dict, force: bool, review) -> Optional[BuildResult]:
+    """Check what DIR holds and write the lock; a BuildResult when there is nothing to do."""
     _check_existing(bd, recipe, opts, force)
     if bd.completed_fingerprint() == recipe.fingerprint() and not review:
-        return BuildResult(out=out, status="already-complete")
+        return BuildResult(out=bd.root, status="already-complete")
     bd.write_lock(lock_text(recipe, opts))
+    return None
 
+
+def _plan(recipe: Recipe, limit: Optional[int], write_to: Optional[BuildDir]) -> tuple[list, str, list]:
+    """(pairs, the evidence line, the planned items): the same on every process; pairs.jsonl written into `write_to`."""
     from aobench.generate.plan import limit_plan, plan
-    from aobench.generate.registry import create_backend
     from aobench.pairs import choose_pairs, evidence_line, load_corpora, summarize, write_pairs
-    from aobench.progress import console
     from aobench.vocab import load_vocab
 
     vocab = load_vocab(recipe.vocab)
@@ -160,38 +171,95 @@ def _build_locked(recipe: Recipe, out: Path, lock, *, limit, tiny, device, force
     if not any(p.selected for p in pairs):
         raise AobenchError(f"recipe {recipe.name}: no attribute-object pairs left after compatibility rules and seen-pair exclusion")
     evidence = evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora))
-    write_pairs(bd.pairs_path, pairs)
+    if write_to is not None:
+        write_pairs(write_to.pairs_path, pairs)
     items = plan(recipe, pairs)
-    if limit is not None:
-        items = limit_plan(items, limit)
-    mine = items if shard_spec is None else items[shard_spec[0] :: shard_spec[1]]
+    return pairs, evidence, (limit_plan(items, limit) if limit is not None else items)
 
+
+def _generate(recipe: Recipe, bd: BuildDir, items: list, shard_spec, *, tiny, device, evidence: Optional[str], label: str = "", lines: bool = False):
+    """Generate this shard's images not yet on disk → (the backend or None, how many were generated now)."""
+    from aobench.generate.registry import create_backend
+    from aobench.progress import console
+
+    mine = items if shard_spec is None else items[shard_spec[0] :: shard_spec[1]]
     done = _done_ids(bd)
     todo = [it for it in mine if it.id not in done]
-    backend = None
-    if todo:
-        backend = create_backend(recipe.generator.backend, recipe.generator, tiny=tiny, device=device)
-        backend.check(todo)
+    if not todo:
+        return None, 0
+    backend = create_backend(recipe.generator.backend, recipe.generator, tiny=tiny, device=device)
+    backend.check(todo)
+    if evidence:
         console.print(evidence, markup=False, highlight=False, soft_wrap=True)  # after the checks: errors stay one line
-        bs = recipe.generator.batch_size
-        with JsonlAppender(bd.generation_log(shard_spec)) as log, make_progress("images") as progress:
-            task = progress.add_task(f"generating ({len(done & {i.id for i in mine})} already done)", total=len(todo))
-            for start in range(0, len(todo), bs):
-                batch = todo[start : start + bs]
-                for item, image in zip(batch, backend.generate(batch)):
-                    atomic_write_bytes(out / item.file, _png_bytes(image))
-                    log.append({"id": item.id, "file": item.file})
-                progress.advance(task, len(batch))
-    generated_now = len(todo)
+    bs = recipe.generator.batch_size
+    with JsonlAppender(bd.generation_log(shard_spec)) as log, make_progress("images", lines=lines) as progress:
+        task = progress.add_task(f"{label}generating ({len(done & {i.id for i in mine})} already done)", total=len(todo))
+        for start in range(0, len(todo), bs):
+            batch = todo[start : start + bs]
+            for item, image in zip(batch, backend.generate(batch)):
+                atomic_write_bytes(bd.root / item.file, _png_bytes(image))
+                log.append({"id": item.id, "file": item.file})
+            progress.advance(task, len(batch))
+    return backend, len(todo)
 
+
+def _finish(recipe: Recipe, bd: BuildDir, lock, items: list, pairs: list, backend, *, tiny, device, review, generated_now: int) -> BuildResult:
+    """Assemble if every planned image is on disk (one process at a time); else say this shard is done."""
     with lock.assembling():
         done = _done_ids(bd)
         missing = [it for it in items if it.id not in done]
         if missing:
-            return BuildResult(out=out, status="shard-done", n_planned=len(items), n_generated_now=generated_now)
+            return BuildResult(out=bd.root, status="shard-done", n_planned=len(items), n_generated_now=generated_now)
         if not lock.exclusive and bd.completed_fingerprint() == recipe.fingerprint() and not review:
-            return BuildResult(out=out, status="already-complete", n_planned=len(items), n_generated_now=generated_now)
+            return BuildResult(out=bd.root, status="already-complete", n_planned=len(items), n_generated_now=generated_now)
         return _assemble(recipe, bd, items, pairs, backend, device=device, tiny=tiny, review=review, generated_now=generated_now)
+
+
+def _build_locked(recipe: Recipe, out: Path, lock, *, limit, tiny, device, force, shard_spec, review) -> BuildResult:
+    bd = BuildDir(out)
+    early = _prepare(bd, recipe, _build_options(limit, tiny), force, review)
+    if early is not None:
+        return early
+    pairs, evidence, items = _plan(recipe, limit, bd)
+    backend, generated_now = _generate(recipe, bd, items, shard_spec, tiny=tiny, device=device, evidence=evidence)
+    return _finish(recipe, bd, lock, items, pairs, backend, tiny=tiny, device=device, review=review, generated_now=generated_now)
+
+
+def _build_launched(recipe: Recipe, out: Path, launch, *, limit, tiny, device, force, wait, review) -> BuildResult:
+    """One rank of a launch: every rank generates shard RANK/WORLD; rank 0 checks DIR first and assembles after the others.
+
+    Each step is a collective (`Launch.agree`), so a user error on any rank stops every rank with one line.
+    """
+    from contextlib import ExitStack
+    from dataclasses import replace
+
+    from aobench.locks import BuildLock
+
+    bd = BuildDir(out)
+    shard_spec = (launch.rank, launch.world)
+    mine: dict = {}
+    with ExitStack() as stack:
+        # the ranks of one launch share DIR (a read lock each, plus their shard's lock); any other build is refused
+        launch.agree(lambda: mine.update(lock=stack.enter_context(BuildLock(out, shard=shard_spec, wait=wait))))
+        early = launch.agree(lambda: _prepare(bd, recipe, _build_options(limit, tiny), force, review) if launch.main else None)[0]
+        if early is not None:
+            return replace(early, processes=launch.world, rank=launch.rank)
+        launch.agree(lambda: mine.update(zip(("pairs", "evidence", "items"), _plan(recipe, limit, bd if launch.main else None))))
+
+        def generate() -> int:
+            mine["backend"], n = _generate(recipe, bd, mine["items"], shard_spec, tiny=tiny, device=device, evidence=mine["evidence"] if launch.main else None,
+                                           label=f"rank {launch.rank}/{launch.world}: ", lines=not launch.main)  # fmt: skip
+            return n
+
+        generated_now = sum(launch.agree(generate))
+
+        def assemble() -> Optional[BuildResult]:
+            if not launch.main:
+                return None
+            return _finish(recipe, bd, mine["lock"], mine["items"], mine["pairs"], mine["backend"], tiny=tiny, device=device, review=review, generated_now=generated_now)
+
+        res = launch.agree(assemble)[0]  # the other ranks hold DIR until rank 0 has assembled
+        return replace(res, processes=launch.world, rank=launch.rank)
 
 
 def _assemble(recipe: Recipe, bd: BuildDir, items: list, pairs: list, backend, *, device, tiny, review, generated_now: int) -> BuildResult:

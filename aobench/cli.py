@@ -118,8 +118,14 @@ def build_cmd(
 
     res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, dtype=dtype, force=force, shard=shard,
                 review=str(review) if review else None, wait=wait, recipe_path=recipe_path)  # fmt: skip
+    if res.rank:  # the other ranks of a launch: rank 0 reports for all
+        return
+    procs = f" ({res.processes} processes)" if res.processes > 1 else ""
     if res.status == "already-complete":
-        print_line(f"{out}: build already complete; nothing to do")
+        print_line(f"{out}: build already complete; nothing to do{procs}")
+        return
+    if res.status == "shard-done" and res.processes > 1:
+        print_line(f"{out}: images are missing after every rank finished ({res.n_generated_now} generated now); rerun the launch to finish{procs}")
         return
     if res.status == "shard-done":
         print_line(f"{out}: shard {shard} done ({res.n_generated_now} images now); other shards still running — rerun without --shard to assemble")
@@ -131,7 +137,7 @@ def build_cmd(
     if res.empty_splits:
         print_line(f"note: no images in split(s) {', '.join(res.empty_splits)}: left out of {out}/hf (a split with no rows cannot be loaded)")
     dropped = ", ".join(f"{k}: {v}" for k, v in res.filter_stats.items()) or "none"
-    print_line(f"{out}: {res.n_kept}/{res.n_planned} images kept (generated now: {res.n_generated_now}; dropped by filter: {dropped})")
+    print_line(f"{out}: {res.n_kept}/{res.n_planned} images kept (generated now: {res.n_generated_now}; dropped by filter: {dropped}){procs}")
 
 
 def print_line(text: str) -> None:
@@ -435,6 +441,10 @@ def eval_cmd(
     run = evaluate(data, model, out, tasks=tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
                    plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=None if no_cache else (cache_dir or "default"),
                    splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard, options={"czsl_protocol": czsl_protocol})
+    if run.rank:  # the other ranks of a launch: rank 0 reports for all
+        if run.failures:
+            sys.exit(EXIT_USER_ERROR)
+        return
     if run.results:
         table = Table("model", "task", "metric", "value", "images (skipped)")
         for r in map(Result.from_dict, run.results):
@@ -445,7 +455,8 @@ def eval_cmd(
         stdout.print(table)
     for note in run.notes:
         print_line(f"note: {note}")
-    print_line(f"{out}: {len(run.results)} results written, {len(run.existing)} kept (--skip-existing), {len(run.failures)} model(s) failed; {run.csv}")
+    print_line(f"{out}: {len(run.results)} results written, {len(run.existing)} kept (--skip-existing), {len(run.failures)} model(s) failed; {run.csv}"
+               + (f" ({run.processes} processes)" if run.processes > 1 else ""))
     for path in run.plots:
         print_line(f"plot: {path}")
     if run.failures:
@@ -461,6 +472,14 @@ def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Console-script entry point: exit 0 on success, 2 with one line on a user error, 130 with one line on Ctrl-C."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["build"], ["eval"]):
+        from aobench.launch import accelerate_cpu_processes, relaunch
+
+        n = accelerate_cpu_processes()
+        if n:
+            print(f"accelerate launch --cpu runs one process without mpirun: aobench starts its {n} ranks itself (torch.distributed.run, gloo)", file=sys.stderr)
+            sys.exit(relaunch(args, n))
     try:
         code = app(args=argv, standalone_mode=False)
     except AobenchError as exc:

@@ -5,7 +5,7 @@ nothing to clean up after `kill -9`, and no stale-lock heuristics.
 
 - An unsharded build holds `dir.db` for writing for its whole run: any other build into DIR is refused with
   one line (or, with `--wait`, queues behind it).
-- Shard I/N (`--shard I/N`, or one rank of a multi-process launch) holds `dir.db` for reading, which the shards
+- Shard I/N (`--shard I/N`, or rank I of a launch of N processes, see `aobench.launch`) holds `dir.db` for reading, which the shards
   of a launch share, plus `shard-I-of-N.lock` for itself: shards never refuse each other, two copies of one
   shard do, and an unsharded build is refused while any shard runs (and the other way round).
 - Whoever finds every image done assembles the dataset under `assemble.lock`, one process at a time.
@@ -20,21 +20,6 @@ from typing import Iterator, Optional
 
 from aobench.artifacts import LOCKS
 from aobench.errors import AobenchError
-
-
-def launch_shard() -> Optional[tuple[int, int]]:
-    """(rank, world size) when this process is one rank of a torchrun / `accelerate launch` run, else None.
-
-    The seam for multi-process launches: the ranks of one launch call `build(..., shard=launch_shard())`-style
-    code, i.e. each takes the shared dir lock and its own shard lock (`BuildLock(root, shard=(rank, world))`),
-    so ranks of one launch never refuse each other while a separate build into the same DIR is refused.
-    """
-    try:
-        world = int(os.environ.get("WORLD_SIZE", "1") or 1)
-        rank = int(os.environ.get("RANK", "0") or 0)
-    except ValueError:
-        return None
-    return (rank, world) if world > 1 else None
 
 
 class BuildLock:

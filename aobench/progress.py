@@ -115,8 +115,11 @@ class LineProgress(Progress):
         super().stop()
 
 
-def make_progress(unit: str = "items", transient: bool = False) -> Progress:
-    """A progress bar with count, rate and ETA on stderr; plain lines at intervals when stderr is not a terminal."""
+def make_progress(unit: str = "items", transient: bool = False, lines: bool = False) -> Progress:
+    """A progress bar with count, rate and ETA on stderr; plain lines at intervals when stderr is not a terminal or `lines`.
+
+    `lines`: for processes that share a terminal with another one's live bar (the other ranks of a launch).
+    """
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -125,6 +128,6 @@ def make_progress(unit: str = "items", transient: bool = False) -> Progress:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    if not (console.is_terminal or console.is_jupyter):
+    if lines or not (console.is_terminal or console.is_jupyter):
         return LineProgress(*columns, unit=unit, console=console, transient=transient)
     return Progress(*columns, console=console, transient=transient)

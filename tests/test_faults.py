@@ -367,7 +367,7 @@ def test_shards_share_the_dir_unsharded_and_duplicate_shards_do_not(tmp_path, sm
 
 
 def test_launch_shard_reads_the_launcher_environment(monkeypatch):
-    from aobench.locks import launch_shard
+    from aobench.launch import launch_shard
 
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     assert launch_shard() is None

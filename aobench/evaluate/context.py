@@ -185,16 +185,55 @@ def embed(data: EvalData, handle: ModelHandle, cache: EmbeddingCache, batch_size
 
 
 def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: EmbeddingCache, batch_size: int, workers: int, progress=None):
-    """(ids, embeddings [N, D], skipped [(id, reason)]) of one split, cached per (model, split fingerprint)."""
+    """(ids, embeddings [N, D], skipped [(id, reason)]) of one split, cached per (model, split fingerprint).
+
+    Under a multi-process launch every rank embeds a contiguous run of whole batches (the batches a single
+    process would form, so each image's embedding is the same bits) and rank 0 gathers them in row order;
+    the other ranks get nothing back (they run no task).
+    """
     import torch
 
+    from aobench import launch as launching
+
+    launch = launching.current()
     key = content_hash(["images", data.split_fingerprint(split)])
     hit = cache.get(handle.key, "images", key)
+    if launch is not None and not all(launch.all_gather(hit is not None)):
+        hit = None  # one decision for every rank: all skip the work, or all share it
     if hit is not None:
+        if launch is not None and not launch.main:
+            return [], torch.zeros(0, 0), []
         return hit["ids"], hit["emb"], [tuple(s) for s in hit["skipped"]]
     ds = data.splits[split]
     ids = [str(x) for x in ds["id"]] if "id" in ds.column_names else [f"{split}-{i}" for i in range(ds.num_rows)]
-    model = handle.load()
+    starts = list(range(0, ds.num_rows, batch_size))
+    if launch is not None:
+        starts = starts[launch.rank * len(starts) // launch.world : (launch.rank + 1) * len(starts) // launch.world]
+    mine: dict = {}
+
+    def run() -> None:
+        mine["part"] = _embed_batches(ds, ids, starts, batch_size, handle.load(), workers, progress, split)
+
+    if launch is None:
+        run()
+        kept_ids, emb, skipped = mine["part"]
+    else:
+        launch.agree(run)  # a model that fails to load stops every rank with its message
+        parts = launch.gather(mine["part"])
+        if not launch.main:
+            return [], torch.zeros(0, 0), []
+        kept_ids = [i for p in parts for i in p[0]]  # ranks hold consecutive batches: rank order is row order
+        embs = [p[1] for p in parts if len(p[0])]
+        emb = torch.cat(embs) if embs else torch.zeros(0, 0)
+        skipped = [s for p in parts for s in p[2]]
+    cache.put(handle.key, "images", key, {"ids": kept_ids, "emb": emb, "skipped": [list(s) for s in skipped]})
+    return kept_ids, emb, skipped
+
+
+def _embed_batches(ds, ids: list, starts: list, batch_size: int, model, workers: int, progress, split: str):
+    """(ids, embeddings, skipped) of the batches of `ds` starting at `starts` (unreadable images skipped)."""
+    import torch
+
     kept_ids, chunks, skipped = [], [], []
 
     def prep(item):
@@ -204,9 +243,10 @@ def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: Embeddin
         except Exception as exc:  # noqa: BLE001 - corrupt/missing image: skipped and reported, never fatal
             return i, None, one_line(exc)
 
-    task = progress.add_task(f"embed {split}", total=ds.num_rows) if progress else None
+    total = sum(min(batch_size, ds.num_rows - s) for s in starts)
+    task = progress.add_task(f"embed {split}", total=total) if progress else None
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for start in range(0, ds.num_rows, batch_size):
+        for start in starts:
             batch = ds[start : start + batch_size]["image"]
             tensors, bids = [], []
             for i, t, err in pool.map(prep, enumerate(batch, start)):
@@ -220,6 +260,4 @@ def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: Embeddin
                 kept_ids.extend(bids)
             if progress:
                 progress.advance(task, len(batch))
-    emb = torch.cat(chunks) if chunks else torch.zeros(0, 0)
-    cache.put(handle.key, "images", key, {"ids": kept_ids, "emb": emb, "skipped": [list(s) for s in skipped]})
-    return kept_ids, emb, skipped
+    return kept_ids, (torch.cat(chunks) if chunks else torch.zeros(0, 0)), skipped

@@ -45,6 +45,8 @@ class EvalRun:
     plots: list = field(default_factory=list)
     cache_hits: int = 0
     cache_misses: int = 0
+    processes: int = 1  # processes of the launch that ran it (torchrun / accelerate launch)
+    rank: int = 0  # this process's rank in that launch (only rank 0 runs tasks and writes)
 
 
 @dataclass(frozen=True)
@@ -133,14 +135,24 @@ def evaluate(
     shard: Optional[str] = None,
     progress: bool = True,
     options: Optional[dict] = None,
+    distributed: Optional[bool] = None,
 ) -> EvalRun:
     """Evaluate models on DATA; write `OUT/<dataset>_<pretrained>_<model>_en_<task>.json` and `OUT/results.csv`.
 
     `models`: spec strings (`aobench eval --list-models`), or models already in memory — a `LoadedModel`,
     open_clip's `(model, preprocess, tokenizer)` or transformers' `(model, processor)` (embeddings of those
     are not cached unless `LoadedModel.key` names the weights). `options`: task options (tasks read
-    `ctx.options`), recorded in every result with the seed.
+    `ctx.options`), recorded in every result with the seed. Under torchrun / `accelerate launch` the ranks
+    share each split's images for every model and rank 0 alone runs the tasks and writes (`distributed`: None
+    follows the launcher; False runs this process alone, for a call made on one rank only).
     """
+    from aobench import launch as launching
+
+    if distributed is False and launching.current() is not None:
+        with launching.alone():
+            return evaluate(data, models, out, tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
+                            plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=cache_dir, splits=splits, workers=workers, amp=amp,
+                            seed=seed, shard=shard, progress=progress, options=options)  # fmt: skip
     out = Path(out)
     protocol_tasks = parse_tasks(tasks)
     items = parse_models(models, wise_alphas, shard)
@@ -156,7 +168,8 @@ def evaluate(
     tmpl, tmpl_label = select_templates(templates, ed)
     protocol = Protocol(protocol_tasks, tmpl, tmpl_label, read_foils(Path(foils)) if foils else None, batch_size, workers, seed, amp, options)
     cache = EmbeddingCache(default_cache_dir() if cache_dir == "default" else cache_dir)
-    run = EvalRun()
+    launch = launching.current()
+    run = EvalRun(processes=launch.world if launch else 1, rank=launch.rank if launch else 0)
     out.mkdir(parents=True, exist_ok=True)
     log.info("evaluating %d model(s) × %d task(s) on %s (%s)", len(items), len(protocol.tasks), ed.name, ", ".join(ed.splits))
     for item in items:
@@ -166,6 +179,8 @@ def evaluate(
             run.failures.append((_label_of(item), str(exc)))
             continue
         evaluate_model(handle, ed, protocol, cache, out, run, skip_existing=skip_existing, progress=progress)
+    if run.rank:  # the other ranks of a launch only embedded their share
+        return run
     run.cache_hits, run.cache_misses = cache.hits, cache.misses
     written = load_results([out])  # every result in OUT, earlier runs' and other shards' included, read once
     run.csv = write_csv(out, written)
@@ -179,24 +194,31 @@ def evaluate(
 def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache: EmbeddingCache, out: Path, run: EvalRun,
                    skip_existing: bool = False, progress: bool = True) -> None:  # fmt: skip
     """One model: embed (cached) → run each pending task → write its result; failures and notes go into `run`."""
+    from aobench import launch as launching
     from aobench.progress import make_progress
 
+    launch = launching.current()
     ms = handle.spec
-    todo = []
+    todo, existing = [], []
     for t in protocol.tasks:
         p = result_path(out, ed.name, ms.model_name, ms.pretrained_name, t)
         if skip_existing and p.exists():
-            run.existing.append(p)
+            existing.append(p)
         else:
             todo.append(t)
+    if launch is not None:  # rank 0's view of OUT decides for every rank (they meet in the embedding collectives)
+        todo, existing = launch.all_gather((todo, existing))[0]
+    run.existing.extend(existing)
     if len(todo) < len(protocol.tasks):
         log.info("%s: %d result(s) already in %s, kept (--skip-existing)", ms.spec, len(protocol.tasks) - len(todo), out)
     if not todo:
         return
     ctx = None
     try:
-        with make_progress("images", transient=True) if progress else nullcontext() as prog:
+        with make_progress("images", transient=True) if progress and run.rank == 0 else nullcontext() as prog:
             emb = embed(ed, handle, cache, protocol.batch_size, protocol.workers, prog)
+        if run.rank:
+            return
         log.info("%s: %d image(s) embedded, %d unreadable (cache: %d hit(s), %d miss(es) so far)", ms.spec, len(emb.rows), len(emb.skipped), cache.hits, cache.misses)
         ctx = TaskContext(ed, handle, cache, protocol.templates, protocol.templates_label, emb.rows, emb.image_emb, emb.skipped,
                           foils=protocol.foils, batch_size=protocol.batch_size, seed=protocol.seed, options=protocol.options)  # fmt: skip
