@@ -75,6 +75,28 @@ def test_formats_and_compression(tmp_path):
     assert [r.id for r in iter_records(tmp_path / "c.tsv")] == ["k0", "k1", "k2"]
 
 
+def test_json_documents_list_and_coco_captions(tmp_path):
+    from aobench.text.spark import check_sources
+
+    caps = ["a red tiger", "a glass teapot", "a striped zebra"]
+    coco = {"info": {}, "images": [{"id": 7}], "annotations": [{"image_id": 7, "id": 40 + i, "caption": c} for i, c in enumerate(caps)]}
+    (tmp_path / "coco.json").write_text(json.dumps(coco, indent=1))  # pretty-printed: an object over many lines
+    (tmp_path / "list.json.gz").write_bytes(gzip.compress(json.dumps([{"text": c} for c in caps] + [3]).encode()))
+    (tmp_path / "lines.json").write_text("\n".join(json.dumps({"caption": c}) for c in caps))  # JSON lines named .json
+    assert [(r.id, r.text) for r in iter_records(tmp_path / "coco.json")] == [("40", caps[0]), ("41", caps[1]), ("42", caps[2])]
+    (tmp_path / "coco1.json").write_text(json.dumps(coco))  # COCO's own files are one line
+    assert [r.text for r in iter_records(tmp_path / "coco1.json")] == caps
+    recs = list(iter_records(tmp_path / "list.json.gz"))
+    assert [r.text for r in recs[:3]] == caps and recs[3].skip == "malformed_json"
+    assert [r.text for r in iter_records(tmp_path / "lines.json")] == caps
+    (tmp_path / "odd.json").write_text(json.dumps({"captions": caps}))
+    with pytest.raises(AobenchError, match=r"odd.json: a JSON document that is neither a list of records nor COCO captions"):
+        list(iter_records(tmp_path / "odd.json"))
+    with pytest.raises(AobenchError, match=r"--engine spark reads .json files as JSON lines, and .*coco.json is one JSON document"):
+        check_sources([str(tmp_path / "coco.json")])
+    check_sources([str(tmp_path / "lines.json")])
+
+
 def test_hf_save_to_disk_dir(tmp_path):
     from datasets import Dataset
 

@@ -1,5 +1,7 @@
 """Streaming caption readers: .txt, .jsonl, .csv/.tsv, .parquet (row groups; a folder of them too), gzip/zstd, HF datasets.
 
+A .json file is JSON lines, or one JSON document: a list of records or COCO's caption file (`annotations`), read whole.
+
 `iter_records(path)` yields `Record(id, text, skip)`: `skip` is None for a usable caption, else the reason
 it was not used (`empty`, `too_long`, `invalid_utf8`, `malformed_json`, `missing_column`, `not_text`,
 `empty_file`, `malformed_csv`, `null`, `truncated`: a .gz/.zst file cut short or damaged after some rows, which are
@@ -187,6 +189,8 @@ def iter_records(source: str | Path, text_column: Optional[str] = None, max_char
         return
     if base == ".parquet":
         yield from _iter_parquet(path, text_column, max_chars)
+    elif base == ".json" and json_document(path):
+        yield from _iter_json_document(path, comp, text_column, max_chars)
     elif base in (".jsonl", ".json"):
         yield from _iter_jsonl(path, comp, text_column, max_chars)
     elif base in (".csv", ".tsv"):
@@ -216,6 +220,40 @@ def jsonl_record(ident: str, line: Optional[str], text_column: Optional[str], ma
     col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
     rid = row.get(_id_column(list(row)) or "", None)
     return _check(str(rid) if rid is not None else ident, row.get(col) if col else None, max_chars)
+
+
+def json_document(path: Path) -> bool:
+    """Whether a .json file is one JSON document (a list of records, COCO captions) rather than JSON lines."""
+    _, comp = _base_suffix(path)
+    try:
+        with _open_binary(path, comp) as raw:
+            first = raw.readline(1 << 20).decode("utf-8", "replace").strip()
+    except _read_errors():
+        return False
+    if first.startswith("["):
+        return True
+    try:
+        head = json.loads(first)
+    except ValueError:
+        return first.startswith("{")  # an object spread over several lines
+    if not isinstance(head, dict):
+        return True
+    # one line holding the whole document (COCO's files): no caption of its own, lists of records inside
+    return not any(c in head for c in TEXT_COLUMNS) and any(isinstance(v, list) for v in head.values())
+
+
+def _iter_json_document(path: Path, comp: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+    """The records of one JSON document: a list of objects, or COCO caption annotations ({"annotations": [...]})."""
+    try:
+        with _open_binary(path, comp) as raw:
+            doc = json.load(raw)
+    except ValueError as exc:
+        raise AobenchError(f"{path}: not valid JSON ({exc}); a .json corpus is JSON lines, a list of records or COCO captions") from None
+    rows = doc.get("annotations") if isinstance(doc, dict) else doc
+    if not isinstance(rows, list):
+        raise AobenchError(f"{path}: a JSON document that is neither a list of records nor COCO captions ({{\"annotations\": [...]}}): write JSON lines, one record a line")
+    for n, row in enumerate(rows):
+        yield jsonl_record(f"{path.name}:{n}", json.dumps(row), text_column, max_chars)
 
 
 def _iter_jsonl(path: Path, comp: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:

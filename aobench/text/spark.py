@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlparse
 
 from aobench.errors import AobenchError
 from aobench.io import atomic_write_json
-from aobench.text.corpus import MAX_CHARS, Record, _base_suffix, _check, _pick_column, jsonl_record, parquet_dir
+from aobench.text.corpus import MAX_CHARS, Record, _base_suffix, _check, _pick_column, json_document, jsonl_record, parquet_dir
 from aobench.text.counts import Counts
 
 SPARK_FORMATS = (".txt", "", ".jsonl", ".json", ".csv", ".tsv", ".parquet")
@@ -60,6 +60,8 @@ def check_sources(sources: list[str]) -> None:
         base, comp = _base_suffix(p)
         if not p.is_file() or base not in SPARK_FORMATS or comp not in ("", ".gz"):
             raise AobenchError(f"--engine spark cannot read {src} (it reads .txt/.jsonl/.csv/.tsv/.parquet files, plain or .gz, folders of .parquet and hdfs:// or s3a:// URIs): use --engine local")
+        if base == ".json" and json_document(p):
+            raise AobenchError(f"--engine spark reads .json files as JSON lines, and {src} is one JSON document (a list or COCO captions): use --engine local, or write it as JSON lines")
 
 
 def _read(spark, fmt: str, paths: list[str]):
