@@ -17,7 +17,9 @@ def test_parse_specs():
     s = parse_spec("open_clip:aobench-tiny:/x/y/ckpt.pt")
     assert (s.arch, s.pretrained) == ("aobench-tiny", "/x/y/ckpt.pt")
     s = parse_spec("open_clip:hf-hub:timm/ViT-B-16-SigLIP")
-    assert (s.arch, s.pretrained) == ("hf-hub:timm/ViT-B-16-SigLIP", None)
+    assert (s.arch, s.pretrained, s.pretrained_name) == ("hf-hub:timm/ViT-B-16-SigLIP", None, "hub-latest")  # Hub weights, never "random"
+    assert parse_spec("open_clip:hf-hub:timm/ViT-B-16-SigLIP@v2").pretrained_name == "v2"
+    assert parse_spec("open_clip:aobench-tiny").pretrained_name == "random"
     assert parse_spec("hf:openai/clip-vit-base-patch32").arch == "openai/clip-vit-base-patch32"
     assert parse_spec("tiny").kind == "tiny"
     w = parse_spec("wise:open_clip:aobench-tiny:/a.pt,open_clip:aobench-tiny:/b.pt@0.25")

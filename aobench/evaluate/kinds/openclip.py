@@ -42,8 +42,9 @@ class OpenClipKind(ModelKind):
             repo, rev = split_revision(body[len(HUB):])
             if "/" not in repo:
                 raise AobenchError(f"bad model spec {spec!r}: expected open_clip:hf-hub:ORG/NAME[@REVISION]")
-            # a pinned model's `pretrained` names its revision, so pinned and unpinned results never share a file
-            return ModelSpec(spec=spec, kind="open_clip", arch=HUB + repo, revision=rev, model_name=HUB + repo, pretrained_name=rev or "random")
+            # a pinned model's `pretrained` names its revision, so pinned and unpinned results never share a file;
+            # unpinned is the Hub's current default branch (its weights, not random ones: the commit is recorded)
+            return ModelSpec(spec=spec, kind="open_clip", arch=HUB + repo, revision=rev, model_name=HUB + repo, pretrained_name=rev or "hub-latest")
         arch, _, pretrained = body.partition(":")
         if not arch:
             raise AobenchError(f"bad model spec {spec!r}: expected open_clip:ARCH:PRETRAINED (see `aobench eval --list-models`)")
