@@ -46,6 +46,7 @@ class Hub:
         self.validated: list = []  # READMEs sent to /api/validate-yaml
         self.fail_commit = None  # an HTTP status the next commit gets instead of landing
         self.refuse_put_after = None  # PUTs beyond this many stored blobs are refused (403)
+        self.put_lock = threading.Lock()
         hub = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -232,12 +233,13 @@ class Hub:
         return 200, {"transfer": "basic", "objects": objects}, {"Content-Type": "application/vnd.git-lfs+json"}
 
     def _put(self, oid, data):
-        if self.refuse_put_after is not None and len(self.uploads) >= self.refuse_put_after:
-            return 403, b"<Error><Code>AccessDenied</Code></Error>", {"Content-Type": "application/xml"}
         if hashlib.sha256(data).hexdigest() != oid:
             return 400, {"error": "sha256 mismatch"}, {}
-        self.blobs[oid] = data
-        self.uploads.append(oid)
+        with self.put_lock:  # the client uploads in parallel threads: count and store as one step
+            if self.refuse_put_after is not None and len(self.uploads) >= self.refuse_put_after:
+                return 403, b"<Error><Code>AccessDenied</Code></Error>", {"Content-Type": "application/xml"}
+            self.blobs[oid] = data
+            self.uploads.append(oid)
         return 200, b"", {}
 
     def _commit(self, repo_id, branch, body, create_pr):
