@@ -215,6 +215,11 @@ def jsonl_record(ident: str, line: Optional[str], text_column: Optional[str], ma
         row = json.loads(line)
     except ValueError:
         return Record(ident, None, "malformed_json")
+    return _row_record(ident, row, text_column, max_chars)
+
+
+def _row_record(ident: str, row, text_column: Optional[str], max_chars: int) -> Record:
+    """The record of one parsed JSON value (a JSON line's, or an entry of a JSON document's list)."""
     if not isinstance(row, dict):
         return Record(ident, None, "malformed_json")
     col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
@@ -253,7 +258,7 @@ def _iter_json_document(path: Path, comp: str, text_column: Optional[str], max_c
     if not isinstance(rows, list):
         raise AobenchError(f"{path}: a JSON document that is neither a list of records nor COCO captions ({{\"annotations\": [...]}}): write JSON lines, one record a line")
     for n, row in enumerate(rows):
-        yield jsonl_record(f"{path.name}:{n}", json.dumps(row), text_column, max_chars)
+        yield _row_record(f"{path.name}:{n}", row, text_column, max_chars)
 
 
 def _iter_jsonl(path: Path, comp: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
