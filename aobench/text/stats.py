@@ -49,7 +49,7 @@ class Contingency:
         o_u, o_code = _codes(obj_labels)
         n_cells = len(a_u) * len(o_u)
         key = a_code * len(o_u) + o_code
-        if n_cells <= 4 * len(key) + 4096:
+        if _dense(n_cells, len(key)):
             counts = np.bincount(key, minlength=n_cells)
             cells = np.flatnonzero(counts)
             n = counts[cells]
@@ -60,12 +60,17 @@ class Contingency:
         return cls(cells // len(o_u), cells % len(o_u), n.astype(np.float64), list(map(str, a_u)), list(map(str, o_u)))
 
 
+def _dense(n_slots: int, n_events: int) -> bool:
+    """Whether a bincount over `n_slots` costs no more than a few passes over the events."""
+    return n_slots <= 4 * n_events + 4096
+
+
 def _codes(labels) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct labels and each entry's index into them, in O(n): bincount for dense integers, else hashing."""
     labels = np.asarray(labels)
     if labels.dtype.kind in "iub" and labels.size:
         lo, hi = int(labels.min()), int(labels.max())
-        if hi - lo <= 4 * labels.size + 4096:
+        if _dense(hi - lo + 1, labels.size):
             present = np.bincount((labels - lo).astype(np.int64), minlength=hi - lo + 1) > 0
             index = np.cumsum(present) - 1
             return np.flatnonzero(present) + lo, index[(labels - lo).astype(np.int64)].astype(np.int64)
