@@ -66,14 +66,17 @@ def _triggers(nlp, ruler) -> Optional[frozenset]:
                 return None
             if len(pattern) == 1 and "OP" not in pattern[0]:
                 continue
-            literal = next((w for t in pattern if (w := _literal(t)) is not None and t.get("OP") in (None, "+")), None)
+            literal = next((w for t in pattern if (w := literal_words(t)) is not None and t.get("OP") in (None, "+")), None)
             if literal is None or any(t.get("OP") == "!" for t in pattern):
                 return None  # a multi-token pattern with no required literal word: cannot tell which docs it may hit
             words.update(literal)
     return frozenset(nlp.vocab.strings.add(w) for w in words)
 
 
-def _literal(token_pattern: dict) -> Optional[list[str]]:
+def literal_words(token_pattern) -> Optional[list[str]]:
+    """The lower-case words a token pattern is limited to (LOWER/ORTH/TEXT, a string or IN), or None when it may match others."""
+    if not isinstance(token_pattern, dict):
+        return None
     for attr in ("LOWER", "ORTH", "TEXT"):
         value = token_pattern.get(attr)
         if isinstance(value, str):
@@ -84,7 +87,7 @@ def _literal(token_pattern: dict) -> Optional[list[str]]:
 
 
 class MemoAttributeRuler(AttributeRuler):
-    """spaCy's AttributeRuler with per-token memoised results (see `aobench.text.ruler`)."""
+    """spaCy's AttributeRuler with per-token memoised results (see `aobench.text.memo`)."""
 
     def __call__(self, doc):
         # multi-token patterns read neighbours; a morphology set before is not in the key

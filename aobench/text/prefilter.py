@@ -104,6 +104,8 @@ def _ruler_lemmas(nlp) -> tuple[dict, set]:
     """Lemmas attribute rulers assign: {lower-case word: {lemma}}, and those a pattern may give any word."""
     from spacy.pipeline import AttributeRuler
 
+    from aobench.text.memo import literal_words
+
     assigned: dict[str, set] = {}
     anywhere: set = set()
     for _, pipe in nlp.pipeline:
@@ -115,22 +117,9 @@ def _ruler_lemmas(nlp) -> tuple[dict, set]:
                 continue
             for pattern in p["patterns"]:
                 target = pattern[p.get("index", 0)] if isinstance(pattern, list) and pattern else {}
-                words = _exact_words(target)
+                words = literal_words(target)
                 if words is None:
                     anywhere.add(str(lemma).lower())
                 for w in words or ():
                     assigned.setdefault(w, set()).add(str(lemma).lower())
     return assigned, anywhere
-
-
-def _exact_words(token_pattern) -> Optional[list[str]]:
-    """The lower-case words a token pattern is limited to, or None when it may match other words too."""
-    if not isinstance(token_pattern, dict):
-        return None
-    for attr in ("LOWER", "ORTH", "TEXT"):
-        value = token_pattern.get(attr)
-        if isinstance(value, str):
-            return [value.lower()]
-        if isinstance(value, dict) and set(value) == {"IN"}:
-            return [str(v).lower() for v in value["IN"]]
-    return None
