@@ -43,7 +43,7 @@ PROFILES = {
     ),
     # the CPU answer: 5 levels x 3 seeds (5 levels: the level-means permutation test can reach p < 0.05), 4,000 images,
     # aobench-tiny-c16 (aobench-tiny with a 16-token context: shapes-ao prompts are <= 11 tokens), 1,240 steps a run;
-    # ~125 s a run measured on 2 quiet CPU cores -> ~33 minutes for the profile (docs/results/nmi-study/)
+    # ~125 s a run measured on 2 quiet CPU cores -> ~33 minutes for the profile (result: docs/results/nmi-study-cpu/)
     "cpu": Profile(
         name="cpu",
         levels=[0.2, 0.275, 0.35, 0.425, 0.5],
