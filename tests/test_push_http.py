@@ -12,7 +12,6 @@ import hashlib
 import http.server
 import json
 import shutil
-import socket
 import threading
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -20,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 import yaml
 
-from conftest import cli, run_cli
+from conftest import cli, free_port, run_cli
 from test_push import build_copy  # noqa: F401 - the fixture: the session's small build, a foils file and a real split
 
 TOKEN = "hf_HTTPtokenDoNotLeak0123456789abcdef"
@@ -449,9 +448,7 @@ def test_wrong_token_is_one_line(hub, build_copy, monkeypatch, capsys):
 def test_unreachable_endpoint_is_one_line(build_copy, tmp_path, monkeypatch, capsys):
     from huggingface_hub import constants
 
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)

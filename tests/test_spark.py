@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, free_port, run_cli
 
 CAPTIONS = ["a red tiger in the snow", "the tiger is orange", "an orange and black tiger", "a glass teapot", "a wooden teapot on a table",
             "a striped zebra", "the zebra is striped", "a blue goldfish", "a bored man", "a teapot that is red", "a red and white teapot"]  # fmt: skip
@@ -185,12 +184,6 @@ def test_spark_flags_need_the_spark_engine(tmp_path, capsys):
 
 
 # -- a standalone cluster on loopback: a master and a worker from pyspark's own classes -------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_for(log: Path, text: str, proc: subprocess.Popen, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -209,7 +202,7 @@ def standalone(tmp_path_factory):
     # what sbin/load-spark-env.sh would export; the worker's executor launcher needs the Scala version of the jars
     scala = next(SPARK_HOME.glob("jars/spark-core_*.jar")).name.split("_")[1].split("-")[0]
     env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "SPARK_SCALA_VERSION": scala, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOCAL_DIRS": str(root / "local")}
-    port = _free_port()
+    port = free_port()
     java = [os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java", "-Xmx256m", "-cp", f"{SPARK_HOME}/jars/*"]
     procs = []
     try:
