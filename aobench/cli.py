@@ -473,7 +473,8 @@ def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:
 def main(argv: Optional[List[str]] = None) -> None:
     """Console-script entry point: exit 0 on success, 2 with one line on a user error, 130 with one line on Ctrl-C."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] in (["build"], ["eval"]):
+    # the root options (--version, -v, -q) take no value: the command is the first other word
+    if next((a for a in args if not a.startswith("-")), None) in ("build", "eval"):
         from aobench.launch import accelerate_cpu_processes, relaunch
 
         n = accelerate_cpu_processes()

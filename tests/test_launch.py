@@ -72,7 +72,7 @@ def test_accelerate_launch_build_equals_one_process_build(tmp_path, one_process_
 @pytest.mark.slow
 def test_accelerate_launch_cpu_runs_two_ranks_and_equals_one_process_build(tmp_path, one_process_build):
     out = tmp_path / "cpu"
-    res = launch("accelerate-cpu", "build", "shapes-ao", "--limit", "48", "--out", out, "--device", "cpu")
+    res = launch("accelerate-cpu", "-v", "build", "shapes-ao", "--limit", "48", "--out", out, "--device", "cpu")  # root options first
     assert res.returncode == 0, res.stderr[-3000:]
     assert "aobench starts its 2 ranks itself" in res.stderr and "48/48 images kept" in res.stdout and "(2 processes)" in res.stdout
     logs = {p.name: len(p.read_text().splitlines()) for p in (out / ".aobench").glob("generated*.jsonl")}
