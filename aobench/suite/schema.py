@@ -1,0 +1,75 @@
+"""Row schemas of the standard compositionality benchmarks: what one example holds and how it is scored.
+
+Every benchmark loader turns its authors' annotation files into `Example`s of one of three schemas; the
+tasks that apply follow from the schema, so the runner knows no benchmark's internals:
+
+- `IMAGE_TEXTS`: one image against K texts (a caption and its foils: SugarCrepe, VALSE, ARO-VG; or N
+  captions: ARO order, What'sUp, CREPE, VL-CheckList). `images` has one entry; `positives` index `texts`.
+- `TEXT_IMAGES`: one text against K images (SVO-Probes: a positive and a negative image; ImageCoDe: 10).
+  `texts` has one entry; `positives` index `images`.
+- `GROUP`: 2×2 image–caption groups (Winoground, ColorSwap, MMVP-VLM, EqBen): text i belongs to image i.
+
+Scores are `S[i, t]` = similarity of image i to text t (higher is better). Comparisons are strict: a tie is
+wrong unless a benchmark's authors count it otherwise, and then its loader says so in `tie_rule`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+IMAGE_TEXTS = "image_texts"
+TEXT_IMAGES = "text_images"
+GROUP = "group"
+SCHEMAS = (IMAGE_TEXTS, TEXT_IMAGES, GROUP)
+
+# How a tie between the best positive and the best negative is scored.
+TIE_WRONG = "wrong"  # strict `>` (SugarCrepe main_eval.py, Winoground's notebook, VALSE acc_r)
+TIE_FIRST = "first"  # argmax with its first-index tie break (ARO's evaluate_scores: right iff the positive comes first)
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """One image of an example: its image set, its file there as the annotations name it, an optional crop."""
+
+    source: str  # image set, e.g. "coco2017"; `--images SOURCE=DIR` (or one `--images DIR`) gives its folder
+    file: str  # path inside that image set, exactly as the annotation file spells it
+    box: Optional[tuple[float, float, float, float]] = None  # (x, y, width, height) in pixels: crop before preprocessing
+
+
+@dataclass(frozen=True)
+class Example:
+    """One scored unit of a benchmark, in one of the three schemas."""
+
+    id: str  # the annotation's own id (key or row number), unique within its subset
+    subset: str
+    schema: str
+    images: tuple[ImageRef, ...]
+    texts: tuple[str, ...]
+    positives: tuple[int, ...] = (0,)  # IMAGE_TEXTS: indices into texts; TEXT_IMAGES: into images; GROUP: unused
+    tie_rule: str = TIE_WRONG
+    meta: dict = field(default_factory=dict, compare=False, hash=False)  # fields a subset's aggregate needs (relation, tag…)
+
+
+def _beats(pos: np.ndarray, neg: np.ndarray, pos_first: bool, tie_rule: str) -> bool:
+    """Every positive above every negative (a tie counts only under TIE_FIRST when the positive comes first)."""
+    if neg.size == 0:
+        return True
+    lo, hi = float(pos.min()), float(neg.max())
+    return lo > hi or (tie_rule == TIE_FIRST and pos_first and lo == hi)
+
+
+def score_example(ex: Example, scores: np.ndarray) -> dict[str, bool]:
+    """Correctness of one example from its score matrix S[image, text] → {"correct"} or Winoground's {"text", "image", "group"}."""
+    s = np.asarray(scores, dtype=np.float64)
+    if ex.schema == GROUP:
+        text = s[0, 0] > s[0, 1] and s[1, 1] > s[1, 0]
+        image = s[0, 0] > s[1, 0] and s[1, 1] > s[0, 1]
+        return {"text": bool(text), "image": bool(image), "group": bool(text and image)}
+    row = s[0, :] if ex.schema == IMAGE_TEXTS else s[:, 0]
+    pos = list(ex.positives)
+    neg = [i for i in range(row.size) if i not in pos]
+    pos_first = not neg or min(pos) < min(neg)
+    return {"correct": _beats(row[pos], row[neg], pos_first, ex.tie_rule)}
