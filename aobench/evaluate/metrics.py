@@ -159,6 +159,17 @@ def czsl_sweep(scores: np.ndarray, targets: np.ndarray, unseen_class: np.ndarray
     raise ValueError(f"unknown CZSL protocol {protocol!r}; choose from {', '.join(CZSL_PROTOCOLS)}")
 
 
+def mean_stderr(values) -> float:
+    """Standard error of a mean, lm-evaluation-harness's `mean_stderr`: sample std (ddof=1) / sqrt(n); NaN under 2 values.
+
+    For 0/1 outcomes this is the binomial stderr sqrt(p(1-p)/(n-1)).
+    """
+    x = np.asarray(values, dtype=float).ravel()
+    if x.size < 2:
+        return math.nan
+    return float(x.std(ddof=1) / math.sqrt(x.size))
+
+
 def pairwise_accuracy(pos: np.ndarray, neg: np.ndarray) -> float:
     """Fraction of items where the true text scores strictly above its foil (image-text matching)."""
     pos, neg = np.asarray(pos, float), np.asarray(neg, float)

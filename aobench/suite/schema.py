@@ -73,3 +73,27 @@ def score_example(ex: Example, scores: np.ndarray) -> dict[str, bool]:
     neg = [i for i in range(row.size) if i not in pos]
     pos_first = not neg or min(pos) < min(neg)
     return {"correct": _beats(row[pos], row[neg], pos_first, ex.tie_rule)}
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """What a standard benchmark is: its subsets, schema, data sources, licence, and how its authors aggregate.
+
+    A benchmark module defines one `SPEC` and two functions, named here so the source registry can call them:
+    `load_examples(annotations: Path, subsets: list[str] | None) -> list[Example]` (the authors' files, as
+    published, under `annotations`) and `aggregate(per_subset: dict[str, dict]) -> dict` (the headline
+    metrics from the per-subset metrics, exactly as the reference computes them).
+    """
+
+    name: str  # the registry name, e.g. "sugarcrepe"
+    description: str  # one line: what it measures
+    schema: str  # one of SCHEMAS
+    subsets: tuple[str, ...]
+    counts: dict  # subset → example count as published (or as counted from the published files)
+    image_sources: dict  # image-set name (ImageRef.source) → where the authors say to get it
+    annotations: str  # where the annotation files come from: "owner/repo:path@commit", a Hub id, a URL
+    annotation_files: tuple[str, ...]  # file names as the authors publish them, relative to the annotations dir
+    licence: str  # licence of the annotations (and of the images where it differs)
+    protocol: str  # one line: the scoring rule and the aggregate, with the reference it follows
+    metric_names: tuple[str, ...] = ("acc",)  # per-subset metric names (("text", "image", "group") for GROUP)
+    chance: dict = field(default_factory=dict)  # metric → chance level of a random scorer
