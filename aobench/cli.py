@@ -1,7 +1,8 @@
 """The `aobench` command: a thin typer layer; each command parses flags, calls one stage function, prints with rich.
 
 Exit codes: 0 done; 2 a user error (AobenchError, a bad flag, a path that cannot be read or written), printed as
-one line with no traceback; 130 interrupted (Ctrl-C), with one line saying to rerun the same command to resume.
+one line with no traceback; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, e.g. `kill PID`, a scheduler's
+time limit), each with one line saying to rerun the same command to resume.
 """
 
 from __future__ import annotations
@@ -19,7 +20,27 @@ from rich.table import Table
 from aobench.errors import EXIT_USER_ERROR, AobenchError, format_error
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, what a shell reports for a process SIGTERM ended
 INTERRUPTED = "interrupted; rerun the same command to resume"
+TERMINATED = "terminated (SIGTERM); rerun the same command to resume"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be: the same clean-up runs (temp files removed, pools stopped, nothing half-written)."""
+
+
+_signals = {"term": False}
+
+
+def _on_sigterm(signum, frame) -> None:
+    _signals["term"] = True
+    raise Terminated()
+
+
+def _interrupted() -> None:
+    if _signals["term"]:
+        _fail(TERMINATED, EXIT_TERMINATED)
+    _fail(INTERRUPTED, EXIT_INTERRUPTED)
 PIPED_WIDTH = 10_000  # not a terminal: tables as wide as their content, never cut to 80 columns with "…"
 
 
@@ -471,8 +492,23 @@ def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """Console-script entry point: exit 0 on success, 2 with one line on a user error, 130 with one line on Ctrl-C."""
+    """Console-script entry point: exit 0 on success, 2 with one line on a user error, 130 on Ctrl-C and 143 on SIGTERM (one line each)."""
+    import signal
+    import threading
+
     args = list(sys.argv[1:] if argv is None else argv)
+    previous = None
+    _signals["term"] = False
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _main(args, argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: list[str], argv: Optional[List[str]]) -> None:
     # the root options (--version, -v, -q) take no value: the command is the first other word
     if next((a for a in args if not a.startswith("-")), None) in ("build", "eval"):
         from aobench.launch import accelerate_cpu_processes, relaunch
@@ -486,7 +522,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     except AobenchError as exc:
         _fail(format_error(exc))
     except KeyboardInterrupt:
-        _fail(INTERRUPTED, EXIT_INTERRUPTED)
+        _interrupted()
     except BrokenPipeError:  # `aobench ... | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
@@ -504,11 +540,11 @@ def main(argv: Optional[List[str]] = None) -> None:
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, EOFError):  # typer turns EOFError (e.g. a truncated stream) into Abort: not an interrupt
                 _fail(format_error(AobenchError(f"unexpected end of input ({cause or 'EOFError'})")))
-            _fail(INTERRUPTED, EXIT_INTERRUPTED)
+            _interrupted()
         raise
     # typer's standalone-free mode returns Ctrl-C (KeyboardInterrupt) as exit code 130 instead of raising it
     if code == EXIT_INTERRUPTED:
-        _fail(INTERRUPTED, EXIT_INTERRUPTED)
+        _interrupted()
     if isinstance(code, int) and code:
         sys.exit(code)
 

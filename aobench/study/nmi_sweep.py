@@ -32,6 +32,7 @@ from aobench import __version__
 from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.io import JsonlAppender, atomic_write_json
+from aobench.locks import holding
 from aobench.study.profiles import Profile
 from aobench.study.splits import (
     NmiSolver,
@@ -252,6 +253,7 @@ def _say(text: str) -> None:
     console.print(text, highlight=False, soft_wrap=True, markup=False)
 
 
+@holding("aobench study nmi-sweep", shard_arg="shard")
 def run_sweep(
     out: str | Path,
     profile: Profile,

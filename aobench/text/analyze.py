@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from aobench.io import atomic_write_json, atomic_write_text
+from aobench.locks import holding
 from aobench.text.counts import Counts
 from aobench.text.stats import bootstrap_ci, nmi_of_counts, pmi_table
 
@@ -60,6 +61,29 @@ def corpus_name(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", base) or "corpus"
 
 
+def corpus_names(sources: list[str]) -> list[str]:
+    """`corpus_name` of each source, made unique (a short hash of the source) where two would share a folder."""
+    import hashlib
+
+    names = [corpus_name(s) for s in sources]
+    return [f"{n}-{hashlib.sha256(str(s).encode()).hexdigest()[:8]}" if names.count(n) > 1 else n for n, s in zip(names, sources)]
+
+
+def _drop_stale(out: Path, keep: list[str]) -> None:
+    """Remove what an earlier run with other corpora left: `corpora/<name>/` not in `keep` (and comparison.csv when none)."""
+    import shutil
+
+    root = out / "corpora"
+    for d in sorted(root.iterdir()) if root.is_dir() else []:
+        if d.name not in keep and d.is_dir() and not d.is_symlink() and (d / "nmi.json").is_file():  # only folders this command wrote
+            shutil.rmtree(d)
+    if root.is_dir() and not any(root.iterdir()):
+        root.rmdir()
+    if not keep:
+        (out / "comparison.csv").unlink(missing_ok=True)
+
+
+@holding("aobench nmi")
 def run_nmi(
     sources: list[str],
     out: Path,
@@ -90,6 +114,12 @@ def run_nmi(
         require("spark", "--engine spark")
     if engine != "spark" and (spark_master or spark_partitions):
         raise AobenchError("--spark-master/--spark-partitions need --engine spark")
+    if engine == "spark":
+        from aobench.text.corpus import is_stream
+
+        piped = [s for s in sources if is_stream(s)]
+        if piped:
+            raise AobenchError(f"{piped[0]}: a pipe or standard input is read by this process alone — use --engine local, or write it to a file the executors can read")
     from aobench.io import writable_dir
 
     out = writable_dir(out)
@@ -99,6 +129,7 @@ def run_nmi(
         from aobench.text.engine import counts_from_pairs_file
 
         counts, cps = counts_from_pairs_file(pairs_file)
+        _drop_stale(out, [])
         return {"pooled": write_analysis(out, counts, cps, name=Path(pairs_file).name, extra={**meta, "sources": [str(pairs_file)]}, **kw), "corpora": []}
     per: list[tuple[str, Counts, Counter]] = []
     for src in sources:
@@ -119,10 +150,12 @@ def run_nmi(
         if pooled_cps is not None:
             pooled_cps.update(cps)
     result = {"pooled": write_analysis(out, pooled, pooled_cps, name="+".join(corpus_name(s) for s in sources), extra={**meta, "sources": list(map(str, sources))}, **kw), "corpora": []}
+    names = corpus_names([src for src, _, _ in per]) if len(per) > 1 else []
+    _drop_stale(out, names)
     if len(per) > 1:
         rows = []
-        for src, c, cps in per:
-            info = write_analysis(out / "corpora" / corpus_name(src), c, cps, name=corpus_name(src), extra={**meta, "sources": [src]}, **kw)
+        for (src, c, cps), name in zip(per, names):
+            info = write_analysis(out / "corpora" / name, c, cps, name=name, extra={**meta, "sources": [src]}, **kw)
             result["corpora"].append(info)
             rows.append(info)
         buf = io.StringIO()

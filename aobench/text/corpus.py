@@ -20,6 +20,9 @@ import csv
 import gzip
 import io
 import json
+import os
+import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator, Optional
@@ -55,11 +58,11 @@ class _ZstdFrames(io.RawIOBase):
     zstandard's stream_reader stops after the first frame and reads a truncated frame as a clean end of file.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | IO[bytes]):
         import zstandard
 
         self._zstd = zstandard
-        self._fh = open(path, "rb")
+        self._fh = path if hasattr(path, "read") else open(path, "rb")  # a path, or a stream already open
         self._dobj = None
         self._buf = b""
 
@@ -88,7 +91,62 @@ class _ZstdFrames(io.RawIOBase):
         super().close()
 
 
+STDIN = "-"  # the corpus name of standard input
+
+
+def is_stream(source: str | Path) -> bool:
+    """Whether a corpus is read once, as it arrives: `-` (standard input), a named pipe, `<(zcat big.txt.gz)`."""
+    if str(source) == STDIN:
+        return True
+    try:
+        mode = os.stat(source).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
+class _Stream:
+    """A corpus that can be read once only: its format from its name, else from its first bytes.
+
+    Compression: `.gz`/`.zst` in the name, else gzip or zstd magic bytes. Format: the name's suffix, else JSON
+    lines when the first character is `{`, else one caption a line. A `.json` stream is read as JSON lines, and
+    Parquet (which needs random access) is refused.
+    """
+
+    def __init__(self, source: str | Path):
+        self.source = str(source)
+        self.path = Path("stdin" if self.source == STDIN else self.source)
+        self.name, self.suffixes = self.path.name, self.path.suffixes
+        raw = open(sys.stdin.fileno(), "rb", closefd=False) if self.source == STDIN else open(self.source, "rb")
+        base, comp = _base_suffix(self.path) if self.source != STDIN else ("", "")
+        base = base if base in SUFFIXES else ""
+        if base == ".parquet":
+            raw.close()
+            raise AobenchError(f"{self.source}: Parquet cannot be read from a pipe (it needs random access) — write it to a file first")
+        if not comp:
+            head = raw.peek(4)[:4]
+            comp = ".gz" if head[:2] == b"\x1f\x8b" else ".zst" if head == b"\x28\xb5\x2f\xfd" else ""
+        fh = gzip.GzipFile(fileobj=raw, mode="rb") if comp == ".gz" else io.BufferedReader(_ZstdFrames(raw), 1 << 16) if comp else raw
+        self.raw, self.fh, self.comp = raw, fh, comp
+        try:
+            first = fh.peek(1 << 12)
+        except _read_errors():
+            first = b"?"  # damaged from its first bytes: the reader reports it
+        self.empty = not first
+        self.base = base or (".jsonl" if first.lstrip()[:1] == b"{" else ".txt")
+
+    def __str__(self) -> str:
+        return self.source
+
+    def close(self) -> None:
+        """Close the stream (standard input's descriptor stays open)."""
+        self.fh.close()
+        self.raw.close()
+
+
 def _open_binary(path: Path, comp: str) -> IO[bytes]:
+    if isinstance(path, _Stream):
+        return path.fh  # opened once, when its format was found
     if comp == ".gz":
         return gzip.open(path, "rb")
     if comp in (".zst", ".zstd"):
@@ -114,6 +172,14 @@ def _damaged(path: Path, n_read: int, exc: BaseException) -> Record:
     return Record(f"{path.name}:{n_read + 1}", None, "truncated")
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON `"\ud800"`): no tokenizer or JSON writer takes it
+        return False
+    return True
+
+
 def _check(ident: str, text: object, max_chars: int) -> Record:
     if text is None:
         return Record(ident, None, "missing_column")
@@ -124,7 +190,17 @@ def _check(ident: str, text: object, max_chars: int) -> Record:
         return Record(ident, None, "empty")
     if len(text) > max_chars:
         return Record(ident, None, "too_long")
+    if not _encodable(text):
+        return Record(ident, None, "lone_surrogate")
     return Record(ident, text)
+
+
+def _row_id(value: object, ident: str) -> str:
+    """A row's own id when it has a usable one (a string UTF-8 can write), else its position."""
+    if value is None:
+        return ident
+    text = str(value)
+    return text if _encodable(text) else ident
 
 
 def _lines(path: Path, comp: str) -> Iterator[tuple[int, Optional[str] | Record]]:
@@ -168,7 +244,10 @@ def parquet_dir(path: Path) -> bool:
 
 
 def iter_records(source: str | Path, text_column: Optional[str] = None, max_chars: int = MAX_CHARS, split: str = "train") -> Iterator[Record]:
-    """Stream the captions of a file, a `save_to_disk` dir, or a Hub dataset id (`hf:ORG/NAME` or ORG/NAME)."""
+    """Stream the captions of a file, a pipe or `-` (standard input), a `save_to_disk` dir, or a Hub dataset id (`hf:ORG/NAME` or ORG/NAME)."""
+    if is_stream(source):
+        yield from _iter_stream(_Stream(source), text_column, max_chars)
+        return
     path = Path(source)
     if parquet_dir(path):
         for part in sorted(path.glob("*.parquet")):
@@ -196,13 +275,32 @@ def iter_records(source: str | Path, text_column: Optional[str] = None, max_char
     elif base in (".csv", ".tsv"):
         yield from _iter_csv(path, comp, base, text_column, max_chars)
     elif base == ".txt" or base == "":
-        for n, text in _lines(path, comp):
-            if isinstance(text, Record):
-                yield text
-                continue
-            yield Record(f"{stem}:{n}", None, "invalid_utf8") if text is None else _check(f"{stem}:{n}", text, max_chars)
+        yield from _iter_txt(path, comp, max_chars)
     else:
         raise AobenchError(f"{path}: unknown corpus format {base!r}; use {', '.join(SUFFIXES)} (optionally .gz/.zst)")
+
+
+def _iter_txt(path: Path, comp: str, max_chars: int) -> Iterator[Record]:
+    stem = path.name
+    for n, text in _lines(path, comp):
+        if isinstance(text, Record):
+            yield text
+            continue
+        yield Record(f"{stem}:{n}", None, "invalid_utf8") if text is None else _check(f"{stem}:{n}", text, max_chars)
+
+
+def _iter_stream(s: _Stream, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+    try:
+        if s.empty:
+            yield Record(f"{s.name}:0", None, "empty_file")
+        elif s.base in (".jsonl", ".json"):
+            yield from _iter_jsonl(s, s.comp, text_column, max_chars)
+        elif s.base in (".csv", ".tsv"):
+            yield from _iter_csv(s, s.comp, s.base, text_column, max_chars)
+        else:
+            yield from _iter_txt(s, s.comp, max_chars)
+    finally:
+        s.close()
 
 
 def jsonl_record(ident: str, line: Optional[str], text_column: Optional[str], max_chars: int = MAX_CHARS) -> Record:
@@ -215,6 +313,8 @@ def jsonl_record(ident: str, line: Optional[str], text_column: Optional[str], ma
         row = json.loads(line)
     except ValueError:
         return Record(ident, None, "malformed_json")
+    except RecursionError:  # nested deeper than Python's parser goes (a row of 100,000 `[`)
+        return Record(ident, None, "too_deep")
     return _row_record(ident, row, text_column, max_chars)
 
 
@@ -224,7 +324,7 @@ def _row_record(ident: str, row, text_column: Optional[str], max_chars: int) -> 
         return Record(ident, None, "malformed_json")
     col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
     rid = row.get(_id_column(list(row)) or "", None)
-    return _check(str(rid) if rid is not None else ident, row.get(col) if col else None, max_chars)
+    return _check(_row_id(rid, ident), row.get(col) if col else None, max_chars)
 
 
 def json_document(path: Path) -> bool:
@@ -254,6 +354,8 @@ def _iter_json_document(path: Path, comp: str, text_column: Optional[str], max_c
             doc = json.load(raw)
     except ValueError as exc:
         raise AobenchError(f"{path}: not valid JSON ({exc}); a .json corpus is JSON lines, a list of records or COCO captions") from None
+    except RecursionError:
+        raise AobenchError(f"{path}: JSON nested too deeply to read — a .json corpus is JSON lines, a list of records or COCO captions") from None
     rows = doc.get("annotations") if isinstance(doc, dict) else doc
     if not isinstance(rows, list):
         raise AobenchError(f"{path}: a JSON document that is neither a list of records nor COCO captions ({{\"annotations\": [...]}}): write JSON lines, one record a line")
@@ -300,7 +402,7 @@ def _iter_csv(path: Path, comp: str, base: str, text_column: Optional[str], max_
             except damaged as exc:
                 yield _damaged(path, n - 1, exc)
                 return
-            ident = row.get(idc) if idc and row.get(idc) else f"{stem}:{n}"
+            ident = _row_id(row.get(idc) or None, f"{stem}:{n}") if idc else f"{stem}:{n}"
             value = row.get(col)
             if isinstance(value, str):
                 try:
@@ -336,10 +438,10 @@ def _iter_parquet(path: Path, text_column: Optional[str], max_chars: int) -> Ite
         ids = table.column(idc).to_pylist() if idc and idc != col else [None] * len(texts)
         for t, i in zip(texts, ids):
             if t is None:  # the column exists; this row's value is null
-                yield Record(str(i) if i is not None else f"{path.name}:{row}", None, "null")
+                yield Record(_row_id(i, f"{path.name}:{row}"), None, "null")
                 row += 1
                 continue
-            yield _check(str(i) if i is not None else f"{path.name}:{row}", t, max_chars)
+            yield _check(_row_id(i, f"{path.name}:{row}"), t, max_chars)
             row += 1
 
 
@@ -350,7 +452,7 @@ def _iter_dataset(ds, name: str, text_column: Optional[str], max_chars: int) -> 
     for n, row in enumerate(ds):
         c = col or next((k for k in TEXT_COLUMNS if k in row), None)
         rid = row.get(idc) if idc else None
-        yield _check(str(rid) if rid is not None else f"{name}:{n}", row.get(c) if c else None, max_chars)
+        yield _check(_row_id(rid, f"{name}:{n}"), row.get(c) if c else None, max_chars)
 
 
 def _iter_hf_local(path: Path, text_column: Optional[str], max_chars: int, split: str) -> Iterator[Record]:

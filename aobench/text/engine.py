@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Optional
 
 from aobench.io import JsonlAppender, atomic_write_json
 from aobench.progress import make_progress
-from aobench.text.corpus import Record, iter_records
+from aobench.text.corpus import Record, is_stream, iter_records
 from aobench.text.counts import Counts
 
 # captions a worker takes at once, all parsed in one `nlp.pipe` batch: larger batches run the CNN faster, and in
@@ -151,7 +151,8 @@ def count_corpora(
     with Runner(vocab_ref, workers) as runner, make_progress("captions") as progress:
         task = progress.add_task("extracting", total=None)
         for src in sources:
-            shard = Path(shard_dir) / f"{_shard_key(Path(src), vocab_ref, text_column, keep_caption_pairs)}.json" if shard_dir else None
+            # a pipe or standard input is read once and has no identity to resume by: never a shard
+            shard = Path(shard_dir) / f"{_shard_key(Path(src), vocab_ref, text_column, keep_caption_pairs)}.json" if shard_dir and not is_stream(src) else None
             if shard is not None and shard.exists():
                 saved = json.loads(shard.read_text())
                 part = Counts.from_dict(saved["counts"])
