@@ -72,7 +72,7 @@ def recipes_cmd(
     recipe_path: Optional[List[Path]] = typer.Option(None, "--recipe-path", help=RECIPE_PATH_HELP),
 ) -> None:
     """List recipes (built-in and on the recipe path) with a one-line description and the corpora their pairs are checked against."""
-    from aobench.corpora import corpus_info, describe
+    from aobench.nmidir import corpus_info, describe
     from aobench.recipe import builtin_dir, list_recipes, load, recipe_sources
 
     search = list(recipe_path or [])
@@ -230,6 +230,7 @@ def nmi_cmd(
     corpus's own three files; DIR/comparison.csv has one row per corpus, and the printed table compares them.
     Per-file counts in DIR/shards/ let a rerun resume file by file.
     """
+    from aobench.nmidir import NMI_JSON, PAIRS_CSV
     from aobench.text.analyze import run_nmi
 
     if not corpus and pairs is None:
@@ -248,7 +249,7 @@ def nmi_cmd(
         print_line(f"negated: {res['pooled']['n_negated']} pair mentions a caption negates (\"not blue\", \"no red ...\"), not counted as events")
     if res["pooled"].get("n_skipped_by_reason"):
         print_line("skipped: " + ", ".join(f"{k}: {v}" for k, v in res["pooled"]["n_skipped_by_reason"].items()))
-    print_line(f"wrote {out}/nmi.json and {out}/pairs.csv")
+    print_line(f"wrote {out}/{NMI_JSON} and {out}/{PAIRS_CSV}")
 
 
 @app.command("push")
