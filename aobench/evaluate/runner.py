@@ -224,8 +224,12 @@ def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache:
             if result is None:
                 continue
             result.data_fingerprint, result.options = fingerprint, protocol.recorded_options()
-            run.paths.append(write_result(out, result))
-            run.results.append(result.to_dict())
+            path = write_result(out, result)
+            if path in run.paths:  # the same spec given twice: one file, so one result in the count
+                run.results[run.paths.index(path)] = result.to_dict()
+            else:
+                run.paths.append(path)
+                run.results.append(result.to_dict())
             log.info("%s: %s → %s", ms.spec, t, result.path.name)
     except AobenchError as exc:
         run.failures.append((ms.spec, str(exc)))
