@@ -52,6 +52,7 @@ class Pair:
     via: list = field(default_factory=list)  # generic caption nouns that matched ("dog" for a dog breed)
     counts: dict = field(default_factory=dict)  # corpus name -> pair count at the levels consulted
     negated: dict = field(default_factory=dict)  # corpus name -> negated mentions ("not blue"), where counted
+    flags: list = field(default_factory=list)  # ids of the vocab's flag rules the pair meets (default states: "default-clean-dry")
 
     def key(self) -> tuple[str, str]:
         """(attribute, object)."""
@@ -94,6 +95,45 @@ def read_seen_pairs(path: str | Path) -> set[tuple[str, str]]:
 def compatible_pairs(vocab: Vocab) -> list[tuple]:
     """All attribute x object pairs the vocabulary's rules allow, in vocabulary order."""
     return [(a, o) for o in vocab.objects for a in vocab.attributes if vocab.compatible(a, o)]
+
+
+@dataclass
+class Census:
+    """What the vocabulary's pair rules did to the enumerated attribute x object pairs (the card's rule table)."""
+
+    enumerated: int  # distinct (attribute, object) names before any rule
+    removed: dict  # rule id -> candidates it removed (each counted once, by the first rule that denies it)
+    flagged: dict  # flag rule id -> candidates it flagged (a pair may meet several)
+    described: dict  # rule id -> what the rule does, in a few words
+
+    @property
+    def candidates(self) -> int:
+        """Pairs left after the rules."""
+        return self.enumerated - sum(self.removed.values())
+
+
+def candidates(vocab: Vocab) -> tuple[list[tuple], Census]:
+    """(the distinct compatible (Attribute, ObjectClass) pairs, the census of what each rule removed or flagged)."""
+    removed = {r.id: 0 for r in vocab.rules if not hasattr(r, "flags")}
+    flagged = {r.id: 0 for r in vocab.rules if hasattr(r, "flags")}
+    out: dict = {}  # two classes may share a name: the pair keeps its first place and the last compatible class
+    denied: dict = {}
+    for o in vocab.objects:
+        for a in vocab.attributes:
+            key = (a.name, o.name)
+            rule = vocab.denied_by(a, o)
+            if rule is None:
+                out[key] = (a, o)
+            else:
+                denied.setdefault(key, rule)
+    for key, rule in denied.items():
+        if key not in out:
+            removed[rule] += 1
+    for a, o in out.values():
+        for f in vocab.flags(a, o):
+            flagged[f] += 1
+    described = {r.id: r.describe() for r in vocab.rules}
+    return list(out.values()), Census(len(out.keys() | denied.keys()), removed, flagged, described)
 
 
 class Evidence:
@@ -172,18 +212,24 @@ def _cyclic_holdout(n_objects: int, n_attrs: int, fraction: float, seed: int) ->
 
 @dataclass
 class Selection:
-    """The pairs of a build (`pairs.jsonl`), how many candidates there were, and the evidence consulted."""
+    """The pairs of a build (`pairs.jsonl`), how many candidates there were, the evidence consulted and what the rules did."""
 
     pairs: list[Pair]
     n_candidates: int
     evidence: Evidence
+    census: Optional[Census] = None
 
 
 def choose_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None) -> Selection:
-    """Pairs for a build with their evidence: seen/unusual/unchecked labels, K sampled per object, seen candidates kept for the audit."""
+    """Pairs for a build with their evidence: seen/unusual/unchecked labels, K sampled per object, seen candidates kept for the audit.
+
+    Flagged candidates (a flag rule of the vocab: default states) carry `flags`; with `pairs.flagged: exclude` (the
+    default) an unusual one is never drawn and is listed with `selected: false`, like a seen one.
+    """
     spec = recipe.pairs
     ev = Evidence.for_recipe(recipe, vocab, counts)
-    cand = list({(a.name, o.name): (a, o) for a, o in compatible_pairs(vocab)}.values())  # two classes share a name
+    cand, census = candidates(vocab)
+    exclude = spec.flagged == "exclude"
     rows: list[Pair] = []
     if spec.unusual_fraction is not None:
         attr_index = {a.name: j for j, a in enumerate(vocab.attributes)}
@@ -193,13 +239,17 @@ def choose_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None
             is_seen, fields = ev.check(a, o)
             held = mask[obj_index[o.name], attr_index[a.name]] and not is_seen
             fields["evidence"] = fields["evidence"] + ["holdout"]
-            rows.append(Pair(a.name, o.name, a.type, o.group, "unusual" if held else "seen", **fields))
-        return Selection(rows, len(cand), ev)
+            flags = vocab.flags(a, o)
+            rows.append(Pair(a.name, o.name, a.type, o.group, "unusual" if held else "seen", selected=not (held and flags and exclude), flags=flags, **fields))
+        return Selection(rows, len(cand), ev, census)
     by_object: dict[str, list[Pair]] = {}
     unseen = "unusual" if ev.sources else "unchecked"
     for a, o in cand:
         is_seen, fields = ev.check(a, o)
-        by_object.setdefault(o.name, []).append(Pair(a.name, o.name, a.type, o.group, "seen" if is_seen else unseen, selected=not is_seen, **fields))
+        flags = vocab.flags(a, o)
+        by_object.setdefault(o.name, []).append(
+            Pair(a.name, o.name, a.type, o.group, "seen" if is_seen else unseen, selected=not is_seen and not (flags and exclude), flags=flags, **fields)
+        )
     for name in dict.fromkeys(o.name for o in vocab.objects):
         pool = by_object.get(name, [])
         options = [p for p in pool if p.selected]
@@ -207,9 +257,9 @@ def choose_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None
             pick = set(rng_for(recipe.seed, "pairs", name).choice(len(options), spec.attributes_per_object, replace=False).tolist())
             for i, p in enumerate(options):
                 p.selected = i in pick
-        # unpicked unusual candidates are implied (vocab x rules minus the rest); seen ones are listed: they were excluded
-        rows.extend(p for p in pool if p.selected or p.status == "seen")
-    return Selection(rows, len(cand), ev)
+        # unpicked unusual candidates are implied (vocab x rules minus the rest); seen and excluded flagged ones are listed
+        rows.extend(p for p in pool if p.selected or p.status == "seen" or (p.flags and exclude))
+    return Selection(rows, len(cand), ev, census)
 
 
 def select_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None) -> list[Pair]:
@@ -235,15 +285,18 @@ def load_corpora(recipe) -> list:
     return out
 
 
-def summarize(recipe, pairs: list[Pair], n_candidates: Optional[int] = None, corpora: Optional[list] = None) -> dict:
-    """Evidence numbers of a build (card, first line): corpora, level, candidates, seen/excluded, kept.
+def summarize(recipe, pairs: list[Pair], n_candidates: Optional[int] = None, corpora: Optional[list] = None, census: Optional[Census] = None) -> dict:
+    """Evidence numbers of a build (card, first line): corpora, level, candidates, seen/excluded, kept, what each rule did.
 
-    `corpora`: the ones the pairs were checked against (default: load the recipe's `pairs.counts` again).
+    `corpora`: the ones the pairs were checked against (default: load the recipe's `pairs.counts` again);
+    `census`: what the vocabulary's rules removed and flagged (default: count it again from the recipe's vocab).
     """
-    if n_candidates is None:
+    if census is None:
         from aobench.vocab import load_vocab
 
-        n_candidates = len({(a.name, o.name) for a, o in compatible_pairs(load_vocab(recipe.vocab))})
+        _, census = candidates(load_vocab(recipe.vocab))
+    if n_candidates is None:
+        n_candidates = census.candidates
     if corpora is None:
         from aobench.corpora import load_corpus
 
@@ -269,6 +322,12 @@ def summarize(recipe, pairs: list[Pair], n_candidates: Optional[int] = None, cor
         "seen_by_level": {lvl: sum(p.level == lvl for p in seen) for lvl in LEVELS},
         "kept": sum(p.selected for p in pairs),
         "by_status": {s: sum(p.selected and p.status == s for p in pairs) for s in ("seen", "unusual", "unchecked")},
+        "enumerated": census.enumerated,
+        "rules": [{"id": k, "what": census.described.get(k, ""), "action": "removed", "n": n} for k, n in census.removed.items()]
+        + [{"id": k, "what": census.described.get(k, ""), "action": "flagged", "n": n} for k, n in census.flagged.items()],
+        "removed_by_rules": sum(census.removed.values()),
+        "flagged_policy": recipe.pairs.flagged,
+        "flagged_excluded": sum(bool(p.flags) and not p.selected and p.status != "seen" for p in pairs),
     }
 
 
@@ -285,7 +344,11 @@ def evidence_line(summary: dict) -> str:
     if s["seen_pairs_file"]:
         what = ", ".join(x for x in (what, f"seen pairs {s['seen_pairs_file']}") if x)
     kept = f"{s['kept']:,} drawn" if not s["holdout"] else f"{s['by_status']['unusual']:,} held out"
-    return (f"pairs: checked against {what} at {s['match']} level: {s['candidates']:,} candidates, "
+    rules = ""
+    if s.get("removed_by_rules") or s.get("flagged_excluded"):
+        rules = f" (the vocab's rules removed {s['removed_by_rules']:,} of {s['enumerated']:,} pairs"
+        rules += f"; {s['flagged_excluded']:,} unusual candidates flagged as default states were left out)" if s.get("flagged_excluded") else ")"
+    return (f"pairs: checked against {what} at {s['match']} level: {s['candidates']:,} candidates{rules}, "
             f"{s['seen']:,} seen ({s['seen_by_level']['class']:,} by class name, {s['seen_by_level']['hypernym']:,} only by a generic noun), {kept}")
 
 
