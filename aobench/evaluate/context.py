@@ -85,8 +85,15 @@ class TaskContext:
     text_batch_size: int = 256
     seed: int = 0
     options: dict = field(default_factory=dict)  # task options (e.g. a CZSL protocol), recorded in every result
-    notes: list = field(default_factory=list)  # tasks append; each result carries the notes its task added
+    notes: list = field(default_factory=list)  # each result carries the notes its task added (`note`)
+    quiet_notes: set = field(default_factory=set)  # notes recorded in the result but not shown on the console
     _memo: dict = field(default_factory=dict)
+
+    def note(self, text: str, shown: bool = True) -> None:
+        """Record a note in this task's result; `shown=False`: provenance only (not printed after the run)."""
+        self.notes.append(text)
+        if not shown:
+            self.quiet_notes.add(text)
 
     # --- text side -----------------------------------------------------------------------------
     def model(self):

@@ -26,7 +26,7 @@ LANGUAGE = "en"
 FILENAME = "{dataset}_{pretrained}_{model}_{language}_{task}.json"  # CLIP_benchmark's default output pattern
 REQUIRED = ("dataset", "model", "pretrained", "task", "metrics")  # what makes a JSON a result
 CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "templates", "model_revision", "data_fingerprint", "aobench_version", "options")
-# the metric a table shows first for a result: the first of these its metrics have (tasks name theirs this way)
+# the metric a table shows first for a result of a task that names none (another tool's, a plug-in's): the first of these it has
 HEADLINE_KEYS = ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1")
 
 
@@ -83,7 +83,7 @@ class Result:
 
     def headline(self) -> tuple[Optional[str], Optional[float]]:
         """(key, value) of the metric a table shows first, or (None, None)."""
-        return headline(self.flat)
+        return headline(self.flat, self.task)
 
 
 def label(d: dict) -> str:
@@ -94,9 +94,12 @@ def label(d: dict) -> str:
     return f"{model}:{pre}" if pre not in (None, "", "none") else model
 
 
-def headline(flat: dict) -> tuple[Optional[str], Optional[float]]:
-    """(key, value) of the first of HEADLINE_KEYS present in flat metrics, or (None, None)."""
-    key = next((k for k in HEADLINE_KEYS if k in flat), None)
+def headline(flat: dict, task: Optional[str] = None) -> tuple[Optional[str], Optional[float]]:
+    """(key, value) of the headline metric `task` declares (its TaskSpec), else of the first of HEADLINE_KEYS present; or (None, None)."""
+    from aobench.evaluate.tasks import TASKS, task_spec
+
+    declared = task_spec(task).headline if task in TASKS else None
+    key = declared if declared in flat else next((k for k in HEADLINE_KEYS if k in flat), None)
     return key, (flat[key] if key else None)
 
 

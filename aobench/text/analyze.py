@@ -1,39 +1,26 @@
 """`aobench nmi`: counts → NMI/MI/entropies (+ bootstrap CI), PMI per pair, comparison across corpora.
 
-DIR/nmi.json, DIR/pairs.csv and DIR/counts.json describe all corpora pooled; with several corpora each
-also gets DIR/corpora/<name>/ with the same three files, and DIR/comparison.csv has one row per corpus.
+The output dir is `aobench.nmidir.NmiDir`'s: its top level describes all corpora pooled; with several
+corpora each also gets its own dir under `corpora/`, and a comparison table has one row per corpus.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Optional
 
-from aobench.io import atomic_write_json, atomic_write_text
 from aobench.locks import holding
+from aobench.nmidir import NmiDir
 from aobench.text.counts import Counts
 from aobench.text.stats import bootstrap_ci, nmi_of_counts, pmi_table
 
 SUMMARY_KEYS = ("nmi", "mi", "h_attribute", "h_object", "normalization", "n_events", "n_captions", "n_skipped")
 
 
-def _pairs_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["attribute", "object", "count", "pmi", "npmi", "seen"], lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "pmi": f"{r['pmi']:.6f}", "npmi": f"{r['npmi']:.6f}", "seen": int(r["seen"])})
-    return buf.getvalue()
-
-
 def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], *, name: str, normalization: str, bootstrap: int, seen_threshold: int, seed: int = 0, extra: Optional[dict] = None) -> dict:
-    """Write nmi.json, pairs.csv and counts.json for one table; returns the nmi.json content."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write one table's statistics, pair rows and counts into the nmi dir `out`; returns the statistics (nmi.json's document)."""
     info = nmi_of_counts(counts, normalization)
     info["n_skipped"] = counts.skipped_total()
     info["n_skipped_by_reason"] = dict(sorted(counts.n_skipped.items()))
@@ -47,9 +34,7 @@ def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], 
         info.update(extra)
     ordered = {k: info[k] for k in SUMMARY_KEYS if k in info}
     ordered.update({k: v for k, v in info.items() if k not in ordered})
-    counts.save(out)
-    atomic_write_text(out / "pairs.csv", _pairs_csv(pmi_table(counts, seen_threshold)))
-    atomic_write_json(out / "nmi.json", ordered)
+    NmiDir(out).write(counts, ordered, pmi_table(counts, seen_threshold))
     return ordered
 
 
@@ -69,21 +54,7 @@ def corpus_names(sources: list[str]) -> list[str]:
     return [f"{n}-{hashlib.sha256(str(s).encode()).hexdigest()[:8]}" if names.count(n) > 1 else n for n, s in zip(names, sources)]
 
 
-def _drop_stale(out: Path, keep: list[str]) -> None:
-    """Remove what an earlier run with other corpora left: `corpora/<name>/` not in `keep` (and comparison.csv when none)."""
-    import shutil
-
-    root = out / "corpora"
-    for d in sorted(root.iterdir()) if root.is_dir() else []:
-        if d.name not in keep and d.is_dir() and not d.is_symlink() and (d / "nmi.json").is_file():  # only folders this command wrote
-            shutil.rmtree(d)
-    if root.is_dir() and not any(root.iterdir()):
-        root.rmdir()
-    if not keep:
-        (out / "comparison.csv").unlink(missing_ok=True)
-
-
-@holding("aobench nmi")
+@holding("aobench nmi")  # one run per --out: two would mix their nmi.json and corpora/
 def run_nmi(
     sources: list[str],
     out: Path,
@@ -123,13 +94,14 @@ def run_nmi(
     from aobench.io import writable_dir
 
     out = writable_dir(out)
+    nd = NmiDir(out)
     kw = dict(normalization=normalization, bootstrap=bootstrap, seen_threshold=seen_threshold, seed=seed)
     meta = {"vocab": vocab_ref or "none", "engine": engine}
     if pairs_file is not None:
         from aobench.text.engine import counts_from_pairs_file
 
         counts, cps = counts_from_pairs_file(pairs_file)
-        _drop_stale(out, [])
+        nd.drop_corpora(keep=[])
         return {"pooled": write_analysis(out, counts, cps, name=Path(pairs_file).name, extra={**meta, "sources": [str(pairs_file)]}, **kw), "corpora": []}
     per: list[tuple[str, Counts, Counter]] = []
     for src in sources:
@@ -137,11 +109,11 @@ def run_nmi(
             from aobench.text.spark import count_with_spark
 
             c, cps = count_with_spark([src], vocab_ref, text_column=text_column, master=spark_master, partitions=spark_partitions,
-                                      shard_dir=out / "shards", keep_caption_types=bool(bootstrap))
+                                      shard_dir=nd.shards_dir, keep_caption_types=bool(bootstrap))
         else:
             from aobench.text.engine import count_corpora
 
-            c, cps = count_corpora([src], vocab_ref, text_column=text_column, workers=workers, shard_dir=out / "shards", keep_caption_pairs=bool(bootstrap))
+            c, cps = count_corpora([src], vocab_ref, text_column=text_column, workers=workers, shard_dir=nd.shards_dir, keep_caption_pairs=bool(bootstrap))
         per.append((str(src), c, cps))
     pooled = Counts()
     pooled_cps: Optional[Counter] = Counter() if bootstrap else None
@@ -151,19 +123,9 @@ def run_nmi(
             pooled_cps.update(cps)
     result = {"pooled": write_analysis(out, pooled, pooled_cps, name="+".join(corpus_name(s) for s in sources), extra={**meta, "sources": list(map(str, sources))}, **kw), "corpora": []}
     names = corpus_names([src for src, _, _ in per]) if len(per) > 1 else []
-    _drop_stale(out, names)
+    nd.drop_corpora(keep=names)  # a rerun with fewer corpora leaves none of the dropped ones behind
     if len(per) > 1:
-        rows = []
         for (src, c, cps), name in zip(per, names):
-            info = write_analysis(out / "corpora" / name, c, cps, name=name, extra={**meta, "sources": [src]}, **kw)
-            result["corpora"].append(info)
-            rows.append(info)
-        buf = io.StringIO()
-        fields = ["corpus", "nmi", "ci_low", "ci_high", "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_negated", "n_seen_pairs"]
-        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            row = {**r, "ci_low": r.get("ci", {}).get("low", ""), "ci_high": r.get("ci", {}).get("high", "")}
-            w.writerow({k: "" if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()})  # undefined: empty, as null in JSON
-        atomic_write_text(out / "comparison.csv", buf.getvalue())
+            result["corpora"].append(write_analysis(nd.corpus(name).root, c, cps, name=name, extra={**meta, "sources": [src]}, **kw))
+        nd.write_comparison(result["corpora"])
     return result
