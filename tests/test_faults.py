@@ -86,13 +86,10 @@ def _one_line_error(code: int, err: str) -> str:
 
 def build_digest(out: Path) -> dict:
     """Everything a build leaves that users read, hashed: equal digests = byte-identical builds (hf/ by content)."""
-    import yaml
     from datasets import Image, load_from_disk
 
-    d = {name: _sha((out / name).read_bytes()) for name in ("manifest.jsonl", "README.md", "pairs.jsonl")}
-    lock = yaml.safe_load((out / "recipe.lock.yaml").read_text())
-    lock["recipe"]["generator"].pop("batch_size")  # the resolved recipe records --batch-size (speed only, not in the fingerprint)
-    d["recipe.lock.yaml"] = lock
+    # recipe.lock.yaml byte for byte too: run-time flags (--batch-size) stay out of it
+    d = {name: _sha((out / name).read_bytes()) for name in ("manifest.jsonl", "README.md", "pairs.jsonl", "recipe.lock.yaml")}
     d["images"] = {str(f.relative_to(out)): _sha(f.read_bytes()) for f in sorted((out / "images").rglob("*.png"))}
     dsd = load_from_disk(str(out / "hf"))
     d["hf"] = {s: [(r["id"], r["seed"], _sha(r["image"]["bytes"])) for r in ds.cast_column("image", Image(decode=False))] for s, ds in dsd.items()}
