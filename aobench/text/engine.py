@@ -9,6 +9,7 @@ import multiprocessing as mp
 import signal
 import sys
 from collections import Counter, deque
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
@@ -21,14 +22,36 @@ from aobench.text.counts import Counts
 # vocabulary mode the pre-filter passes only a fraction of a chunk to the parse
 CHUNK = 1024
 IN_FLIGHT_PER_WORKER = 4
+# captions between frees of what spaCy keeps for every new word (strings, lexemes: its memory zones) and of the
+# memoised per-token results that refer to them; web alt-text brings new ids and URLs in nearly every caption,
+# so without this memory grows with the corpus (benchmarks/stream_memory.py). Refilling the memos after each free
+# cost no measurable time: 80k unique-token captions took 302 s vs 306 s unbounded, side by side on a loaded 2-core machine.
+ZONE_CAPTIONS = 20_000
 _WORKER_EXTRACTOR = None
 _WORKER_REF: object = object()  # the vocab ref _WORKER_EXTRACTOR was built for
+_ZONE: Optional[ExitStack] = None  # the memory zone the worker's parses run in
+_ZONE_N = 0  # captions parsed in it
+
+
+def _free_zone() -> None:
+    """Close the worker's memory zone: spaCy frees the strings and lexemes added in it, and the memos forget them."""
+    global _ZONE, _ZONE_N
+    if _ZONE is None:
+        return
+    from aobench.text.memo import forget
+
+    _ZONE.close()
+    _ZONE, _ZONE_N = None, 0
+    forget(_WORKER_EXTRACTOR.nlp)  # memoised results hold hashes of strings now freed
+    if _WORKER_EXTRACTOR.prefilter is not None:
+        _WORKER_EXTRACTOR.prefilter.forget()  # its cache is plain strings, bounded on the same cadence
 
 
 def _init_worker(vocab_ref: Optional[str]) -> None:
     global _WORKER_EXTRACTOR, _WORKER_REF
     if _WORKER_EXTRACTOR is not None and _WORKER_REF == vocab_ref:
         return  # one pipeline per process, kept across files and calls
+    _free_zone()  # an extractor's patterns must be permanent strings, never added inside a zone
     from aobench.text.parse import Extractor, vocab_for
 
     nlp = _WORKER_EXTRACTOR.nlp if _WORKER_EXTRACTOR is not None else None
@@ -46,7 +69,16 @@ def _init_pool_worker(vocab_ref: Optional[str]) -> None:
 
 
 def _extract_chunk(texts: list[str]) -> list:
-    return list(_WORKER_EXTRACTOR.extract_all(texts))
+    """(pairs, negated) per caption, parsed inside the worker's memory zone (freed every ZONE_CAPTIONS captions)."""
+    global _ZONE, _ZONE_N
+    if _ZONE is None:
+        _ZONE = ExitStack()
+        _ZONE.enter_context(_WORKER_EXTRACTOR.nlp.memory_zone())
+    out = list(_WORKER_EXTRACTOR.extract_all(texts))  # plain strings: nothing of the zone outlives it
+    _ZONE_N += len(texts)
+    if _ZONE_N >= ZONE_CAPTIONS:
+        _free_zone()
+    return out
 
 
 def _chunks(records: Iterable[Record], on_skip) -> Iterator[tuple[list[str], list[str]]]:
@@ -90,8 +122,11 @@ class Runner:
         chunks = itertools.chain([first], chunks)
         if self.workers <= 1:
             _init_worker(self.vocab_ref)
-            for ids, texts in chunks:
-                yield from _rows(ids, _extract_chunk(texts))
+            try:
+                for ids, texts in chunks:
+                    yield from _rows(ids, _extract_chunk(texts))
+            finally:
+                _free_zone()  # this process's pipeline may serve other callers next: no zone left open
             return
         if self._pool is None:
             ctx = mp.get_context("spawn")  # fork after torch/spaCy threads start is unsafe
