@@ -295,7 +295,7 @@ def _assemble(recipe: Recipe, bd: BuildDir, items: list, pairs: list, backend, *
     bd.write_manifest(records)
     save_dataset_dict(dsd, bd.hf_dir)
     # the card comes from what the lock and manifest say, never from this run's state (a resume renders the same card)
-    bd.write_card(render_card(recipe, records, pairs, _generator_info(recipe, tiny), stats, review=review_stats))
+    bd.write_card(render_card(recipe, records, pairs, _generator_info(recipe, tiny), stats, review=review_stats, tiny=tiny))
     bd.mark_complete(recipe.fingerprint())
     return BuildResult(
         out=out,

@@ -54,7 +54,10 @@ def spearman_permutation(x: Sequence[float], y: Sequence[float], *, draws: int =
     if n != len(y):
         raise ValueError("x and y differ in length")
     if n < 3 or len(set(x)) < 2 or len(set(y)) < 2:
-        return out  # rho undefined (a constant variable) or no permutation can disagree with it
+        # rho undefined (a constant variable) or no permutation can disagree with it; say which
+        out["undefined"] = (f"{n} run(s): a permutation test needs at least 3" if n < 3 else
+                            "every run is at one NMI level" if len(set(x)) < 2 else "every run has the same accuracy")  # fmt: skip
+        return out
     rx, ry = ranks(x), ranks(y)
     xc, yc = rx - rx.mean(), ry - ry.mean()
     rho = float(_corr_rows(xc, yc[None, :])[0])
