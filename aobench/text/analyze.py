@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from aobench.nmidir import NmiDir
+from aobench.text.corpus import COMPRESSIONS, SUFFIXES
 from aobench.text.counts import Counts
 from aobench.text.stats import bootstrap_ci, nmi_of_counts, pmi_table
 
@@ -40,8 +41,8 @@ def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], 
 def corpus_name(source: str) -> str:
     """A folder-safe name for a corpus path or id."""
     base = Path(str(source)).name or str(source)
-    for suf in (".gz", ".zst", ".zstd", ".parquet", ".jsonl", ".json", ".csv", ".tsv", ".txt"):
-        base = base.removesuffix(suf)
+    for group in (COMPRESSIONS, sorted(SUFFIXES, key=len, reverse=True)):  # a compression, then a format suffix
+        base = next((base.removesuffix(s) for s in group if base.endswith(s)), base)
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", base) or "corpus"
 
 
