@@ -46,7 +46,7 @@ err = _Console(stderr=True)
 
 def _version(value: bool) -> None:
     if value:
-        from aobench import __version__
+        from aobench.version import __version__
 
         print_line(f"aobench {__version__}")
         raise typer.Exit()

@@ -143,7 +143,7 @@ def evaluate(
     share each split's images for every model and rank 0 alone runs the tasks and writes (`distributed`: None
     follows the launcher; False runs this process alone, for a call made on one rank only).
     """
-    from aobench import launch as launching
+    import aobench.launch as launching
 
     if distributed is False and launching.current() is not None:
         with launching.alone():
@@ -187,7 +187,7 @@ def evaluate(
 def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache: EmbeddingCache, out: Path, run: EvalRun,
                    skip_existing: bool = False, progress: bool = True) -> None:  # fmt: skip
     """One model: embed (cached) → run each pending task → write its result; failures and notes go into `run`."""
-    from aobench import launch as launching
+    import aobench.launch as launching
     from aobench.progress import make_progress
 
     launch = launching.current()
@@ -237,7 +237,7 @@ def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache:
 
 def run_task(ctx: TaskContext, task: str, run: EvalRun) -> Optional[Result]:
     """One task on a context → its Result (with only the notes this task added), or None when it does not apply."""
-    from aobench import __version__
+    from aobench.version import __version__
 
     ms = ctx.handle.spec
     first_note = len(ctx.notes)
