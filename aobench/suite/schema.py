@@ -53,12 +53,17 @@ class Example:
     meta: dict = field(default_factory=dict, compare=False, hash=False)  # fields a subset's aggregate needs (relation, tag…)
 
 
-def _beats(pos: np.ndarray, neg: np.ndarray, pos_first: bool, tie_rule: str) -> bool:
-    """Every positive above every negative (a tie counts only under TIE_FIRST when the positive comes first)."""
-    if neg.size == 0:
+def _beats(row: np.ndarray, pos: list[int], neg: list[int], tie_rule: str) -> bool:
+    """Every positive above every negative; under TIE_FIRST a tie goes to the earlier index, as argmax breaks it."""
+    if not neg:
         return True
-    lo, hi = float(pos.min()), float(neg.max())
-    return lo > hi or (tie_rule == TIE_FIRST and pos_first and lo == hi)
+    p, n = row[pos][:, None], row[neg][None, :]
+    wins = p > n
+    if tie_rule == TIE_FIRST:
+        # argmax returns the first of equal maxima: a positive tied with a later negative still wins (ARO order,
+        # What'sUp: positive first; ImageCoDe: the target anywhere among 10), tied with an earlier one it loses
+        wins |= (p == n) & (np.asarray(pos)[:, None] < np.asarray(neg)[None, :])
+    return bool(wins.all())
 
 
 def score_example(ex: Example, scores: np.ndarray) -> dict[str, bool]:
@@ -71,8 +76,7 @@ def score_example(ex: Example, scores: np.ndarray) -> dict[str, bool]:
     row = s[0, :] if ex.schema == IMAGE_TEXTS else s[:, 0]
     pos = list(ex.positives)
     neg = [i for i in range(row.size) if i not in pos]
-    pos_first = not neg or min(pos) < min(neg)
-    return {"correct": _beats(row[pos], row[neg], pos_first, ex.tie_rule)}
+    return {"correct": _beats(row, pos, neg, ex.tie_rule)}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,20 @@ class BenchmarkSpec:
     `load_examples(annotations: Path, subsets: list[str] | None) -> list[Example]` (the authors' files, as
     published, under `annotations`) and `aggregate(per_subset: dict[str, dict]) -> dict` (the headline
     metrics from the per-subset metrics, exactly as the reference computes them).
+
+    Optional module functions, called by the runner when the module defines them:
+    - `resolve_images(examples, image_path) -> list[Example]`, once the image folders are known and before
+      the missing-image check. `image_path(ref)` is where `ref`'s file would be (`None` when no folder was
+      given for its source). It may rewrite refs whose file name only a folder listing gives (ImageCoDe: the
+      k-th frame of a directory; CREPE: VG_100K or VG_100K_2) and select rows as the authors do
+      (VL-CheckList: the first 1000 rows whose image exists, per file). Rows it keeps whose image is still
+      absent are reported as missing, so `--skip-missing` then evaluates exactly the authors' rows.
+    - `subset_metrics(examples, outcomes, scores) -> dict`, once per subset over the evaluated examples in
+      load order, their `score_example` outcomes and their score matrices: metrics the authors report
+      beside accuracy (CREPE R@k and mean rank, What'sUp pair/set accuracy, a chance level that varies
+      per example). Its keys are added to that subset's metrics, before `aggregate` runs.
+    - `open_image(path) -> PIL.Image.Image | None`, for files PIL cannot open (EqBen's YouCook2 frames are
+      BGR `.npy` arrays); `None` means "open it as usual".
     """
 
     name: str  # the registry name, e.g. "sugarcrepe"
@@ -97,3 +115,4 @@ class BenchmarkSpec:
     protocol: str  # one line: the scoring rule and the aggregate, with the reference it follows
     metric_names: tuple[str, ...] = ("acc",)  # per-subset metric names (("text", "image", "group") for GROUP)
     chance: dict = field(default_factory=dict)  # metric → chance level of a random scorer
+    optional_subsets: tuple[str, ...] = ()  # run only when named (`crepe/syst_…`): not part of the default run or aggregate

@@ -1,0 +1,106 @@
+"""ImageCoDe (Krojer et al. 2022): image retrieval from contextual descriptions — one description against 10 near-identical images.
+
+Annotations: `valid_data.json` of `McGill-NLP/imagecode` data/ (the test set's labels are withheld): a dict
+image-set directory → {target index "0".."9": description}. Image sets: `image-sets.zip` (Zenodo 6518944 or
+the Hub dataset BennoKrojer/ImageCoDe), one directory of 10 `img<N>.jpg` per set, N the frame number for
+video sets; the target index counts the directory's images sorted by N (the authors'
+baselines/clip/zero_shot.py), which only the folder listing gives: `resolve_images` reads it.
+
+Protocol (zero_shot.py): the description's best-scoring image must be the target; the authors rank with
+numpy's argsort of the negated similarities, which puts the first of equal scores first (argmax's tie
+break). Subsets `videos` and `static` ("open-images" in the directory name); the spectrum study's headline is
+the pooled accuracy over all 2,302 descriptions (its values weigh static by 430/2302 exactly), the authors'
+"OVERALL ACC".
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable, Optional
+
+from aobench.errors import AobenchError
+from aobench.suite import combine, files
+from aobench.suite.schema import TEXT_IMAGES, TIE_FIRST, BenchmarkSpec, Example, ImageRef
+
+FILE = "valid_data.json"
+SUBSETS = ("videos", "static")
+SOURCE = "imagecode"
+SET_SIZE = 10
+_FRAME = re.compile(r"^img(\d+)\.jpg$")
+
+SPEC = BenchmarkSpec(
+    name="imagecode",
+    description="contextual descriptions: one description against 10 near-identical video frames or photos",
+    schema=TEXT_IMAGES,
+    subsets=SUBSETS,
+    counts={"videos": 1872, "static": 430},  # counted: McGill-NLP/imagecode data/valid_data.json@609f076
+    image_sources={SOURCE: "image-sets.zip (https://zenodo.org/record/6518944 or the Hub dataset BennoKrojer/ImageCoDe), "
+                           "extracted: one folder per image set"},
+    annotations="McGill-NLP/imagecode:data/valid_data.json@609f076",
+    annotation_files=(FILE,),
+    licence="MIT (McGill-NLP/imagecode); frames from MSR-VTT, Video Storytelling, YouCook and Open Images under their terms",
+    protocol="argmax over the 10 images (first of equal scores wins) == target; videos / static; headline = pooled "
+             "accuracy over all descriptions (zero_shot.py OVERALL ACC, vl_compo)",
+    chance={"acc": 1 / SET_SIZE},
+)
+
+
+def _placeholder(directory: str, k: int) -> ImageRef:
+    # the k-th image of a set is named only by the folder listing; until resolve_images reads it, a name no
+    # image set has ("#k"), so an unresolved set is reported missing rather than silently misread
+    return ImageRef(SOURCE, f"{directory}/#{k}")
+
+
+def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> list[Example]:
+    """One example per (image set, target) of valid_data.json, in file order."""
+    wanted = set(subsets or SUBSETS)
+    unknown = wanted - set(SUBSETS)
+    if unknown:
+        raise AobenchError(f"imagecode: unknown subset(s) {', '.join(sorted(unknown))} (known: {', '.join(SUBSETS)})")
+    path = files.annotation_file(annotations, FILE, SPEC.annotations)
+    data = files.need(files.read_json(path), dict, str(path))
+    out = []
+    for directory, targets in data.items():
+        at = f"{path}: {directory!r}"
+        if not directory or "/" in directory or directory in (".", ".."):
+            raise AobenchError(f"{at}: not an image-set folder name")
+        subset = "static" if "open-images" in directory else "videos"
+        files.need(targets, dict, at)
+        for idx, description in targets.items():
+            k = files.integer(idx, f"{at}.{idx!r} (target index)")
+            if not 0 <= k < SET_SIZE:
+                raise AobenchError(f"{at}.{idx!r}: target index outside 0..{SET_SIZE - 1}")
+            text = files.text(description, f"{at}.{idx!r}").strip()  # the authors strip the description
+            if subset in wanted:
+                images = tuple(_placeholder(directory, j) for j in range(SET_SIZE))
+                out.append(Example(f"{directory}/{k}", subset, TEXT_IMAGES, images, (text,), (k,), TIE_FIRST, {"directory": directory}))
+    return out
+
+
+def frames(folder: Path) -> list[str]:
+    """The image files of one set in the authors' order: `img<N>.jpg` sorted by N."""
+    names = [p.name for p in folder.iterdir() if _FRAME.match(p.name)] if folder.is_dir() else []
+    return sorted(names, key=lambda n: int(_FRAME.match(n).group(1)))
+
+
+def resolve_images(examples: list[Example], image_path: Callable[[ImageRef], Optional[Path]]) -> list[Example]:
+    """Name each set's 10 images from its folder; a set whose folder is absent or short keeps placeholders (missing)."""
+    listed: dict[str, list[str]] = {}
+    out = []
+    for ex in examples:
+        directory = ex.meta["directory"]
+        if directory not in listed:
+            folder = image_path(ImageRef(SOURCE, directory))
+            listed[directory] = frames(folder) if folder is not None else []
+        names = listed[directory]
+        if len(names) == SET_SIZE:
+            images = tuple(ImageRef(SOURCE, f"{directory}/{n}") for n in names)
+            ex = Example(ex.id, ex.subset, ex.schema, images, ex.texts, ex.positives, ex.tie_rule, ex.meta)
+        out.append(ex)
+    return out
+
+
+def aggregate(per_subset: dict[str, dict]) -> dict:
+    """acc = pooled accuracy over videos and static (the authors' overall accuracy, vl_compo's imagecode)."""
+    return combine.flatten("", combine.pooled(per_subset, SUBSETS))
