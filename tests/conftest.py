@@ -148,3 +148,50 @@ def shapes_build(tmp_path_factory, small_shapes_recipe) -> Path:
     res = build(str(small_shapes_recipe), out)
     assert res.status == "complete"
     return out
+
+
+@pytest.fixture
+def published_annotations(tmp_path):
+    """NAME → a folder of tiny annotation files in that benchmark's published format (tests/fixtures/published_annotations.py)."""
+    from fixtures import published_annotations as pa
+
+    def make(name: str) -> Path:
+        root = tmp_path / f"{name}-annotations"
+        if name == "vl_checklist":
+            from aobench.suite.vl_checklist import CORPUS
+
+            return pa.vl_checklist(root, CORPUS)
+        return getattr(pa, name)(root)
+
+    return make
+
+
+@pytest.fixture
+def placeholder_images(tmp_path):
+    """(examples, resolve_images or None) → one folder holding a small image for every ref (EqBen .npy frames as BGR arrays)."""
+    from fixtures.published_annotations import write_placeholders
+
+    def make(examples, folder: str = "images") -> Path:
+        return write_placeholders(examples, tmp_path / folder)
+
+    return make
+
+
+@pytest.fixture
+def mirror_file(tmp_path):
+    """(owner/name, path) → that published file, copied from a local git mirror ($AOBENCH_MIRROR, default /work/.mirror/OWNER+NAME/repo);
+    skips when the mirror or the file is absent (as in CI)."""
+
+    def get(repo: str, path: str) -> Path:
+        git_dir = Path(os.environ.get("AOBENCH_MIRROR", "/work/.mirror")) / repo.replace("/", "+") / "repo"
+        if not git_dir.is_dir():
+            pytest.skip(f"no local mirror of {repo} ({git_dir})")
+        res = subprocess.run(["git", "-C", str(git_dir), "show", f"HEAD:{path}"], capture_output=True)
+        if res.returncode:
+            pytest.skip(f"{repo}:{path} is not in the local mirror (over its size limit or absent)")
+        dest = tmp_path / "mirror" / repo.replace("/", "+") / path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(res.stdout)
+        return dest
+
+    return get

@@ -24,7 +24,7 @@ the caption below every negative it ties with (so R@1 is the strict `>` accuracy
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -99,16 +99,14 @@ def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> lis
     return out
 
 
-def resolve_images(examples: list[Example], image_path: Callable[[ImageRef], Optional[Path]]) -> list[Example]:
+def resolve_images(examples: list[Example], roots) -> list[Example]:
     """Point each image at VG_100K_2/ where it is not in VG_100K/ (the authors' `get_image_by_id` looks in both)."""
     out = []
     for ex in examples:
         ref = ex.images[0]
-        first = image_path(ref)
-        if first is not None and not first.is_file():
+        if roots.resolve(ref) is None:
             alt = ImageRef(ref.source, "VG_100K_2/" + ref.file.split("/", 1)[1], ref.box)
-            second = image_path(alt)
-            if second is not None and second.is_file():
+            if roots.resolve(alt) is not None:
                 ex = Example(ex.id, ex.subset, ex.schema, (alt,), ex.texts, ex.positives, ex.tie_rule, ex.meta)
         out.append(ex)
     return out
@@ -120,16 +118,18 @@ def caption_rank(scores: np.ndarray) -> int:
     return int((row[1:] >= row[0]).sum())
 
 
-def subset_metrics(examples: list[Example], outcomes: list[dict], scores: list) -> dict:
-    """The authors' one-to-many metrics: R@1/3/5/10, mean and median rank, and chance R@1 (mean of 1/K)."""
+def outcomes(ex: Example, scores: np.ndarray, text_scores=None) -> dict:
+    """acc (= R@1), R@3, R@5, R@10 and the caption's 0-based rank, as get_one2many_metrics reads them."""
+    rank = caption_rank(scores)
+    return {"acc": rank < 1, "r@3": rank < 3, "r@5": rank < 5, "r@10": rank < 10, "rank": rank}
+
+
+def subset_metrics(subset: str, examples: list[Example], outcomes: list[dict]) -> dict:
+    """The authors' mean rank (mean + 1) and median rank (floor of the median + 1)."""
     if not examples:
         return {}
-    ranks = np.array([caption_rank(s) for s in scores])
-    out = {f"r@{k}": float(np.mean(ranks < k)) for k in (1, 3, 5, 10)}
-    out["mean_rank"] = float(ranks.mean() + 1)
-    out["median_rank"] = float(np.floor(np.median(ranks)) + 1)
-    out["chance"] = float(np.mean([1 / len(ex.texts) for ex in examples]))
-    return out
+    ranks = np.array([o["rank"] for o in outcomes], dtype=float)
+    return {"mean_rank": float(ranks.mean() + 1), "median_rank": float(np.floor(np.median(ranks)) + 1)}
 
 
 def aggregate(per_subset: dict[str, dict]) -> dict:

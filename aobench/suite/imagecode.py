@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from aobench.errors import AobenchError
 from aobench.suite import combine, files
@@ -80,19 +80,19 @@ def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> lis
 
 def frames(folder: Path) -> list[str]:
     """The image files of one set in the authors' order: `img<N>.jpg` sorted by N."""
-    names = [p.name for p in folder.iterdir() if _FRAME.match(p.name)] if folder.is_dir() else []
+    names = [p.name for p in folder.iterdir() if _FRAME.match(p.name)]
     return sorted(names, key=lambda n: int(_FRAME.match(n).group(1)))
 
 
-def resolve_images(examples: list[Example], image_path: Callable[[ImageRef], Optional[Path]]) -> list[Example]:
-    """Name each set's 10 images from its folder; a set whose folder is absent or short keeps placeholders (missing)."""
+def resolve_images(examples: list[Example], roots) -> list[Example]:
+    """Name each set's 10 images from its folder (the first root holding it); a set not found keeps placeholders (missing)."""
     listed: dict[str, list[str]] = {}
     out = []
     for ex in examples:
         directory = ex.meta["directory"]
         if directory not in listed:
-            folder = image_path(ImageRef(SOURCE, directory))
-            listed[directory] = frames(folder) if folder is not None else []
+            folders = [r / directory for r in roots.roots(SOURCE) if (r / directory).is_dir()]
+            listed[directory] = frames(folders[0]) if folders else []
         names = listed[directory]
         if len(names) == SET_SIZE:
             images = tuple(ImageRef(SOURCE, f"{directory}/{n}") for n in names)

@@ -89,18 +89,19 @@ class BenchmarkSpec:
     metrics from the per-subset metrics, exactly as the reference computes them).
 
     Optional module functions, called by the runner when the module defines them:
-    - `resolve_images(examples, image_path) -> list[Example]`, once the image folders are known and before
-      the missing-image check. `image_path(ref)` is where `ref`'s file would be (`None` when no folder was
-      given for its source). It may rewrite refs whose file name only a folder listing gives (ImageCoDe: the
-      k-th frame of a directory; CREPE: VG_100K or VG_100K_2) and select rows as the authors do
-      (VL-CheckList: the first 1000 rows whose image exists, per file). Rows it keeps whose image is still
-      absent are reported as missing, so `--skip-missing` then evaluates exactly the authors' rows.
-    - `subset_metrics(examples, outcomes, scores) -> dict`, once per subset over the evaluated examples in
-      load order, their `score_example` outcomes and their score matrices: metrics the authors report
-      beside accuracy (CREPE R@k and mean rank, What'sUp pair/set accuracy, a chance level that varies
-      per example). Its keys are added to that subset's metrics, before `aggregate` runs.
-    - `open_image(path) -> PIL.Image.Image | None`, for files PIL cannot open (EqBen's YouCook2 frames are
-      BGR `.npy` arrays); `None` means "open it as usual".
+    - `outcomes(ex, scores, text_scores=None) -> dict`: an example's outcomes (default: `score_example`, its
+      "correct" named "acc"); extra keys become per-subset means too (CREPE: R@3/5/10 and the rank).
+    - `subset_metrics(subset, examples, outcomes) -> dict`: metrics the authors report beside the outcome
+      means, over the subset's evaluated examples in load order (What'sUp pair/set accuracy, CREPE mean and
+      median rank); its keys are added to the default ones (each outcome's mean, stderr, chance; `n`).
+    - `resolve_images(examples, roots) -> list[Example]`: once the image folders are known, before the
+      missing-image check; `roots.roots(source)` lists the folders searched for a source and
+      `roots.resolve(ref)` is a ref's file (None when absent). It may rewrite refs whose file name only a
+      folder listing gives (ImageCoDe: the k-th frame of a set; CREPE: VG_100K or VG_100K_2) and select rows
+      as the authors do (VL-CheckList: the first 1000 rows whose image exists, per file). Rows it keeps whose
+      image is still absent are reported missing, so `--skip-missing` evaluates exactly the authors' rows.
+    - `open_image(path) -> PIL.Image.Image | None`: for files PIL cannot open (EqBen's YouCook2 frames are
+      BGR `.npy` arrays); None means "open it as usual".
     """
 
     name: str  # the registry name, e.g. "sugarcrepe"

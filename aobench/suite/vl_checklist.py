@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from aobench.errors import AobenchError
 from aobench.suite import combine, files
@@ -109,14 +109,13 @@ def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> lis
     return out
 
 
-def resolve_images(examples: list[Example], image_path: Callable[[ImageRef], Optional[Path]]) -> list[Example]:
-    """Per file, the rows up to the 1000th whose image exists (those before it without an image stay, to be reported)."""
+def resolve_images(examples: list[Example], roots, cap: int = MAX_PER_FILE) -> list[Example]:
+    """Per file, the rows up to the `cap`-th whose image exists (rows before it without an image stay, to be reported)."""
     kept, present = [], defaultdict(int)
     for ex in examples:
-        if present[ex.subset] >= MAX_PER_FILE:
+        if present[ex.subset] >= cap:
             continue
-        path = image_path(ex.images[0])
-        if path is not None and path.is_file():
+        if roots.resolve(ex.images[0]) is not None:
             present[ex.subset] += 1
         kept.append(ex)
     return kept

@@ -142,23 +142,23 @@ def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> lis
     return out
 
 
-def subset_metrics(examples: list[Example], outcomes: list[dict], scores: list) -> dict:
-    """Chance, per-preposition accuracy and, on the controlled sets, the authors' pair and set accuracy."""
-    correct = [bool(o["correct"]) for o in outcomes]
-    out = {"chance": float(np.mean([1 / len(ex.texts) for ex in examples])) if examples else float("nan")}
+def subset_metrics(subset: str, examples: list[Example], outcomes: list[dict]) -> dict:
+    """Per-preposition accuracy and, on the controlled sets, the authors' pair and set accuracy."""
+    if not examples:
+        return {}
+    correct = [bool(o["acc"]) for o in outcomes]
     by_prep = defaultdict(list)
     for ex, ok in zip(examples, correct):
         by_prep[ex.meta.get("preposition", "")].append(ok)
-    out.update({f"acc_by_preposition/{p}": float(np.mean(v)) for p, v in sorted(by_prep.items())})
-    subset = examples[0].subset if examples else ""
-    if subset in OPPOSITES and examples:
+    out = {f"acc_by_preposition/{p}": float(np.mean(v)) for p, v in sorted(by_prep.items())}
+    if subset in OPPOSITES:
         pairs: dict[str, dict[str, bool]] = defaultdict(dict)
         for ex, ok in zip(examples, correct):
             pairs[ex.meta["pair"]][ex.meta["position"]] = ok
         n = len(examples)
         pair_correct = sum(bool(d.get(a)) and bool(d.get(b)) for d in pairs.values() for a, b in OPPOSITES[subset])
         set_correct = sum(sum(bool(v) for v in d.values()) == 4 for d in pairs.values())
-        # the authors divide by the number of images / 2 and / 4 (every pair has its four positions)
+        # the authors divide by the number of images / 2 and / 4 (every object pair has its four positions)
         out["pair_acc"] = pair_correct / (n / 2)
         out["set_acc"] = set_correct / (n / 4)
     return out
