@@ -402,7 +402,7 @@ def real_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, or Hub dataset id"),
+    data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, Hub dataset id, or benchmark(s): sugarcrepe, sugarcrepe/swap_att, sugarcrepe,valse,aro, suite (`aobench benchmarks`)"),
     model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
     out: Optional[Path] = typer.Option(None, "--out", help="results directory (one JSON per model and task, results.csv)"),
     tasks: Optional[List[str]] = typer.Option(None, "--tasks", help="comma-separated or repeated: composition, object, attribute, czsl, foils, retrieval (default: all)"),
@@ -421,8 +421,21 @@ def eval_cmd(
     amp: bool = typer.Option(False, "--amp", help="mixed precision on CUDA"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: evaluate every n-th model from i (one process per GPU; results.csv gathers all)"),
     czsl_protocol: str = typer.Option("reference", "--czsl-protocol", help="reference (the CZSL community's evaluator: comparable with published tables) or exact (every point of the bias curve)"),
+    images: Optional[List[str]] = typer.Option(None, "--images", help="benchmarks: a folder of images for every source, or SOURCE=DIR for one image set (repeatable); default $AOBENCH_DATA/images/SOURCE"),
+    annotations: Optional[Path] = typer.Option(None, "--annotations", help="benchmarks: folder with the authors' annotation files (or one subfolder per benchmark); default: the data home (`aobench benchmarks get`)"),
+    skip_missing: bool = typer.Option(False, "--skip-missing", help="benchmarks: evaluate the examples whose images are here and record how many were not"),
+    precision: Optional[str] = typer.Option(None, "--precision", help="fp32 (default, as the benchmarks' authors) or amp (mixed precision on CUDA; recorded in each result)"),
 ) -> None:
-    """Evaluate CLIP-style models on an aobench dataset (CLIP_benchmark-shaped results)."""
+    """Evaluate CLIP-style models on an aobench dataset or on standard benchmarks (CLIP_benchmark-shaped results).
+
+    \b
+    Examples:
+      aobench eval runs/imagenet-ao --model open_clip:ViT-B-32:openai --out results/
+      aobench eval sugarcrepe --images ~/coco/val2017 --model open_clip:ViT-B-32:openai --out results/
+      aobench eval valse --images coco2017=~/coco/val2017 --images visual7w=~/v7w/images --skip-missing --model tiny --out r/
+      aobench eval sugarcrepe,valse,aro --annotations ~/benchmarks --images ~/images --model tiny --out r/
+      aobench eval suite --model open_clip:ViT-B-32:openai --out results/
+    """
     if list_models:
         from aobench.evaluate.models import list_models as _list
 
@@ -440,18 +453,20 @@ def eval_cmd(
     writable_dir(out)
     run = evaluate(data, model, out, tasks=tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
                    plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=None if no_cache else (cache_dir or "default"),
-                   splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard, options={"czsl_protocol": czsl_protocol})
+                   splits=splits.split(",") if splits else None, workers=workers, amp=amp or precision == "amp", shard=shard,
+                   options={"czsl_protocol": czsl_protocol}, images=images, annotations=annotations, skip_missing=skip_missing, precision=precision)
     if run.rank:  # the other ranks of a launch: rank 0 reports for all
         if run.failures:
             sys.exit(EXIT_USER_ERROR)
         return
     if run.results:
-        table = Table("model", "task", "metric", "value", "images (skipped)")
+        table = Table("model", "data", "task", "metric", "value", "images (skipped)")
         for r in map(Result.from_dict, run.results):
             m = r.flat
             key, value = r.headline()
-            val = "n/a" if key is None else f"{value:.4f}"
-            table.add_row(escape(r.label), r.task, key or "-", val, f"{m['n_images']} ({m['n_skipped']})")
+            val = "n/a" if key is None or value is None else f"{value:.4f}"
+            skipped = m.get("n_skipped", m.get("n_missing_examples", 0))
+            table.add_row(escape(r.label), escape(r.dataset), r.task, key or "-", val, f"{m.get('n_images', '?')} ({skipped})")
         stdout.print(table)
     for note in run.notes:
         print_line(f"note: {note}")
@@ -463,6 +478,64 @@ def eval_cmd(
         for _spec, msg in run.failures:
             err.print(format_error(AobenchError(msg)), markup=False, highlight=False, soft_wrap=True)
         sys.exit(EXIT_USER_ERROR)
+
+
+benchmarks_app = typer.Typer(help="The standard compositionality benchmarks `aobench eval` runs (SugarCrepe, VALSE, ARO, Winoground, ...).")
+app.add_typer(benchmarks_app, name="benchmarks")
+
+
+@benchmarks_app.callback(invoke_without_command=True)
+def benchmarks_cmd(
+    ctx: typer.Context,
+    images: Optional[List[str]] = typer.Option(None, "--images", help="image folder(s) to look in: DIR or SOURCE=DIR (as for `aobench eval`)"),
+    annotations: Optional[Path] = typer.Option(None, "--annotations", help="annotation folder to look in (default: the data home)"),
+) -> None:
+    """List each benchmark: subsets, counts, image sources, licence, where its annotations come from, and what this machine has.
+
+    \b
+    Examples:
+      aobench benchmarks
+      aobench benchmarks --images ~/coco/val2017
+      aobench benchmarks get sugarcrepe
+      aobench benchmarks get aro --from ~/Downloads/aro
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from aobench.suite.listing import describe_benchmarks
+
+    for b in describe_benchmarks(annotations, images):
+        print_line(f"{b['name']}: {b['description']}")
+        print_line(f"  subsets: {', '.join(f'{s} ({n:,})' for s, n in b['counts'].items())}; total {b['total']:,}")
+        print_line(f"  annotations: {b['annotations']}; licence: {b['licence']}")
+        print_line(f"  protocol: {b['protocol']}")
+        print_line(f"  here: annotations {b['have_annotations']}; images {b['have_images']}")
+        for source, where in b["image_sources"].items():
+            print_line(f"  images {source}: {where}")
+
+
+@benchmarks_app.command("get")
+def benchmarks_get_cmd(
+    name: str = typer.Argument(..., help="benchmark name (`aobench benchmarks` lists them)"),
+    from_dir: Optional[Path] = typer.Option(None, "--from", help="copy from a local checkout or folder holding the published files (offline)"),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="download from a mirror serving the files at the same paths as the source repository"),
+) -> None:
+    """Put a benchmark's annotation files in the data home ($AOBENCH_DATA/benchmarks/NAME), each checked against its published sha256.
+
+    \b
+    Examples:
+      aobench benchmarks get sugarcrepe
+      aobench benchmarks get valse --from ~/src/VALSE
+      aobench benchmarks get winoground          # gated: accept the licence on the Hub and log in first
+    """
+    from aobench.evaluate.sources import benchmark_source
+    from aobench.suite.data import get_benchmark
+
+    res = get_benchmark(benchmark_source(name).spec, from_dir=from_dir, base_url=base_url)
+    unverified = f"; {len(res.unverified)} without a published sha256 to check" if res.unverified else ""
+    images = "".join(f"; images {s} → {p}" for s, p in res.images.items())
+    print_line(f"{res.dest}: {len(res.written)} file(s) written, {len(res.kept)} already there (sha256 checked){unverified}{images}")
+    if res.missing:
+        print_line(f"not got: {', '.join(res.missing)} — {res.hint}")
 
 
 def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:

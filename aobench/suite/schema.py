@@ -15,6 +15,7 @@ wrong unless a benchmark's authors count it otherwise, and then its loader says 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -88,20 +89,20 @@ class BenchmarkSpec:
     published, under `annotations`) and `aggregate(per_subset: dict[str, dict]) -> dict` (the headline
     metrics from the per-subset metrics, exactly as the reference computes them).
 
-    Optional module functions, called by the runner when the module defines them:
-    - `outcomes(ex, scores, text_scores=None) -> dict`: an example's outcomes (default: `score_example`, its
-      "correct" named "acc"); extra keys become per-subset means too (CREPE: R@3/5/10 and the rank).
-    - `subset_metrics(subset, examples, outcomes) -> dict`: metrics the authors report beside the outcome
-      means, over the subset's evaluated examples in load order (What'sUp pair/set accuracy, CREPE mean and
-      median rank); its keys are added to the default ones (each outcome's mean, stderr, chance; `n`).
-    - `resolve_images(examples, roots) -> list[Example]`: once the image folders are known, before the
-      missing-image check; `roots.roots(source)` lists the folders searched for a source and
-      `roots.resolve(ref)` is a ref's file (None when absent). It may rewrite refs whose file name only a
-      folder listing gives (ImageCoDe: the k-th frame of a set; CREPE: VG_100K or VG_100K_2) and select rows
-      as the authors do (VL-CheckList: the first 1000 rows whose image exists, per file). Rows it keeps whose
-      image is still absent are reported missing, so `--skip-missing` evaluates exactly the authors' rows.
-    - `open_image(path) -> PIL.Image.Image | None`: for files PIL cannot open (EqBen's YouCook2 frames are
-      BGR `.npy` arrays); None means "open it as usual".
+    Two optional functions refine the defaults (`aobench.suite.scoring`): `outcomes(ex, scores, text_scores)
+    -> dict[str, bool]` (an example's outcomes; default `score_example`, its "correct" named "acc"; define
+    it with `needs_text_scores = True` in the module to get the text×text similarities, e.g. a text-only
+    task) and `subset_metrics(subset, examples, outcomes) -> dict` (a subset's metrics; default: the mean
+    of each outcome with its stderr and chance level).
+
+    Two more, for benchmarks whose images or files need more than a name: `resolve_images(examples, roots) ->
+    list[Example]`, called once the image folders are known and before the missing-image check
+    (`roots.roots(source)` lists a source's folders, `roots.resolve(ref)` is a ref's file or None): it may
+    rewrite refs only a folder listing names (ImageCoDe: the k-th frame of a set; CREPE: VG_100K or
+    VG_100K_2) and select rows as the authors do (VL-CheckList: per file, the first 1000 rows whose image
+    exists; rows it keeps whose image is absent are reported missing, so `--skip-missing` evaluates exactly
+    the authors' rows); and `open_image(path) -> PIL.Image | None` for files PIL cannot open (EqBen's
+    YouCook2 frames are BGR `.npy` arrays; None: open it as usual).
     """
 
     name: str  # the registry name, e.g. "sugarcrepe"
@@ -116,4 +117,30 @@ class BenchmarkSpec:
     protocol: str  # one line: the scoring rule and the aggregate, with the reference it follows
     metric_names: tuple[str, ...] = ("acc",)  # per-subset metric names (("text", "image", "group") for GROUP)
     chance: dict = field(default_factory=dict)  # metric → chance level of a random scorer
+    # --- where the published files are and how to check them (aobench ships this metadata, never the files) ---
+    subset_files: dict = field(default_factory=dict)  # subset → the annotation files it reads (default: every file)
+    sha256: dict = field(default_factory=dict)  # annotation file → sha256 of the published file (None: not seen by aobench)
+    urls: dict = field(default_factory=dict)  # annotation file → pinned URL it downloads from (absent: no direct download)
+    hub: str = ""  # a gated/hosted Hugging Face dataset repo the files come from (`huggingface_hub`, the user's token)
+    archives: dict = field(default_factory=dict)  # image source → a zip in `hub` holding its images (unpacked by `benchmarks get`)
+    access: str = ""  # one line: how to get the files where aobench cannot download them (gated, Google Drive, sign-up)
+    aggregate_rule: str = ""  # one line: how `acc` (the headline) is formed from the subsets, and whose rule it is
+    tie_rule: str = TIE_WRONG  # how its authors' code scores a tie (recorded in every result)
+    reference: str = ""  # the authors' scoring code this protocol follows (repo:path@commit)
     optional_subsets: tuple[str, ...] = ()  # run only when named (`crepe/syst_…`): not part of the default run or aggregate
+
+    def files_for(self, subsets) -> tuple[str, ...]:
+        """The annotation files the given subsets read (all of them when `subsets` is None)."""
+        if subsets is None or not self.subset_files:
+            return self.annotation_files
+        need = {f for s in subsets for f in self.subset_files.get(s, self.annotation_files)}
+        return tuple(f for f in self.annotation_files if f in need)
+
+
+def chance_of(ex: Example) -> dict[str, float]:
+    """Per outcome, the probability that random continuous scores make `ex` right (every positive above every negative)."""
+    if ex.schema == GROUP:
+        return {"text": 0.25, "image": 0.25, "group": 1 / 6}  # Thrush et al. 2022: the group's events are not independent
+    k = len(ex.texts) if ex.schema == IMAGE_TEXTS else len(ex.images)
+    p = len(ex.positives)
+    return {"acc": math.factorial(p) * math.factorial(k - p) / math.factorial(k)}  # 1 / C(k, p)
