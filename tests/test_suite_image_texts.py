@@ -73,7 +73,7 @@ def test_whatsup_bad_rows_are_one_line(published_annotations):
     with pytest.raises(AobenchError, match=r"\[0\]\.caption_options: expected at least 2 options"):
         whatsup.load_examples(root, ["Controlled_Images_A"])
     (root / "vg_qa_one_obj.json").write_text("[1, 2,")
-    with pytest.raises(AobenchError, match=r"vg_qa_one_obj\.json:1:\d+: not valid JSON"):
+    with pytest.raises(AobenchError, match=r"vg_qa_one_obj\.json: not JSON"):
         whatsup.load_examples(root, ["VG_QA_one_obj"])
 
 
@@ -105,9 +105,9 @@ def test_crepe_systematicity_runs_only_when_named(published_annotations):
     root = published_annotations("crepe")
     assert not any(ex.subset.startswith("syst") for ex in crepe.load_examples(root))
     exs = crepe.load_examples(root, ["syst_unseen_compounds_in_laion_comp", "syst_unseen_compounds_in_laion_atom"])
-    assert [ex.texts for ex in exs] == [("a red car", "a red bus", "a red van"), ("a red car", "a blue car")]
+    assert [ex.texts for ex in exs] == [("a red car", "a blue car"), ("a red car", "a red bus", "a red van")]  # benchmark order
     assert "syst_unseen_compounds_in_laion_comp" in crepe.SPEC.optional_subsets
-    with pytest.raises(AobenchError, match=r"syst_vg_hard_negs_seen_compounds_in_cc12m\.csv — get it from RAIVNLab/CREPE"):
+    with pytest.raises(AobenchError, match=r"syst_vg_hard_negs_seen_compounds_in_cc12m\.csv not found"):
         crepe.load_examples(root, ["syst_seen_compounds_in_cc12m_atom"])
 
 
@@ -127,7 +127,8 @@ def test_crepe_rank_metrics_match_the_authors_get_one2many_metrics():
     assert [o["acc"] for o in outs] == [score_example(_ex(4, TIE_WRONG), np.array([r]))["correct"] for r in rows]
     assert [o["r@3"] for o in outs] == [True, True, False, False]
     m = crepe.subset_metrics("atom_complexity_4", [_ex(4, TIE_WRONG)] * 4, outs)
-    assert m == {"mean_rank": pytest.approx(1 + 8 / 4), "median_rank": 1 + np.floor(2.5)}
+    assert m["mean_rank"] == pytest.approx(1 + 8 / 4) and m["median_rank"] == 1 + np.floor(2.5)
+    assert m["acc"] == 0.25 and m["r@3"] == 0.5 and m["acc_chance"] == 0.25 and m["n"] == 4 and "rank" not in m
 
 
 def test_crepe_aggregate_pools_complexities_then_means_the_three_types():

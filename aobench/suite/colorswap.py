@@ -13,13 +13,14 @@ values are multiples of 1/300). `train` runs only when named.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from aobench.errors import AobenchError
 from aobench.suite import combine, files
-from aobench.suite.schema import GROUP, BenchmarkSpec, Example, ImageRef
+from aobench.suite.loading import annotation_path, check_subsets, read_json
+from aobench.suite.schema import GROUP, TIE_WRONG, BenchmarkSpec, Example, ImageRef
 
-FILES = {"test": "test.json", "train": "train.json"}
+FILES = {"test": "data/test.json", "train": "data/train.json"}
 GROUP_METRICS = ("text", "image", "group")
 
 SPEC = BenchmarkSpec(
@@ -37,25 +38,29 @@ SPEC = BenchmarkSpec(
     metric_names=GROUP_METRICS,
     chance={"text": 0.25, "image": 0.25, "group": 1 / 6},
     optional_subsets=("train",),
+    subset_files={s: (f,) for s, f in FILES.items()},
+    access="download the archive linked in Top34051/colorswap README (Google Drive) and extract data/ (test.json, images/)",
+    aggregate_rule="acc: the test split's group score (vl_compo results.csv); text / image / group reported beside it",
+    tie_rule=TIE_WRONG,
+    reference="Winoground's text/image/group (facebook/winoground notebook), as vl_compo scores ColorSwap",
 )
 
 
-def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> list[Example]:
+def load_examples(annotations: Path, subsets: Optional[Sequence[str]] = None, skipped: Optional[list] = None) -> list[Example]:
     """The 2×2 groups of the requested splits (default: test), in file order."""
-    wanted = list(subsets or SPEC.subsets)
-    unknown = [s for s in wanted if s not in FILES]
-    if unknown:
-        raise AobenchError(f"colorswap: unknown subset(s) {', '.join(unknown)} (known: {', '.join(FILES)})")
     out = []
-    for subset in wanted:
-        path = files.annotation_file(annotations, FILES[subset], SPEC.annotations)
-        data = files.need(files.read_json(path), list, str(path))
-        for i, rec in enumerate(data):
+    for subset in check_subsets(SPEC, subsets):
+        path = annotation_path(annotations, FILES[subset])
+        for i, rec in enumerate(read_json(path, list, "a JSON list of examples")):
             at = f"{path}: [{i}]"
-            files.need(rec, dict, at)
-            ident = files.need(rec.get("id"), (int, str), f"{at}.id")
-            images = tuple(ImageRef("colorswap", files.text(rec.get(k), f"{at}.{k}")) for k in ("image_1", "image_2"))
-            texts = tuple(files.text(rec.get(k), f"{at}.{k}") for k in ("caption_1", "caption_2"))
+            try:
+                files.need(rec, dict, at)
+                ident = files.need(rec.get("id"), (int, str), f"{at}.id")
+                images = tuple(ImageRef("colorswap", files.text(rec.get(k), f"{at}.{k}")) for k in ("image_1", "image_2"))
+                texts = tuple(files.text(rec.get(k), f"{at}.{k}") for k in ("caption_1", "caption_2"))
+            except AobenchError as exc:
+                files.row_error(skipped, at, exc)
+                continue
             meta = {k: rec.get(k) for k in ("image_source", "caption_source")}
             out.append(Example(str(ident), subset, GROUP, images, texts, meta=meta))
     return out

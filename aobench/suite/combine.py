@@ -1,9 +1,8 @@
-"""Headline numbers from per-subset metrics: plain means and pooled (micro) means, each with its stderr.
+"""Headlines from per-subset metrics, left out (not computed from fewer subsets) when a subset they need was not evaluated.
 
-Subsets are independent samples, so the stderr of a mean of k subset accuracies is sqrt(Σ se_i²)/k; a pooled
-accuracy over 0/1 outcomes has lm-eval's mean_stderr, sqrt(p(1-p)/(N-1)). A headline is left out (not
-computed from fewer subsets) when a subset it needs was not evaluated, so a partial run never prints a
-number that looks like the benchmark's.
+The arithmetic is `aobench.suite.scoring`'s (pooled micro means and plain macro means with their stderr);
+this only adds the rule that a partial run — `crepe/atom_complexity_4`, a VL-CheckList file with no image —
+never prints a number that looks like the benchmark's.
 """
 
 from __future__ import annotations
@@ -11,52 +10,42 @@ from __future__ import annotations
 import math
 from typing import Iterable, Optional
 
+from aobench.suite.scoring import macro, micro
+
 
 def _stderr(d: dict, metric: str) -> float:
     se = d.get(f"{metric}_stderr")
-    if se is None and metric == "acc":
-        se = d.get("stderr")
-    if se is None:  # 0/1 outcomes: the binomial stderr from the rate and the count
-        p, n = float(d[metric]), int(d.get("n", 0))
+    if se is None:  # a 0/1 rate given without its stderr: the binomial one, sqrt(p(1-p)/(n-1))
+        p, n = float(d[metric]), int(d["n"])
         se = math.sqrt(p * (1 - p) / (n - 1)) if n > 1 else math.nan
     return float(se)
 
 
-def _ready(per_subset: dict, names: Iterable[str], metric: str) -> Optional[list[dict]]:
-    rows = [per_subset.get(s) for s in names]
-    if any(r is None or metric not in r or not int(r.get("n", 1)) for r in rows):
-        return None
-    return rows
+def _ready(per_subset: dict, names: list, metric: str) -> bool:
+    return bool(names) and all(metric in per_subset.get(s, {}) and per_subset[s].get("n") for s in names)
 
 
 def mean_of(per_subset: dict, names: Iterable[str], metric: str = "acc") -> Optional[dict]:
     """{metric, metric_stderr, n}: the plain mean of `metric` over subsets `names`; None if one is missing or empty."""
-    rows = _ready(per_subset, list(names), metric)
-    if not rows:
+    names = list(names)
+    if not _ready(per_subset, names, metric):
         return None
-    k = len(rows)
-    value = sum(float(r[metric]) for r in rows) / k
-    se = math.sqrt(sum(_stderr(r, metric) ** 2 for r in rows)) / k
-    return {metric: value, f"{metric}_stderr": se, "n": sum(int(r.get("n", 0)) for r in rows)}
+    value, se = macro([(per_subset[s][metric], _stderr(per_subset[s], metric)) for s in names])
+    return {metric: value, f"{metric}_stderr": se, "n": sum(int(per_subset[s]["n"]) for s in names)}
+
+
+def pooled(per_subset: dict, names: Iterable[str], metric: str = "acc") -> Optional[dict]:
+    """{metric, metric_stderr, n}: the micro mean over every example of subsets `names`; None if one is missing or empty."""
+    names = list(names)
+    return micro(per_subset, names, metric) if _ready(per_subset, names, metric) else None
 
 
 def mean_of_means(groups: Iterable[Optional[dict]], metric: str = "acc") -> Optional[dict]:
-    """The plain mean of already-combined groups (each from `mean_of`/`pooled`); None if any group is None."""
+    """The plain mean of already-combined groups (each from `mean_of` / `pooled`); None if any group is None."""
     groups = list(groups)
     if not groups or any(g is None for g in groups):
         return None
     return mean_of({str(i): g for i, g in enumerate(groups)}, [str(i) for i in range(len(groups))], metric)
-
-
-def pooled(per_subset: dict, names: Iterable[str], metric: str = "acc") -> Optional[dict]:
-    """{metric, metric_stderr, n}: the micro mean over every example of subsets `names` (weights = n)."""
-    rows = _ready(per_subset, list(names), metric)
-    if not rows:
-        return None
-    n = sum(int(r["n"]) for r in rows)
-    p = sum(float(r[metric]) * int(r["n"]) for r in rows) / n
-    se = math.sqrt(p * (1 - p) / (n - 1)) if n > 1 else math.nan
-    return {metric: p, f"{metric}_stderr": se, "n": n}
 
 
 def flatten(prefix: str, combined: Optional[dict]) -> dict:

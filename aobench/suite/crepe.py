@@ -24,13 +24,15 @@ the caption below every negative it ties with (so R@1 is the strict `>` accuracy
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
 from aobench.errors import AobenchError
 from aobench.suite import combine, files
-from aobench.suite.schema import IMAGE_TEXTS, BenchmarkSpec, Example, ImageRef
+from aobench.suite.loading import annotation_path, check_subsets
+from aobench.suite.schema import IMAGE_TEXTS, TIE_WRONG, BenchmarkSpec, Example, ImageRef
+from aobench.suite.scoring import default_subset_metrics
 
 TYPES = ("atom", "swap", "negate")
 COMPLEXITIES = tuple(range(4, 13))
@@ -66,36 +68,41 @@ SPEC = BenchmarkSpec(
     protocol="rank of the caption among [caption] + hard negatives (ties rank it lower); R@1/3/5/10 and mean rank per "
              "CSV; atom/swap/negate = R@1 pooled over complexities 4-12, headline = their plain mean (vl_compo)",
     optional_subsets=tuple(SYST),
+    subset_files={s: (f,) for s, f in FILES.items()},
+    access="download data/prod_hard_negatives.zip and data/syst_hard_negatives.zip from RAIVNLab/CREPE (Git LFS) and extract both",
+    aggregate_rule="atom / swap / negate: R@1 pooled over complexities 4-12; acc: the plain mean of the three (vl_compo results.csv)",
+    tie_rule=TIE_WRONG,
+    reference="RAIVNLab/CREPE:crepe_eval_utils.py (get_one2many_rank, get_one2many_metrics)@1fa81c4",
 )
 
 
-def _read(path: Path, subset: str, negs_column: str) -> list[Example]:
+def _read(path: Path, subset: str, negs_column: str, skipped: Optional[list]) -> list[Example]:
     out = []
-    for line, row in files.csv_rows(path, ("image_id", "caption", negs_column, *BOX)):
+    for i, (line, row) in enumerate(files.csv_rows(path, ("image_id", "caption", negs_column, *BOX))):
         at = f"{path}:{line}"
-        image_id = files.integer(row["image_id"], f"{at}: image_id")
-        caption = files.text(row["caption"], f"{at}: caption")
-        negatives = files.python_list(row[negs_column], f"{at}: {negs_column}")
-        box = tuple(files.number(row[k], f"{at}: {k}") for k in BOX)
+        try:
+            image_id = files.integer(row["image_id"], f"{at}: image_id")
+            caption = files.text(row["caption"], f"{at}: caption")
+            negatives = files.python_list(row[negs_column], f"{at}: {negs_column}")
+            box = tuple(files.number(row[k], f"{at}: {k}") for k in BOX)
+        except AobenchError as exc:
+            files.row_error(skipped, at, exc)
+            continue
         out.append(Example(
-            id=str(len(out)), subset=subset, schema=IMAGE_TEXTS,
+            id=str(i), subset=subset, schema=IMAGE_TEXTS,  # the row's index in the CSV (pandas' numbering)
             images=(ImageRef("vg", f"VG_100K/{image_id}.jpg", box),),
-            texts=(caption, *negatives), positives=(0,), meta={"image_id": image_id},
+            texts=(caption, *negatives), positives=(0,), tie_rule=TIE_WRONG, meta={"image_id": image_id},
         ))  # fmt: skip
     return out
 
 
-def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> list[Example]:
+def load_examples(annotations: Path, subsets: Optional[Sequence[str]] = None, skipped: Optional[list] = None) -> list[Example]:
     """Examples of the requested CSVs (default: the 27 productivity ones), in file order."""
-    wanted = list(subsets or SPEC.subsets)
-    unknown = [s for s in wanted if s not in FILES]
-    if unknown:
-        raise AobenchError(f"crepe: unknown subset(s) {', '.join(unknown)} (known: {', '.join(FILES)})")
     out = []
-    for subset in wanted:
-        path = files.annotation_file(annotations, FILES[subset], SPEC.annotations)
+    for subset in check_subsets(SPEC, subsets):
+        path = annotation_path(annotations, FILES[subset])
         column = "hard_negs" if subset in PROD else f"valid_hard_negs_{subset.rsplit('_', 1)[1]}"
-        out += _read(path, subset, column)
+        out += _read(path, subset, column, skipped)
     return out
 
 
@@ -125,11 +132,14 @@ def outcomes(ex: Example, scores: np.ndarray, text_scores=None) -> dict:
 
 
 def subset_metrics(subset: str, examples: list[Example], outcomes: list[dict]) -> dict:
-    """The authors' mean rank (mean + 1) and median rank (floor of the median + 1)."""
-    if not examples:
-        return {}
-    ranks = np.array([o["rank"] for o in outcomes], dtype=float)
-    return {"mean_rank": float(ranks.mean() + 1), "median_rank": float(np.floor(np.median(ranks)) + 1)}
+    """The default metrics (R@k means with stderr) and the authors' mean rank (mean + 1) and median rank (floor of the median + 1)."""
+    out = default_subset_metrics(subset, examples, outcomes)
+    for k in ("rank", "rank_stderr"):  # the 0-based mean rank, said the authors' way below
+        out.pop(k, None)
+    if examples:
+        ranks = np.array([o["rank"] for o in outcomes], dtype=float)
+        out.update({"mean_rank": float(ranks.mean() + 1), "median_rank": float(np.floor(np.median(ranks)) + 1)})
+    return out
 
 
 def aggregate(per_subset: dict[str, dict]) -> dict:

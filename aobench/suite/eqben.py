@@ -21,13 +21,14 @@ which aobench's `acc` follows; `natural` / `synthetic` are the means over the vi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
 
 from aobench.errors import AobenchError
 from aobench.suite import combine, files
-from aobench.suite.schema import GROUP, BenchmarkSpec, Example, ImageRef
+from aobench.suite.loading import annotation_path, check_subsets, read_json
+from aobench.suite.schema import GROUP, TIE_WRONG, BenchmarkSpec, Example, ImageRef
 
 SUBSETS = ("eqbenyoucook2", "eqbengebc", "eqbenag", "eqbenkubric_loc", "eqbenkubric_cnt", "eqbenkubric_attr", "eqbensd")
 KUBRIC = ("eqbenkubric_loc", "eqbenkubric_cnt", "eqbenkubric_attr")
@@ -51,21 +52,28 @@ SPEC = BenchmarkSpec(
              "GEBC, AG, SD and the Kubric mean (vl_compo)",
     metric_names=GROUP_METRICS,
     chance={"text": 0.25, "image": 0.25, "group": 1 / 6},
+    subset_files={s: (f"{s}.json",) for s in SUBSETS},
+    access="download the annotations and images from the Google Drive links in Wangt-CN/EqBen README; save each subset's "
+           "annotation as <subset>.json",
+    aggregate_rule="acc: the mean of the group scores of YouCook2, GEBC, AG, SD and the mean of the three Kubric subsets "
+                   "(vl_compo results.csv); natural / synthetic: means over the video and the rendered subsets",
+    tie_rule=TIE_WRONG,
+    reference="Wangt-CN/EqBen:evaluate_eqben_locally.py (cal_wino_score) + src/eqben/eqben_utils.py@ab6c79a",
 )
 
 
-def _records(node: Any, at: str) -> Iterator[tuple[str, dict]]:
+def _records(node: Any, at: str, skipped: Optional[list]) -> Iterator[tuple[str, dict]]:
     """(where, record) for each {image0, …} record, through the lists and per-video dicts the authors nest them in."""
     if isinstance(node, dict) and ("image0" in node or "image_0" in node):
         yield at, node
     elif isinstance(node, dict):
         for k, v in node.items():
-            yield from _records(v, f"{at}.{k}")
+            yield from _records(v, f"{at}.{k}", skipped)
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            yield from _records(v, f"{at}[{i}]")
+            yield from _records(v, f"{at}[{i}]", skipped)
     else:
-        raise AobenchError(f"{at}: expected a record with image0/image1/caption0/caption1, got {files.short(node)}")
+        files.row_error(skipped, at, AobenchError(f"{at}: expected a record with image0/image1/caption0/caption1, got {files.short(node)}"))
 
 
 def _field(rec: dict, name: str, at: str) -> str:
@@ -75,18 +83,19 @@ def _field(rec: dict, name: str, at: str) -> str:
     return files.text(value, f"{at}.{name}")
 
 
-def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> list[Example]:
+def load_examples(annotations: Path, subsets: Optional[Sequence[str]] = None, skipped: Optional[list] = None) -> list[Example]:
     """The 2×2 groups of the requested subsets, in file order."""
-    wanted = list(subsets or SUBSETS)
-    unknown = [s for s in wanted if s not in SUBSETS]
-    if unknown:
-        raise AobenchError(f"eqben: unknown subset(s) {', '.join(unknown)} (known: {', '.join(SUBSETS)})")
     out = []
-    for subset in wanted:
-        path = files.annotation_file(annotations, f"{subset}.json", SPEC.annotations)
-        for i, (at, rec) in enumerate(_records(files.read_json(path), str(path))):
-            images = (ImageRef(SOURCE, _field(rec, "image0", at)), ImageRef(SOURCE, _field(rec, "image1", at)))
-            texts = (_field(rec, "caption0", at), _field(rec, "caption1", at))
+    for subset in check_subsets(SPEC, subsets):
+        path = annotation_path(annotations, f"{subset}.json")
+        doc = read_json(path, (list, dict), "a JSON list or object of {image0, image1, caption0, caption1} records")
+        for i, (at, rec) in enumerate(_records(doc, str(path), skipped)):
+            try:
+                images = (ImageRef(SOURCE, _field(rec, "image0", at)), ImageRef(SOURCE, _field(rec, "image1", at)))
+                texts = (_field(rec, "caption0", at), _field(rec, "caption1", at))
+            except AobenchError as exc:
+                files.row_error(skipped, at, exc)
+                continue
             out.append(Example(str(i), subset, GROUP, images, texts))
     return out
 

@@ -1,36 +1,22 @@
-"""Reading the authors' annotation files: JSON, CSV and their fields, each failure one line naming file and place."""
+"""Reading the authors' CSV files and the fields of their rows, each failure one line naming file, line and field (JSON: `loading`)."""
 
 from __future__ import annotations
 
 import ast
 import csv
-import json
 import math
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 from aobench.errors import AobenchError
 
 
-def annotation_file(root: Path, rel: str, where_from: str) -> Path:
-    """The published file `rel` under the annotations dir `root`, or a one-line error saying where to get it."""
-    path = Path(root) / rel
-    if not path.is_file():
-        raise AobenchError(f"annotation file missing: {path} — get it from {where_from}")
-    return path
-
-
-def read_json(path: Path) -> Any:
-    """A whole JSON document; invalid JSON is a one-line error with its line and column."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except json.JSONDecodeError as exc:
-        raise AobenchError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
-    except UnicodeDecodeError as exc:
-        raise AobenchError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise AobenchError(f"{path}: cannot read ({exc.strerror or exc})") from None
+def row_error(skipped: Optional[list], where: str, exc: AobenchError) -> None:
+    """A row that cannot be used: counted in `skipped` as (where, why) for the runner to report, or raised when nobody counts."""
+    if skipped is None:
+        raise exc
+    msg = str(exc)
+    skipped.append((where, msg[len(where):].lstrip(": ") if msg.startswith(where) else msg))
 
 
 def csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict]]:

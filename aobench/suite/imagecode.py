@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from aobench.errors import AobenchError
 from aobench.suite import combine, files
+from aobench.suite.loading import annotation_path, check_subsets, read_json
 from aobench.suite.schema import TEXT_IMAGES, TIE_FIRST, BenchmarkSpec, Example, ImageRef
 
-FILE = "valid_data.json"
+FILE = "data/valid_data.json"
 SUBSETS = ("videos", "static")
 SOURCE = "imagecode"
 SET_SIZE = 10
@@ -43,6 +44,12 @@ SPEC = BenchmarkSpec(
     protocol="argmax over the 10 images (first of equal scores wins) == target; videos / static; headline = pooled "
              "accuracy over all descriptions (zero_shot.py OVERALL ACC, vl_compo)",
     chance={"acc": 1 / SET_SIZE},
+    subset_files={s: (FILE,) for s in SUBSETS},
+    sha256={FILE: "cb4b8482354ba9bac62b6e101f145f9e59722dcf3b3fd42583f5b6de12bc698a"},
+    urls={FILE: "https://raw.githubusercontent.com/McGill-NLP/imagecode/609f07611aed2599f946c30d730f40a41af1079b/data/valid_data.json"},
+    aggregate_rule="acc: pooled accuracy over videos and static (zero_shot.py OVERALL ACC; vl_compo weighs static 430/2302)",
+    tie_rule=TIE_FIRST,
+    reference="McGill-NLP/imagecode:baselines/clip/zero_shot.py@609f076",
 )
 
 
@@ -52,26 +59,30 @@ def _placeholder(directory: str, k: int) -> ImageRef:
     return ImageRef(SOURCE, f"{directory}/#{k}")
 
 
-def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> list[Example]:
+def load_examples(annotations: Path, subsets: Optional[Sequence[str]] = None, skipped: Optional[list] = None) -> list[Example]:
     """One example per (image set, target) of valid_data.json, in file order."""
-    wanted = set(subsets or SUBSETS)
-    unknown = wanted - set(SUBSETS)
-    if unknown:
-        raise AobenchError(f"imagecode: unknown subset(s) {', '.join(sorted(unknown))} (known: {', '.join(SUBSETS)})")
-    path = files.annotation_file(annotations, FILE, SPEC.annotations)
-    data = files.need(files.read_json(path), dict, str(path))
+    wanted = set(check_subsets(SPEC, subsets))
+    path = annotation_path(annotations, FILE)
     out = []
-    for directory, targets in data.items():
+    for directory, targets in read_json(path, dict, "a JSON object: image-set folder → {target index: description}").items():
         at = f"{path}: {directory!r}"
-        if not directory or "/" in directory or directory in (".", ".."):
-            raise AobenchError(f"{at}: not an image-set folder name")
+        if not directory or "/" in directory or "\\" in directory or directory in (".", ".."):
+            files.row_error(skipped, at, AobenchError(f"{at}: not an image-set folder name"))
+            continue
+        if not isinstance(targets, dict):
+            files.row_error(skipped, at, AobenchError(f"{at}: expected an object of target index → description, got {files.short(targets)}"))
+            continue
         subset = "static" if "open-images" in directory else "videos"
-        files.need(targets, dict, at)
         for idx, description in targets.items():
-            k = files.integer(idx, f"{at}.{idx!r} (target index)")
-            if not 0 <= k < SET_SIZE:
-                raise AobenchError(f"{at}.{idx!r}: target index outside 0..{SET_SIZE - 1}")
-            text = files.text(description, f"{at}.{idx!r}").strip()  # the authors strip the description
+            where = f"{at}.{idx!r}"
+            try:
+                k = files.integer(idx, f"{where} (target index)")
+                if not 0 <= k < SET_SIZE:
+                    raise AobenchError(f"{where}: target index outside 0..{SET_SIZE - 1}")
+                text = files.text(description, where).strip()  # the authors strip the description
+            except AobenchError as exc:
+                files.row_error(skipped, where, exc)
+                continue
             if subset in wanted:
                 images = tuple(_placeholder(directory, j) for j in range(SET_SIZE))
                 out.append(Example(f"{directory}/{k}", subset, TEXT_IMAGES, images, (text,), (k,), TIE_FIRST, {"directory": directory}))

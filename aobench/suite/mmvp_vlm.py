@@ -16,11 +16,12 @@ Winoground's strict `>`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from aobench.errors import AobenchError
 from aobench.suite import combine, files
-from aobench.suite.schema import GROUP, BenchmarkSpec, Example, ImageRef
+from aobench.suite.loading import annotation_path, check_subsets
+from aobench.suite.schema import GROUP, TIE_WRONG, BenchmarkSpec, Example, ImageRef
 
 FILE = "Questions.csv"
 IMAGE_DIR = "MLLM_VLM Images"
@@ -47,16 +48,19 @@ SPEC = BenchmarkSpec(
              "order); headline = mean of the 9 group scores (vl_compo); the authors' own score is the image score",
     metric_names=GROUP_METRICS,
     chance={"text": 0.25, "image": 0.25, "group": 1 / 6},
+    subset_files={p: (FILE,) for p in PATTERNS},
+    hub="MMVP/MMVP_VLM",
+    access="download the Hub dataset MMVP/MMVP_VLM (Questions.csv and 'MLLM_VLM Images/') and pass its folder",
+    aggregate_rule="acc: the mean of the 9 patterns' group scores (vl_compo results.csv); text / image means beside it",
+    tie_rule=TIE_WRONG,
+    reference="tsb0601/MMVP:scripts/evaluate_vlm.py@7635005 (pairs, prefix, categories); Winoground's text/image/group",
 )
 
 
-def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> list[Example]:
+def load_examples(annotations: Path, subsets: Optional[Sequence[str]] = None, skipped: Optional[list] = None) -> list[Example]:
     """The pairs of Questions.csv as 2×2 groups, pattern by position (15 pairs each), in file order."""
-    wanted = set(subsets or PATTERNS)
-    unknown = wanted - set(PATTERNS)
-    if unknown:
-        raise AobenchError(f"mmvp_vlm: unknown subset(s) {', '.join(sorted(unknown))} (known: {', '.join(PATTERNS)})")
-    path = files.annotation_file(annotations, FILE, SPEC.annotations)
+    wanted = set(check_subsets(SPEC, subsets))
+    path = annotation_path(annotations, FILE)
     rows = [(line, r) for line, r in files.csv_rows(path, ("Question ID", "Type", "Statement"))]
     if len(rows) % 2:
         raise AobenchError(f"{path}:{rows[-1][0]}: an odd number of rows ({len(rows)}); statements come in pairs")
@@ -65,15 +69,19 @@ def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> lis
     out = []
     for k in range(0, len(rows), 2):
         (l1, r1), (l2, r2) = rows[k], rows[k + 1]
-        pattern = PATTERNS[(k // 2) // PAIRS_PER_PATTERN]
+        pattern = PATTERNS[(k // 2) // PAIRS_PER_PATTERN]  # the authors' `categories[num_pairs // 15]`: by position
         if pattern not in wanted:
             continue
-        q1 = files.integer(r1["Question ID"], f"{path}:{l1}: Question ID")
-        q2 = files.integer(r2["Question ID"], f"{path}:{l2}: Question ID")
-        folder = files.text(r1["Type"], f"{path}:{l1}: Type")  # the authors take both images from the first row's folder
+        try:
+            q1 = files.integer(r1["Question ID"], f"{path}:{l1}: Question ID")
+            q2 = files.integer(r2["Question ID"], f"{path}:{l2}: Question ID")
+            folder = files.text(r1["Type"], f"{path}:{l1}: Type")  # the authors take both images from the first row's folder
+            texts = (PREFIX + files.text(r1["Statement"], f"{path}:{l1}: Statement"),
+                     PREFIX + files.text(r2["Statement"], f"{path}:{l2}: Statement"))  # fmt: skip
+        except AobenchError as exc:
+            files.row_error(skipped, f"{path}:{l1}", exc)
+            continue
         images = (ImageRef("mmvp_vlm", f"{IMAGE_DIR}/{folder}/{q1}.jpg"), ImageRef("mmvp_vlm", f"{IMAGE_DIR}/{folder}/{q2}.jpg"))
-        texts = (PREFIX + files.text(r1["Statement"], f"{path}:{l1}: Statement"),
-                 PREFIX + files.text(r2["Statement"], f"{path}:{l2}: Statement"))  # fmt: skip
         out.append(Example(f"{q1}-{q2}", pattern, GROUP, images, texts, meta={"type": folder}))
     return out
 

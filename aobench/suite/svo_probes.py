@@ -22,11 +22,12 @@ negation type, and averages positive and negative accuracy — a binary threshol
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from aobench.errors import AobenchError
 from aobench.suite import combine, files
-from aobench.suite.schema import TEXT_IMAGES, BenchmarkSpec, Example, ImageRef
+from aobench.suite.loading import annotation_path, check_subsets
+from aobench.suite.schema import TEXT_IMAGES, TIE_WRONG, BenchmarkSpec, Example, ImageRef
 
 SUBSETS = ("subj_neg", "verb_neg", "obj_neg")
 FILE = "svo_probes.csv"
@@ -47,6 +48,11 @@ SPEC = BenchmarkSpec(
     protocol="pairwise s(sentence, pos image) > s(sentence, neg image), strict; subset by negation type "
              "(subj, else verb, else obj: Bugliarello et al. 2023); headline = plain mean of the 3 (vl_compo)",
     chance={"acc": 0.5},
+    subset_files={s: (FILE,) for s in SUBSETS},
+    access="download svo_probes.csv from deepmind/svo_probes (or https://storage.googleapis.com/dm-mmt-models/svo_probes.csv)",
+    aggregate_rule="acc: the plain mean of subj_neg, verb_neg and obj_neg accuracy (vl_compo results.csv); acc_micro: pooled over all rows",
+    tie_rule=TIE_WRONG,
+    reference="e-bug/fine-grained-evals:models/CLIP/SVO.py + notebooks/SVO.ipynb@6cc5fc1",
 )
 
 
@@ -55,29 +61,32 @@ def _negation(subj: bool, verb: bool, obj: bool) -> str:
     return "subj_neg" if subj else "verb_neg" if verb else "obj_neg"
 
 
-def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> list[Example]:
+def load_examples(annotations: Path, subsets: Optional[Sequence[str]] = None, skipped: Optional[list] = None) -> list[Example]:
     """The rows of svo_probes.csv as sentence-vs-(positive, negative image) examples, in file order."""
-    wanted = set(subsets or SUBSETS)
-    unknown = wanted - set(SUBSETS)
-    if unknown:
-        raise AobenchError(f"svo_probes: unknown subset(s) {', '.join(sorted(unknown))} (known: {', '.join(SUBSETS)})")
-    path = files.annotation_file(annotations, FILE, SPEC.annotations)
+    wanted = set(check_subsets(SPEC, subsets))
+    path = annotation_path(annotations, FILE)
     out = []
     for row_index, (line, row) in enumerate(files.csv_rows(path, COLUMNS)):
         at = f"{path}:{line}"
-        flags = [files.flag(row[c], f"{at}: {c}") for c in ("subj_neg", "verb_neg", "obj_neg")]
+        try:
+            flags = [files.flag(row[c], f"{at}: {c}") for c in ("subj_neg", "verb_neg", "obj_neg")]
+            pos = files.integer(row["pos_image_id"], f"{at}: pos_image_id")
+            neg = files.integer(row["neg_image_id"], f"{at}: neg_image_id")
+            sentence = files.text(row["sentence"], f"{at}: sentence")
+        except AobenchError as exc:
+            files.row_error(skipped, at, exc)
+            continue
         subset = _negation(*flags)
         if subset not in wanted:
             continue
-        pos = files.integer(row["pos_image_id"], f"{at}: pos_image_id")
-        neg = files.integer(row["neg_image_id"], f"{at}: neg_image_id")
         out.append(Example(
             id=str(row_index),  # the row's index, as pandas numbers it in the authors' notebook
             subset=subset,
             schema=TEXT_IMAGES,
             images=(ImageRef(SOURCE, f"{pos}.jpg"), ImageRef(SOURCE, f"{neg}.jpg")),
-            texts=(files.text(row["sentence"], f"{at}: sentence"),),
+            texts=(sentence,),
             positives=(0,),
+            tie_rule=TIE_WRONG,
             meta={"pos_triplet": row["pos_triplet"], "neg_triplet": row["neg_triplet"],
                   "subj_neg": flags[0], "verb_neg": flags[1], "obj_neg": flags[2]},
         ))  # fmt: skip

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
 from aobench.errors import AobenchError
 from aobench.suite import combine, files
+from aobench.suite.loading import annotation_path, check_subsets, read_json
+from aobench.suite.scoring import default_subset_metrics
 from aobench.suite.schema import IMAGE_TEXTS, TIE_FIRST, BenchmarkSpec, Example, ImageRef
 
 FILES = {
@@ -64,23 +66,30 @@ SPEC = BenchmarkSpec(
     licence="MIT (amitakamath/whatsup_vlms); COCO images CC BY 4.0 (Flickr terms), Visual Genome images CC BY 4.0",
     protocol="argmax over the caption options == 0 (first option correct; a tie with it counts), per subset; "
              "pair/set accuracy on the controlled sets; headline = plain mean of the 6 subsets (vl_compo)",
-    # chance: 1/4 on the controlled sets, 1/2 on the QA sets — given per subset by subset_metrics
+    subset_files={s: (f,) for s, f in FILES.items()},
+    access="download the six JSON files from the Google Drive folder linked in amitakamath/whatsup_vlms README",
+    aggregate_rule="acc: the plain mean of the 6 subset accuracies (vl_compo results.csv); controlled / coco_qa / vg_qa: "
+                   "the paper's Table 1 macro means of each pair",
+    tie_rule=TIE_FIRST,
+    reference="amitakamath/whatsup_vlms:dataset_zoo/aro_datasets.py (evaluate_scores)@7c1f255",
 )
 
 
-def _controlled(path: Path, subset: str, data: object) -> list[Example]:
-    files.need(data, list, str(path))
+def _controlled(path: Path, subset: str, data: list, skipped: Optional[list]) -> list[Example]:
     out = []
     for i, rec in enumerate(data):
         at = f"{path}: [{i}]"
-        files.need(rec, dict, at)
-        image_path = files.text(rec.get("image_path"), f"{at}.image_path")
-        options = files.need(rec.get("caption_options"), list, f"{at}.caption_options")
-        if len(options) < 2:
-            raise AobenchError(f"{at}.caption_options: expected at least 2 options, got {len(options)}")
-        texts = tuple(files.text(t, f"{at}.caption_options[{k}]") for k, t in enumerate(options))
-        name = image_path.split("/")[-1]
-        parts = name.split("_")
+        try:
+            files.need(rec, dict, at)
+            image_path = files.text(rec.get("image_path"), f"{at}.image_path")
+            options = files.need(rec.get("caption_options"), list, f"{at}.caption_options")
+            if len(options) < 2:
+                raise AobenchError(f"{at}.caption_options: expected at least 2 options, got {len(options)}")
+            texts = tuple(files.text(t, f"{at}.caption_options[{k}]") for k, t in enumerate(options))
+        except AobenchError as exc:
+            files.row_error(skipped, at, exc)
+            continue
+        parts = image_path.split("/")[-1].split("_")
         # the authors key an object pair by the first and last name parts (last without its 5-character ".jpeg")
         # and read the position from the second: "mug_left_of_table.jpeg" → pair (mug, table), position left
         meta = {"pair": f"{parts[0]}|{parts[-1][:-5]}", "position": parts[1] if len(parts) > 1 else "",
@@ -100,16 +109,19 @@ def _controlled_preposition(subset: str, image_path: str) -> str:
     return "in-front_of" if "_in-front_of_" in image_path else "behind"
 
 
-def _qa(path: Path, subset: str, data: object) -> list[Example]:
-    files.need(data, list, str(path))
+def _qa(path: Path, subset: str, data: list, skipped: Optional[list]) -> list[Example]:
     coco = subset.startswith("COCO")
     out = []
     for i, rec in enumerate(data):
         at = f"{path}: [{i}]"
-        if not isinstance(rec, list) or len(rec) != 3:
-            raise AobenchError(f"{at}: expected [image_id, true_caption, false_caption], got {files.short(rec)}")
-        image_id = files.integer(rec[0], f"{at}[0]")
-        true, false = files.text(rec[1], f"{at}[1]"), files.text(rec[2], f"{at}[2]")
+        try:
+            if not isinstance(rec, list) or len(rec) != 3:
+                raise AobenchError(f"{at}: expected [image_id, true_caption, false_caption], got {files.short(rec)}")
+            image_id = files.integer(rec[0], f"{at}[0]")
+            true, false = files.text(rec[1], f"{at}[1]"), files.text(rec[2], f"{at}[2]")
+        except AobenchError as exc:
+            files.row_error(skipped, at, exc)
+            continue
         ref = ImageRef("coco2017", f"{image_id:012d}.jpg") if coco else ImageRef("whatsup", f"vg_images/{image_id}.jpg")
         meta = {"preposition": _qa_preposition(subset, true)}
         out.append(Example(str(i), subset, IMAGE_TEXTS, (ref,), (true, false), (0,), TIE_FIRST, meta))
@@ -128,29 +140,26 @@ def _qa_preposition(subset: str, caption: str) -> str:
     return "below" if subset.startswith("COCO") else "top"
 
 
-def load_examples(annotations: Path, subsets: Optional[list[str]] = None) -> list[Example]:
+def load_examples(annotations: Path, subsets: Optional[Sequence[str]] = None, skipped: Optional[list] = None) -> list[Example]:
     """Every example of the requested subsets, in file order, first caption option correct."""
-    wanted = list(subsets or SUBSETS)
-    unknown = [s for s in wanted if s not in FILES]
-    if unknown:
-        raise AobenchError(f"whatsup: unknown subset(s) {', '.join(unknown)} (known: {', '.join(SUBSETS)})")
     out = []
-    for subset in wanted:
-        path = files.annotation_file(annotations, FILES[subset], SPEC.annotations)
-        data = files.read_json(path)
-        out += _controlled(path, subset, data) if subset in CONTROLLED else _qa(path, subset, data)
+    for subset in check_subsets(SPEC, subsets):
+        path = annotation_path(annotations, FILES[subset])
+        data = read_json(path, list, "a JSON list of examples")
+        out += _controlled(path, subset, data, skipped) if subset in CONTROLLED else _qa(path, subset, data, skipped)
     return out
 
 
 def subset_metrics(subset: str, examples: list[Example], outcomes: list[dict]) -> dict:
-    """Per-preposition accuracy and, on the controlled sets, the authors' pair and set accuracy."""
+    """The default metrics, per-preposition accuracy and, on the controlled sets, the authors' pair and set accuracy."""
+    out = default_subset_metrics(subset, examples, outcomes)
     if not examples:
-        return {}
+        return out
     correct = [bool(o["acc"]) for o in outcomes]
     by_prep = defaultdict(list)
     for ex, ok in zip(examples, correct):
         by_prep[ex.meta.get("preposition", "")].append(ok)
-    out = {f"acc_by_preposition/{p}": float(np.mean(v)) for p, v in sorted(by_prep.items())}
+    out.update({f"acc_by_preposition/{p}": float(np.mean(v)) for p, v in sorted(by_prep.items())})
     if subset in OPPOSITES:
         pairs: dict[str, dict[str, bool]] = defaultdict(dict)
         for ex, ok in zip(examples, correct):
