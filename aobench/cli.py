@@ -505,7 +505,8 @@ def benchmarks_cmd(
 
     for b in describe_benchmarks(annotations, images):
         print_line(f"{b['name']}: {b['description']}")
-        print_line(f"  subsets: {', '.join(f'{s} ({n:,})' for s, n in b['counts'].items())}; total {b['total']:,}")
+        uncounted = " (not all counted: files not seen by aobench)" if None in b["counts"].values() else ""
+        print_line(f"  subsets: {', '.join(s if n is None else f'{s} ({n:,})' for s, n in b['counts'].items())}; total {b['total']:,}{uncounted}")
         print_line(f"  annotations: {b['annotations']}; licence: {b['licence']}")
         print_line(f"  protocol: {b['protocol']}")
         print_line(f"  here: annotations {b['have_annotations']}; images {b['have_images']}")

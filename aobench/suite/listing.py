@@ -44,7 +44,7 @@ def describe_benchmarks(annotations: Optional[Path] = None, images: Optional[Seq
             except AobenchError as exc:
                 imgs = f"unknown ({exc})"
         out.append({
-            "name": spec.name, "description": spec.description, "counts": dict(spec.counts), "total": sum(spec.counts.values()),
+            "name": spec.name, "description": spec.description, "counts": {s: spec.counts.get(s) for s in spec.subsets}, "total": sum(spec.counts.get(s) or 0 for s in spec.subsets),
             "image_sources": dict(spec.image_sources), "licence": spec.licence, "annotations": spec.annotations, "protocol": spec.protocol,
             "have_annotations": ann, "have_images": imgs,
         })  # fmt: skip
