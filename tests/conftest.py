@@ -148,3 +148,36 @@ def shapes_build(tmp_path_factory, small_shapes_recipe) -> Path:
     res = build(str(small_shapes_recipe), out)
     assert res.status == "complete"
     return out
+
+
+@pytest.fixture(scope="session")
+def suite_files(tmp_path_factory) -> dict:
+    """Synthetic files of every standard benchmark in its published schema (tests/fixtures/suite.py), with their images."""
+    from fixtures.suite import build_all
+
+    return build_all(tmp_path_factory.mktemp("suite"))
+
+
+@pytest.fixture(scope="session")
+def known_suite_model(suite_files):
+    """An in-memory model whose embeddings fix every score of the synthetic benchmarks (so each outcome is known)."""
+    from fixtures.suite import known_model
+
+    return known_model(list(suite_files.values()))
+
+
+MIRRORS = Path(os.environ.get("AOBENCH_MIRRORS", "/work/.mirror"))
+
+
+def mirror_file(repo: str, path: str, dest: Path) -> Path | None:
+    """A published file from a fetched mirror of `repo` (OWNER+NAME), written under dest; None when the mirror is absent (CI)."""
+    git = MIRRORS / repo / "repo"
+    if not git.is_dir():
+        return None
+    out = subprocess.run(["git", "-C", str(git), "show", f"HEAD:{path}"], capture_output=True)
+    if out.returncode:
+        return None
+    target = dest / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(out.stdout)
+    return target
