@@ -150,6 +150,39 @@ def shapes_build(tmp_path_factory, small_shapes_recipe) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def suite_files(tmp_path_factory) -> dict:
+    """Synthetic files of every standard benchmark in its published schema (tests/fixtures/suite.py), with their images."""
+    from fixtures.suite import build_all
+
+    return build_all(tmp_path_factory.mktemp("suite"))
+
+
+@pytest.fixture(scope="session")
+def known_suite_model(suite_files):
+    """An in-memory model whose embeddings fix every score of the synthetic benchmarks (so each outcome is known)."""
+    from fixtures.suite import known_model
+
+    return known_model(list(suite_files.values()))
+
+
+MIRRORS = Path(os.environ.get("AOBENCH_MIRRORS", "/work/.mirror"))
+
+
+def mirror_file(repo: str, path: str, dest: Path) -> Path | None:
+    """A published file from a fetched mirror of `repo` (OWNER+NAME), written under dest; None when the mirror is absent (CI)."""
+    git = MIRRORS / repo / "repo"
+    if not git.is_dir():
+        return None
+    out = subprocess.run(["git", "-C", str(git), "show", f"HEAD:{path}"], capture_output=True)
+    if out.returncode:
+        return None
+    target = dest / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(out.stdout)
+    return target
+
+
 @pytest.fixture
 def published_annotations(tmp_path):
     """NAME → a folder of tiny annotation files in that benchmark's published format (tests/fixtures/published_annotations.py)."""
@@ -167,31 +200,13 @@ def published_annotations(tmp_path):
 
 
 @pytest.fixture
-def placeholder_images(tmp_path):
-    """(examples, resolve_images or None) → one folder holding a small image for every ref (EqBen .npy frames as BGR arrays)."""
-    from fixtures.published_annotations import write_placeholders
-
-    def make(examples, folder: str = "images") -> Path:
-        return write_placeholders(examples, tmp_path / folder)
-
-    return make
-
-
-@pytest.fixture
-def mirror_file(tmp_path):
-    """(owner/name, path) → that published file, copied from a local git mirror ($AOBENCH_MIRROR, default /work/.mirror/OWNER+NAME/repo);
-    skips when the mirror or the file is absent (as in CI)."""
+def published_file(tmp_path):
+    """(owner/name, path) → that published file from a fetched mirror (`mirror_file`); skips when it is absent (CI, or over the mirror's size limit)."""
 
     def get(repo: str, path: str) -> Path:
-        git_dir = Path(os.environ.get("AOBENCH_MIRROR", "/work/.mirror")) / repo.replace("/", "+") / "repo"
-        if not git_dir.is_dir():
-            pytest.skip(f"no local mirror of {repo} ({git_dir})")
-        res = subprocess.run(["git", "-C", str(git_dir), "show", f"HEAD:{path}"], capture_output=True)
-        if res.returncode:
-            pytest.skip(f"{repo}:{path} is not in the local mirror (over its size limit or absent)")
-        dest = tmp_path / "mirror" / repo.replace("/", "+") / path
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(res.stdout)
-        return dest
+        found = mirror_file(repo.replace("/", "+"), path, tmp_path / "mirror")
+        if found is None:
+            pytest.skip(f"{repo}:{path} is not in a local mirror ({MIRRORS})")
+        return found
 
     return get

@@ -156,24 +156,24 @@ def test_vl_checklist_tree_parses_every_file_first_pos_vs_first_neg(published_an
     assert swig.images[0].source == "swig" and swig.images[0].file == "Relation_action_swig_0.jpg"
 
 
-def test_vl_checklist_table_is_the_corpus_tree_of_the_repository(mirror_file):
+def test_vl_checklist_table_is_the_corpus_tree_of_the_repository(published_file):
     # every (subset, ANNO_PATH, IMG_ROOT) aobench carries is the one corpus/v1/…/<name>.yaml gives
     for subset, (column, source, anno, root) in vl_checklist.CORPUS.items():
         kind, rest = column.split("_", 1)
         name = subset[len(column) + 1:]
         yaml_path = f"corpus/v1/{kind}/{rest.replace('_', '/')}/{name}.yaml"
-        text = mirror_file("om-ai-lab/VL-CheckList", yaml_path).read_text()
+        text = published_file("om-ai-lab/VL-CheckList", yaml_path).read_text()
         assert f'ANNO_PATH: "{anno}"' in text and f'IMG_ROOT: "{root}' in text, yaml_path
-    groups = json.loads(mirror_file("om-ai-lab/VL-CheckList", "corpus.json").read_text())
+    groups = json.loads(published_file("om-ai-lab/VL-CheckList", "corpus.json").read_text())
     for group in groups.values():
         for src, names in group.items():
             assert all(vl_checklist.CORPUS[n][1] == src for n in names)
 
 
 @pytest.mark.parametrize("subset", sorted(vl_checklist.SPEC.counts))
-def test_vl_checklist_published_file_counts(mirror_file, subset):
+def test_vl_checklist_published_file_counts(published_file, subset):
     rel = vl_checklist.CORPUS[subset][2]
-    root = mirror_file("om-ai-lab/VL-CheckList", rel).parents[len(rel.split("/")) - 1]
+    root = published_file("om-ai-lab/VL-CheckList", rel).parents[len(rel.split("/")) - 1]
     assert _counts(vl_checklist.load_examples(root, [subset])) == {subset: vl_checklist.SPEC.counts[subset]}
 
 

@@ -135,8 +135,8 @@ def test_imagecode_aggregate_is_the_pooled_accuracy_vl_compo_reports():
     assert agg["acc_stderr"] == pytest.approx(np.sqrt(agg["acc"] * (1 - agg["acc"]) / 2301))
 
 
-def test_imagecode_published_valid_data_counts(mirror_file):
-    path = mirror_file("McGill-NLP/imagecode", "data/valid_data.json")
+def test_imagecode_published_valid_data_counts(published_file):
+    path = published_file("McGill-NLP/imagecode", "data/valid_data.json")
     exs = imagecode.load_examples(path.parent)
     assert _counts(exs) == imagecode.SPEC.counts == {"videos": 1872, "static": 430}
     assert len({ex.meta["directory"] for ex in exs}) == 1039

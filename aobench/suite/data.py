@@ -4,8 +4,8 @@ aobench ships each benchmark's metadata (file names, the sha256 of every publish
 licence, counts), never the files: they come from `--annotations DIR` or from the data home
 `$AOBENCH_DATA/benchmarks/<name>/` (default `~/.cache/aobench/benchmarks/<name>/`), which
 `aobench benchmarks get NAME` fills from a local checkout (`--from DIR`), the pinned URLs, or the Hub.
-Images come from `--images DIR` (one folder for every source) or `--images SOURCE=DIR`, else from
-`$AOBENCH_DATA/images/<source>/`. A file is looked up as the annotations spell it below the folder, then by its
+Images come from `--images SOURCE=DIR`, or `--images DIR` (one folder for every source: its `<source>/`
+subfolder or the folder itself), else from `$AOBENCH_DATA/images/<source>/`. A file is looked up as the annotations spell it below the folder, then by its
 base name (so `--images coco2014=val2014/` and `--images coco2014=.` both find `val2014/COCO_val2014_….jpg`).
 """
 
@@ -278,7 +278,7 @@ class ImageRoots:
         """Folders searched for a source's images, in order (the data home's last)."""
         out = [self.by_source[source]] if source in self.by_source else []
         if self.default is not None:
-            out.append(self.default)
+            out.extend([self.default / source, self.default])  # one folder for all: its SOURCE/ subfolder, or itself
         out.append(images_home(source))
         return out
 

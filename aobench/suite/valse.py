@@ -102,13 +102,14 @@ def load_examples(annotations: Path, subsets: Optional[Sequence[str]] = None, sk
 
 
 def aggregate(per_subset: dict) -> dict:
-    """`acc`: the plain mean of the 11 pieces; `<instrument>/acc` the mean of its pieces; `instrument_mean` their mean (all when every piece ran)."""
+    """`acc`: the plain mean of the 11 pieces; `instrument/<name>/acc` the mean of its pieces; `instrument_mean` their mean (all when every piece ran)."""
     out = {}
     for inst, pieces in INSTRUMENTS.items():
         if all(p in per_subset for p in pieces):
-            out[f"{inst}/acc"], out[f"{inst}/acc_stderr"] = macro([(per_subset[p]["acc"], per_subset[p]["acc_stderr"]) for p in pieces])
+            key = f"instrument/{inst}/acc"  # "instrument/": three instruments share their one piece's name
+            out[key], out[f"{key}_stderr"] = macro([(per_subset[p]["acc"], per_subset[p]["acc_stderr"]) for p in pieces])
     if all(s in per_subset for s in SUBSETS):
         out["acc"], out["acc_stderr"] = macro([(per_subset[s]["acc"], per_subset[s]["acc_stderr"]) for s in SUBSETS])
-        out["instrument_mean"], out["instrument_mean_stderr"] = macro([(out[f"{i}/acc"], out[f"{i}/acc_stderr"]) for i in INSTRUMENTS])
+        out["instrument_mean"], out["instrument_mean_stderr"] = macro([(out[f"instrument/{i}/acc"], out[f"instrument/{i}/acc_stderr"]) for i in INSTRUMENTS])
         out["acc_chance"] = out["instrument_mean_chance"] = 0.5
     return out
