@@ -199,6 +199,16 @@ def published_annotations(tmp_path):
     return make
 
 
+@pytest.fixture(scope="session")
+def known_three(tmp_path_factory) -> tuple:
+    """(fixtures, model): ImageCoDe, CREPE and What'sUp files whose scores an in-memory model fixes, ties included."""
+    from fixtures.published_annotations import known_three as build
+    from fixtures.suite import known_model
+
+    fixtures = build(tmp_path_factory.mktemp("known-three"))
+    return fixtures, known_model(list(fixtures.values()))
+
+
 @pytest.fixture
 def published_file(tmp_path):
     """(owner/name, path) → that published file from a fetched mirror (`mirror_file`); skips when it is absent (CI, or over the mirror's size limit)."""

@@ -132,3 +132,42 @@ def test_eval_vl_checklist_keeps_the_first_1000_rows_with_an_image(tmp_path, pub
     assert metrics["n_missing_examples"] == 2
     ids = [json.loads(line)["id"] for line in (tmp_path / "r" / "examples" / (out[0].stem + ".jsonl")).read_text().splitlines()]
     assert ids[:4] == ["0", "1", "2", "4"] and ids[-1] == "1001"
+
+
+def _known_run(name, fx, model, tmp_path, data):
+    from aobench.evaluate import evaluate
+    from aobench.evaluate.results import flat_metrics
+
+    run = evaluate(data, model, tmp_path / "out", annotations=fx.annotations, images=[str(fx.images)], cache_dir=None, progress=False)
+    assert not run.failures, run.failures
+    (result,) = run.results
+    rows = [json.loads(line) for line in open(tmp_path / "out" / "examples" / (run.paths[0].stem + ".jsonl"))]
+    return flat_metrics(result["metrics"]), {(r["subset"], r["id"]): r for r in rows}
+
+
+def test_imagecode_known_answers_ties_and_frame_order(known_three, tmp_path):
+    fixtures, model = known_three
+    fx = fixtures["imagecode"]
+    m, rows = _known_run("imagecode", fx, model, tmp_path, "imagecode")
+    assert {k: r["correct"] for k, r in rows.items()} == fx.expected  # the tied target wins only as the earlier image
+    assert m["static/acc"] == 0.5 and m["videos/acc"] == 0.5 and m["acc"] == 0.5 and m["static/acc_chance"] == pytest.approx(0.1)
+
+
+def test_crepe_known_ranks_crops_and_vg_100k_2(known_three, tmp_path):
+    fixtures, model = known_three
+    fx = fixtures["crepe"]
+    m, rows = _known_run("crepe", fx, model, tmp_path, "crepe/atom_complexity_4")
+    assert {k: r["outcomes"]["rank"] for k, r in rows.items()} == fx.expected
+    assert m["atom_complexity_4/acc"] == pytest.approx(1 / 3) and m["atom_complexity_4/r@3"] == pytest.approx(2 / 3)
+    assert m["atom_complexity_4/r@5"] == 1.0 and m["atom_complexity_4/mean_rank"] == pytest.approx(1 + 6 / 3)
+    assert m["atom_complexity_4/median_rank"] == 3.0 and m["n_missing_examples"] == 0
+    assert "acc" not in m  # one CREPE file is not the benchmark: no headline
+
+
+def test_whatsup_known_answers_first_option_tie_and_pairs(known_three, tmp_path):
+    fixtures, model = known_three
+    fx = fixtures["whatsup"]
+    m, rows = _known_run("whatsup", fx, model, tmp_path, "whatsup/Controlled_Images_A")
+    assert {k: r["correct"] for k, r in rows.items()} == fx.expected
+    assert m["Controlled_Images_A/acc"] == 0.75 and m["Controlled_Images_A/acc_chance"] == 0.25
+    assert m["Controlled_Images_A/pair_acc"] == 0.5 and m["Controlled_Images_A/set_acc"] == 0.0
