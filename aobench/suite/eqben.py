@@ -68,7 +68,7 @@ def _records(node: Any, at: str, skipped: Optional[list]) -> Iterator[tuple[str,
         yield at, node
     elif isinstance(node, dict):
         for k, v in node.items():
-            yield from _records(v, f"{at}.{k}", skipped)
+            yield from _records(v, f"{at}[{k!r}]", skipped)
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from _records(v, f"{at}[{i}]", skipped)
