@@ -37,7 +37,7 @@ AMI_NORMALIZATIONS = ("arithmetic", "geometric", "min", "max")  # scikit-learn's
 # every term left out has probability < e^-TAIL, so the total left out is < 2 ln(N) min(R, C) e^-50 < 1e-17 for
 # any table that fits in memory — the sum equals the full one to float precision, at a fraction of its terms
 TAIL = 50.0
-EMI_CHUNK = 1 << 21  # terms per vectorised block of the E[MI] sum (memory ~ 10 arrays of this many floats)
+EMI_CHUNK = 1 << 17  # terms per vectorised block of the E[MI] sum: 1 MB arrays stay in cache and are reused, not page-faulted in
 
 
 @dataclass
@@ -155,7 +155,8 @@ def _expected_mi_many(n, a_prob, a_val, a_mult, b_prob, b_val, b_mult) -> np.nda
     scikit-learn's `expected_mutual_information`, the reference). It depends on a cell only through (a_i, b_j),
     so the sum runs once per pair of distinct values (weighted by their multiplicities); each pair's k runs over
     its support within the TAIL window, and P(k+1)/P(k) = (a-k)(b-k) / ((k+1)(N-a-b+k+1)) gives every term from
-    the first by one cumulative sum (log space), vectorised over pairs padded to lengths within a factor of 2.
+    the first by one cumulative sum (log space), normalised over the window; vectorised over pairs padded to
+    lengths within a factor of 2. No factorial of N is formed, so no rounding grows with N.
     """
     n = np.asarray(n, dtype=np.float64)
     n_prob = n.size
@@ -177,37 +178,41 @@ def _expected_mi_many(n, a_prob, a_val, a_mult, b_prob, b_val, b_mult) -> np.nda
     lo = np.maximum(np.maximum(a + b - N, 0.0), np.floor(mean - half))
     hi = np.minimum(np.minimum(a, b), np.ceil(mean + half))
     length = (hi - lo + 1).astype(np.int64)
-    from scipy.special import gammaln
-
-    log_first = (gammaln(a + 1) + gammaln(b + 1) + gammaln(N - a + 1) + gammaln(N - b + 1) - gammaln(N + 1)
-                 - gammaln(lo + 1) - gammaln(a - lo + 1) - gammaln(b - lo + 1) - gammaln(N - a - b + lo + 1))  # fmt: skip
+    log_c = np.log(N) - np.log(a) - np.log(b)
+    c_den = N - a - b + 1
     pair_sum = np.zeros(a.size)
     order = np.argsort(length, kind="stable")
     lengths = length[order]
     bounds = np.unique(np.append(np.searchsorted(lengths, 2 ** np.arange(1, 63), side="left"), lengths.size))
     start = 0
-    for end in bounds:
-        if end <= start:
-            continue
-        width = int(lengths[end - 1])
-        j = np.arange(width, dtype=np.float64)
-        for c0 in range(start, end, max(1, EMI_CHUNK // width)):
-            r = order[c0 : min(end, c0 + max(1, EMI_CHUNK // width))]
-            ar, br, nr, lr = a[r, None], b[r, None], N[r, None], lo[r, None]
-            inside = j[None, :] < length[r, None]
-            k = lr + j[None, :-1]
-            step_ok = inside[:, 1:]
-            log_ratio = np.log(np.where(step_ok, (ar - k) * (br - k), 1.0) / np.where(step_ok, (k + 1) * (nr - ar - br + k + 1), 1.0))
-            log_p = np.empty((r.size, width))
-            log_p[:, 0] = 0.0
-            np.cumsum(log_ratio, axis=1, out=log_p[:, 1:])
-            log_p += log_first[r, None]
-            kk = lr + j[None, :]
-            ok = inside & (kk > 0)  # k = 0 adds nothing (k/N = 0)
-            ks = np.where(ok, kk, 1.0)
-            terms = (ks / nr) * np.log(nr * ks / (ar * br)) * np.exp(np.where(ok, log_p, -np.inf))
-            pair_sum[r] = terms.sum(1)
-        start = end
+    with np.errstate(divide="ignore"):
+        for end in bounds:
+            if end <= start:
+                continue
+            width = int(lengths[end - 1])
+            # one column per pair, one row per k: sums over k run down columns, vectorised across pairs
+            j = np.arange(width, dtype=np.float64)[:, None]
+            cols_per_block = max(1, EMI_CHUNK // width)
+            for c0 in range(start, end, cols_per_block):
+                r = order[c0 : min(end, c0 + cols_per_block)]
+                k = lo[r] + j
+                ks = k[:-1]
+                # ln P(k+1)/P(k) for k = lo .. lo+width-2; steps past the window's end get ln 0 = -inf, so their weights are 0
+                step = (a[r] - ks) * (b[r] - ks) * (j[1:] < length[r])
+                step /= (ks + 1) * (ks + c_den[r])
+                w = np.zeros((width, r.size))
+                np.cumsum(np.log(step, out=step), axis=0, out=w[1:])
+                # weights normalised over the window: the factorials of P(lo) are never formed (nor their rounding,
+                # which grows with N)
+                w -= w.max(0)
+                np.exp(w, out=w)
+                s0 = w.sum(0)
+                w *= k
+                s1 = w.sum(0)  # Σ w k
+                s2 = np.einsum("ij,ij->j", w, np.log(np.maximum(k, 1.0)))  # Σ w k ln k (0 at k = 0)
+                # Σ_k P(k) (k/N) ln(N k / (a b)) = (Σ P k ln k + ln(N/(ab)) Σ P k) / N
+                pair_sum[r] = (s2 + log_c[r] * s1) / (N[r] * s0)
+            start = end
     out = np.bincount(prob, weights=weight * pair_sum, minlength=n_prob)
     # one row or one column: MI is 0 in every permutation (scikit-learn returns 0 exactly)
     n_rows = np.bincount(a_prob, weights=a_mult, minlength=n_prob)
@@ -233,17 +238,20 @@ def adjusted_mi(mi, expected, h_attribute, h_object, normalization: str = "arith
     """AMI = (MI - E[MI]) / (norm - E[MI]), with scikit-learn's conventions (floats or arrays alike).
 
     One attribute and one object, or no events: 1 (both labelings have zero entropy: nothing to tell apart).
-    One attribute or one object (not both): 0. Otherwise numerator and denominator are kept at least one
-    float epsilon from 0 with their sign (scikit-learn: E[MI] may exceed norm by rounding). Never NaN.
+    One attribute or one object (not both): 0. E[MI] equal to the normaliser (to 1e-12 nats: every permutation
+    of the table reaches the maximum, as in some tables of 3 events): 1, scikit-learn's "perfect match" —
+    scikit-learn reaches it by keeping numerator and denominator one float epsilon from 0 with their sign,
+    which the rounding of E[MI] can flip to -1; here the case is decided before rounding can. Never NaN.
     """
     norm = _norm(ami_normalization(normalization), np.asarray(h_attribute, float), np.asarray(h_object, float))
     eps = np.finfo(np.float64).eps
     den = norm - expected
+    perfect = np.abs(den) <= 1e-12
     den = np.where(den < 0, np.minimum(den, -eps), np.maximum(den, eps))
     num = mi - np.asarray(expected, float)
     num = np.where(num < 0, np.minimum(num, -eps), np.maximum(num, eps))
     na, no = np.asarray(n_attributes), np.asarray(n_objects)
-    out = np.where((na == no) & (na <= 1), 1.0, np.where((na <= 1) | (no <= 1), 0.0, num / den))
+    out = np.where((na == no) & (na <= 1), 1.0, np.where((na <= 1) | (no <= 1), 0.0, np.where(perfect, 1.0, num / den)))
     return float(out) if out.ndim == 0 else out
 
 
@@ -422,25 +430,30 @@ class CaptionTable:
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
-def basic_interval(estimate: float, replicates: np.ndarray, level: float = 0.95, lower: float = -math.inf, upper: float = math.inf) -> dict:
-    """The basic bootstrap interval [2θ̂ - q_hi, 2θ̂ - q_lo] of a statistic θ̂ from its bootstrap replicates θ*.
+def basic_interval(estimate: float, replicates: np.ndarray, level: float = 0.95, lower: float = -math.inf, upper: float = math.inf,
+                   plug_in: Optional[float] = None) -> dict:  # fmt: skip
+    """The basic bootstrap interval of a target θ from an estimator T, its value T̂ and its bootstrap replicates T*.
 
-    It pivots on θ* - θ̂ ≈ θ̂ - θ, so it is corrected for the statistic's bias (the percentile interval
-    [q_lo, q_hi] is not, and excludes an upward-biased θ̂). `estimate` is the matching point: 2θ̂ - median(θ*),
-    the interval at level 0 — inside the interval always; `bias` is the bootstrap bias mean(θ*) - θ̂.
-    Values are clipped to the statistic's range [lower, upper]; undefined replicates (no events) are left out.
+    The pivot T - θ is given the distribution of T* - θ(F̂), θ(F̂) being the target evaluated on the sample as if
+    it were the population (`plug_in`; for a plug-in statistic such as NMI that is T̂ itself): the interval is
+    [T̂ - (q_hi - θ(F̂)), T̂ - (q_lo - θ(F̂))] — for NMI the familiar [2θ̂ - q_hi, 2θ̂ - q_lo]. It is corrected for
+    the estimator's bias, which the percentile interval [q_lo, q_hi] is not (it excludes an upward-biased θ̂).
+    `estimate` is the matching point, T̂ - (median(T*) - θ(F̂)) (the interval at level 0), inside the interval
+    always; `bias` is the bootstrap bias mean(T*) - θ(F̂). Values are clipped to the range [lower, upper];
+    undefined replicates (no events) are left out.
     """
     reps = np.asarray(replicates, dtype=np.float64)
     reps = reps[np.isfinite(reps)]
-    if reps.size == 0 or not math.isfinite(estimate):
+    centre = estimate if plug_in is None else plug_in
+    if reps.size == 0 or not math.isfinite(estimate) or not math.isfinite(centre):
         return {"estimate": None, "low": None, "high": None, "bias": None, "std": None, "n_valid": int(reps.size)}
     q_lo, q_mid, q_hi = np.percentile(reps, [(1 - level) / 2 * 100, 50.0, (1 + level) / 2 * 100])
 
     def clip(x: float) -> float:
         return float(min(max(x, lower), upper))
 
-    return {"estimate": clip(2 * estimate - q_mid), "low": clip(2 * estimate - q_hi), "high": clip(2 * estimate - q_lo),
-            "bias": float(reps.mean() - estimate), "std": float(reps.std(ddof=1)) if reps.size > 1 else 0.0, "n_valid": int(reps.size)}  # fmt: skip
+    return {"estimate": clip(estimate - (q_mid - centre)), "low": clip(estimate - (q_hi - centre)), "high": clip(estimate - (q_lo - centre)),
+            "bias": float(reps.mean() - centre), "std": float(reps.std(ddof=1)) if reps.size > 1 else 0.0, "n_valid": int(reps.size)}  # fmt: skip
 
 
 CI_METHOD = "basic"  # the basic (reverse-percentile) bootstrap interval: 2θ̂ - q
@@ -455,6 +468,13 @@ def bootstrap_ci(captions, n_boot: int, normalization: str = "arithmetic", seed:
     draws n_captions captions with replacement, exactly, as a multinomial over the caption types (vectorised:
     no caption is parsed again). Returns {"method": "basic", "level", "n_boot", "seed", "resample": "captions",
     "nmi": basic_interval(...), "ami": ...}, or {} when there is nothing to resample.
+
+    What the intervals are for. NMI's: the population NMI of the distribution the captions' events were drawn
+    from. AMI's: the population AMI, which we define as the value AMI tends to as the number of events grows —
+    E[MI] of N events falls as (R-1)(C-1)/(2N), so that value is the population NMI in AMI's normalisation. AMI is
+    another estimator of it, nearly free of the plug-in bias; its interval pivots on AMI - NMI_population, whose
+    distribution the bootstrap gives as AMI* - NMI(sample) (`basic_interval` with `plug_in`). Coverage on known
+    distributions: tests/test_text_stats.py.
     """
     ct = CaptionTable.from_types(captions, n_captions)
     if ct.mult.size == 0 or n_boot < 1 or ct.n_captions < 1:
@@ -464,7 +484,8 @@ def bootstrap_ci(captions, n_boot: int, normalization: str = "arithmetic", seed:
     out = {"method": CI_METHOD, "level": level, "n_boot": n_boot, "seed": seed, "resample": "captions",
            "nmi": basic_interval(point["nmi"], reps["nmi"], level, 0.0, 1.0)}  # fmt: skip
     if ami:
-        out["ami"] = basic_interval(point["ami"], reps["ami"], level, -math.inf, 1.0)
+        target = point if point["ami_normalization"] == normalization else information(ct.table, point["ami_normalization"], ami=False)
+        out["ami"] = basic_interval(point["ami"], reps["ami"], level, -math.inf, 1.0, plug_in=target["nmi"])
         out["ami"]["normalization"] = point["ami_normalization"]
     return out
 
