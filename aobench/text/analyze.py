@@ -1,46 +1,29 @@
 """`aobench nmi`: counts → NMI, AMI, MI, entropies (+ bias-corrected bootstrap intervals, size-matched values), PMI per pair, comparison.
 
-DIR/nmi.json, DIR/pairs.csv and DIR/counts.json describe all corpora pooled; with several corpora each
-also gets DIR/corpora/<name>/ with the same three files, and DIR/comparison.csv has one row per corpus.
+The output dir is `aobench.nmidir.NmiDir`'s: its top level describes all corpora pooled; with several
+corpora each also gets its own dir under `corpora/`, and a comparison table has one row per corpus.
 The estimators are aobench.text.stats's; this module only decides what goes into which file.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Optional
 
 from aobench.errors import AobenchError
-from aobench.io import atomic_write_json, atomic_write_text
+from aobench.nmidir import NmiDir
 from aobench.text.counts import Counts
 from aobench.text.stats import bootstrap_ci, nmi_of_counts, pmi_table, size_matched
 
 SUMMARY_KEYS = ("nmi", "ami", "expected_mi", "mi", "h_attribute", "h_object", "normalization", "ami_normalization", "n_events", "n_captions", "n_skipped")
-# comparison.csv: one row per corpus; intervals as _low/_high columns beside their estimate
-COMPARISON_FIELDS = ["corpus", "nmi", "ci_estimate", "ci_low", "ci_high", "ami", "ami_ci_estimate", "ami_ci_low", "ami_ci_high", "expected_mi",
-                     "at_n", "nmi_at_n", "nmi_at_n_low", "nmi_at_n_high", "ami_at_n", "ami_at_n_low", "ami_at_n_high",
-                     "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_negated", "n_seen_pairs"]  # fmt: skip
 SIZE_RATIO_WARNING = 2.0  # compared corpora whose caption counts differ more than this: the summary says to size-match
-
-
-def _pairs_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["attribute", "object", "count", "pmi", "npmi", "seen"], lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "pmi": f"{r['pmi']:.6f}", "npmi": f"{r['npmi']:.6f}", "seen": int(r["seen"])})
-    return buf.getvalue()
 
 
 def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], *, name: str, normalization: str, bootstrap: int, seen_threshold: int,
                    seed: int = 0, extra: Optional[dict] = None, sample_captions: Optional[int] = None, repeats: int = 20, min_count: int = 1) -> dict:  # fmt: skip
-    """Write nmi.json, pairs.csv and counts.json for one table; returns the nmi.json content."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write one table's statistics, pair rows and counts into the nmi dir `out`; returns the statistics (nmi.json's document)."""
     info = nmi_of_counts(counts, normalization)
     info["n_skipped"] = counts.skipped_total()
     info["n_skipped_by_reason"] = dict(sorted(counts.n_skipped.items()))
@@ -57,9 +40,7 @@ def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], 
         info.update(extra)
     ordered = {k: info[k] for k in SUMMARY_KEYS if k in info}
     ordered.update({k: v for k, v in info.items() if k not in ordered})
-    counts.save(out)
-    atomic_write_text(out / "pairs.csv", _pairs_csv(pmi_table(counts, seen_threshold, min_count)))
-    atomic_write_json(out / "nmi.json", ordered)
+    NmiDir(out).write(counts, ordered, pmi_table(counts, seen_threshold, min_count))
     return ordered
 
 
@@ -142,6 +123,7 @@ def run_nmi(
     from aobench.io import writable_dir
 
     out = writable_dir(out)
+    nd = NmiDir(out)
     kw = dict(normalization=normalization, bootstrap=bootstrap, seen_threshold=seen_threshold, seed=seed, sample_captions=sample_captions,
               repeats=repeats, min_count=min_count)  # fmt: skip
     keep_types = bool(bootstrap or sample_captions)
@@ -158,11 +140,11 @@ def run_nmi(
             from aobench.text.spark import count_with_spark
 
             c, cps = count_with_spark([src], vocab_ref, text_column=text_column, master=spark_master, partitions=spark_partitions,
-                                      shard_dir=out / "shards", keep_caption_types=keep_types)
+                                      shard_dir=nd.shards_dir, keep_caption_types=keep_types)
         else:
             from aobench.text.engine import count_corpora
 
-            c, cps = count_corpora([src], vocab_ref, text_column=text_column, workers=workers, shard_dir=out / "shards", keep_caption_pairs=keep_types)
+            c, cps = count_corpora([src], vocab_ref, text_column=text_column, workers=workers, shard_dir=nd.shards_dir, keep_caption_pairs=keep_types)
         per.append((str(src), c, cps))
     # a corpus smaller than the size-matched n fails here, before any analysis is written (its counts are kept in shards/)
     _check_sample_size(sample_captions, [(corpus_name(src), c) for src, c, _ in per])
@@ -176,14 +158,9 @@ def run_nmi(
               "corpora": [], "notes": []}  # fmt: skip
     if len(per) > 1:
         for src, c, cps in per:
-            result["corpora"].append(write_analysis(out / "corpora" / corpus_name(src), c, cps, name=corpus_name(src), extra={**meta, "sources": [src]}, **kw))
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=COMPARISON_FIELDS, lineterminator="\n", extrasaction="ignore")
-        w.writeheader()
-        for r in map(comparison_row, result["corpora"]):
-            # undefined (NaN, or not measured): empty, as null in JSON
-            w.writerow({k: "" if v is None or (isinstance(v, float) and not math.isfinite(v)) else v for k, v in r.items()})
-        atomic_write_text(out / "comparison.csv", buf.getvalue())
+            name = corpus_name(src)
+            result["corpora"].append(write_analysis(nd.corpus(name).root, c, cps, name=name, extra={**meta, "sources": [src]}, **kw))
+        nd.write_comparison([comparison_row(r) for r in result["corpora"]])
         note = size_note(result["corpora"], sample_captions)
         if note:
             result["notes"].append(note)
