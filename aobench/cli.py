@@ -72,7 +72,7 @@ def recipes_cmd(
     recipe_path: Optional[List[Path]] = typer.Option(None, "--recipe-path", help=RECIPE_PATH_HELP),
 ) -> None:
     """List recipes (built-in and on the recipe path) with a one-line description and the corpora their pairs are checked against."""
-    from aobench.corpora import corpus_info, describe
+    from aobench.nmidir import corpus_info, describe
     from aobench.recipe import builtin_dir, list_recipes, load, recipe_sources
 
     search = list(recipe_path or [])
@@ -230,6 +230,7 @@ def nmi_cmd(
     corpus's own three files; DIR/comparison.csv has one row per corpus, and the printed table compares them.
     Per-file counts in DIR/shards/ let a rerun resume file by file.
     """
+    from aobench.nmidir import NMI_JSON, PAIRS_CSV
     from aobench.text.analyze import run_nmi
 
     if not corpus and pairs is None:
@@ -248,7 +249,7 @@ def nmi_cmd(
         print_line(f"negated: {res['pooled']['n_negated']} pair mentions a caption negates (\"not blue\", \"no red ...\"), not counted as events")
     if res["pooled"].get("n_skipped_by_reason"):
         print_line("skipped: " + ", ".join(f"{k}: {v}" for k, v in res["pooled"]["n_skipped_by_reason"].items()))
-    print_line(f"wrote {out}/nmi.json and {out}/pairs.csv")
+    print_line(f"wrote {out}/{NMI_JSON} and {out}/{PAIRS_CSV}")
 
 
 @app.command("push")
@@ -405,7 +406,7 @@ def eval_cmd(
     data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, or Hub dataset id"),
     model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
     out: Optional[Path] = typer.Option(None, "--out", help="results directory (one JSON per model and task, results.csv)"),
-    tasks: Optional[List[str]] = typer.Option(None, "--tasks", help="comma-separated or repeated: composition, object, attribute, czsl, foils, retrieval (default: all)"),
+    tasks: Optional[List[str]] = typer.Option(None, "--tasks", help="comma-separated or repeated task names (default: all; `--list-tasks` shows each with its headline metric)"),
     templates: str = typer.Option("recipe", "--templates", help="recipe (the build's prompts), openai (80 ImageNet templates), simple, or a file with one template per line"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N"),
     batch_size: int = typer.Option(64, "--batch-size", help="images per forward pass"),
@@ -413,6 +414,7 @@ def eval_cmd(
     plot: bool = typer.Option(False, "--plot", help="write matplotlib figures to OUT/plots/"),
     foils: Optional[Path] = typer.Option(None, "--foils", help="foils JSONL from `aobench foils` for the foils task"),
     list_models: bool = typer.Option(False, "--list-models", help="print the available model specs and exit"),
+    list_tasks: bool = typer.Option(False, "--list-tasks", help="print each task's headline metric, its direction and options, and exit"),
     wise_alphas: Optional[str] = typer.Option(None, "--wise-alphas", help="sweep WiSE specs without @ALPHA, e.g. 0,0.25,0.5,0.75,1"),
     splits: Optional[str] = typer.Option(None, "--splits", "--split", help="comma-separated splits to evaluate (default: all but train)"),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="embedding cache (default: $AOBENCH_CACHE/eval or ~/.cache/aobench/eval)"),
@@ -420,9 +422,16 @@ def eval_cmd(
     workers: int = typer.Option(2, "--workers", help="image decoding threads"),
     amp: bool = typer.Option(False, "--amp", help="mixed precision on CUDA"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: evaluate every n-th model from i (one process per GPU; results.csv gathers all)"),
-    czsl_protocol: str = typer.Option("reference", "--czsl-protocol", help="reference (the CZSL community's evaluator: comparable with published tables) or exact (every point of the bias curve)"),
+    czsl_protocol: str = typer.Option("reference", "--czsl-protocol", help="czsl task option: reference (the CZSL community's evaluator: comparable with published tables) or exact (every point of the bias curve)"),
 ) -> None:
-    """Evaluate CLIP-style models on an aobench dataset (CLIP_benchmark-shaped results)."""
+    """Evaluate CLIP-style models on an aobench dataset (CLIP_benchmark-shaped results).
+
+    Examples:
+
+      aobench eval out/shapes --model tiny --out results/
+
+      aobench eval --list-tasks
+    """
     if list_models:
         from aobench.evaluate.models import list_models as _list
 
@@ -431,8 +440,16 @@ def eval_cmd(
             for item in items:
                 print_line(f"  {item}")
         return
+    if list_tasks:
+        from aobench.evaluate.tasks import list_tasks as _tasks
+
+        table = Table("task", "headline metric", "better", "version", "options", "description")
+        for t in _tasks():
+            table.add_row(t["name"], t["headline"] or "-", t["direction"], str(t["version"]), ", ".join(t["options"]) or "-", escape(t["description"]))
+        stdout.print(table)
+        return
     if not data or not model or out is None:
-        raise AobenchError("aobench eval needs DATA, at least one --model SPEC and --out DIR (or --list-models)")
+        raise AobenchError("aobench eval needs DATA, at least one --model SPEC and --out DIR (or --list-models, --list-tasks)")
     from aobench.evaluate import evaluate
     from aobench.evaluate.results import Result
     from aobench.io import writable_dir

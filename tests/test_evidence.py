@@ -10,7 +10,7 @@ import yaml
 
 from conftest import REPO, run_cli
 from aobench import recipe
-from aobench.corpora import Corpus, list_builtin, load_corpus
+from aobench.nmidir import Corpus, list_builtin, load_corpus
 from aobench.errors import AobenchError
 from aobench.pairs import choose_pairs, evidence_line, load_corpora, select_pairs, summarize
 from aobench.text.counts import Counts

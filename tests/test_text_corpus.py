@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from aobench.errors import AobenchError
+from aobench.nmidir import NmiDir
 from aobench.text.corpus import iter_records
 from conftest import run_cli
 
@@ -209,7 +210,7 @@ def test_corpus_leak_filter_is_parsed_not_substring(tmp_path):
     f = tmp_path / "c.txt"
     f.write_text("a bored tiger\nthe tiger is striped\n")
     counts, _ = count_corpora([str(f)], "imagenet-ao")
-    counts.save(tmp_path / "counts")
+    NmiDir(tmp_path / "counts").write_counts(counts)
     recs = [{"attribute": "red", "object": "tiger"}, {"attribute": "striped", "object": "tiger"}]
     kept, dropped = corpus_leak_filter(recs, CorpusLeakSpec(enabled=True, counts=[str(tmp_path / "counts")]), None)
     assert kept == [recs[0]]  # "bored" does not leak "red"
@@ -224,7 +225,7 @@ def test_recipe_counts_mark_pairs_seen(tmp_path):
 
     c = Counts()
     c.add_caption([("red", "tench")])
-    c.save(tmp_path / "nmi")
+    NmiDir(tmp_path / "nmi").write_counts(c)
     r = load("imagenet-ao", {"vocab": {"max_objects": 1}, "pairs": {"attributes_per_object": None, "counts": [str(tmp_path / "nmi")]}})
     from aobench.pairs import load_corpora
 

@@ -6,7 +6,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from aobench.text.counts import Counts, load_counts
+from aobench.nmidir import NmiDir, load_counts
+from aobench.text.counts import Counts
 from aobench.text.stats import Contingency, bootstrap_ci, information, nmi_of_counts, pmi_table
 
 
@@ -110,7 +111,7 @@ def test_counts_merge_save_load(tmp_path):
     merged = a + b
     assert merged.pairs == Counter({("red", "car"): 2, ("blue", "bus"): 1})
     assert (merged.n_captions, merged.n_captions_with_pairs, merged.n_events, merged.skipped_total()) == (3, 2, 3, 1)
-    merged.save(tmp_path)
+    NmiDir(tmp_path).write_counts(merged)
     back = load_counts(tmp_path)
     assert back.to_dict() == merged.to_dict()
     assert back.pair_count("Red", "Car") == 2 and back.pair_count("red", "bus") == 0

@@ -19,14 +19,15 @@ import yaml
 from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.io import atomic_write_text
+from aobench.nmidir import NmiDir
 from aobench.options import parse_floats
 
 TOLERANCE = 0.02
 NORMALIZATION = "arithmetic"  # aobench nmi's default
 
 
-def nmi_of_counts(counts: dict[tuple[str, str], int], normalization: str = NORMALIZATION) -> float:
-    """NMI between attribute and object over exact pair counts (aobench.text.stats, the solver's prediction)."""
+def nmi_value(counts: dict[tuple[str, str], int], normalization: str = NORMALIZATION) -> float:
+    """The NMI number of a {(attribute, object): count} table (the solver's prediction; `aobench.text.stats.nmi_of_counts` gives the full statistics of a `Counts`)."""
     from collections import Counter
 
     from aobench.text.counts import Counts
@@ -102,7 +103,7 @@ class NmiSolver:
 
     def predict(self, dependence: float) -> float:
         """NMI of the split's pair counts (what the captions should measure)."""
-        return nmi_of_counts({k: n for k, n in self.counts(dependence).items() if n > 0})
+        return nmi_value({k: n for k, n in self.counts(dependence).items() if n > 0})
 
     def reachable(self) -> tuple[float, float]:
         """(NMI at dependence 0, NMI at dependence 1)."""
@@ -221,16 +222,15 @@ def check_same_pairs(a: Path, b: Path) -> None:
 
 def measured_split_nmi(build_dir: Path, split: str, workdir: Path, recipe_ref: str, target: float, tolerance: float = TOLERANCE, reuse: bool = False) -> dict:
     """Measure a built split's captions with aobench nmi (reuse: workdir already holds that measurement); refuse a level outside tolerance."""
-    if reuse and (workdir / "nmi" / "nmi.json").exists():
-        import json
-
-        res = json.loads((workdir / "nmi" / "nmi.json").read_text())
+    nd = NmiDir(workdir / "nmi")
+    if reuse and nd.has_stats():
+        res = nd.stats()
     else:
         res = measure_captions(kept_captions(build_dir, split), workdir, recipe_ref)
     if abs(res["nmi"] - target) > tolerance:
         raise AobenchError(
             f"split {build_dir}/{split}: measured caption NMI {res['nmi']:.4f} is outside ±{tolerance} of target {target:g} "
-            f"(filters dropped images?); see {workdir}/nmi/nmi.json"
+            f"(filters dropped images?); see {nd.nmi_path}"
         )
     return res
 

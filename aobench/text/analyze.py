@@ -1,38 +1,25 @@
 """`aobench nmi`: counts → NMI/MI/entropies (+ bootstrap CI), PMI per pair, comparison across corpora.
 
-DIR/nmi.json, DIR/pairs.csv and DIR/counts.json describe all corpora pooled; with several corpora each
-also gets DIR/corpora/<name>/ with the same three files, and DIR/comparison.csv has one row per corpus.
+The output dir is `aobench.nmidir.NmiDir`'s: its top level describes all corpora pooled; with several
+corpora each also gets its own dir under `corpora/`, and a comparison table has one row per corpus.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Optional
 
-from aobench.io import atomic_write_json, atomic_write_text
+from aobench.nmidir import NmiDir
 from aobench.text.counts import Counts
 from aobench.text.stats import bootstrap_ci, nmi_of_counts, pmi_table
 
 SUMMARY_KEYS = ("nmi", "mi", "h_attribute", "h_object", "normalization", "n_events", "n_captions", "n_skipped")
 
 
-def _pairs_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["attribute", "object", "count", "pmi", "npmi", "seen"], lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "pmi": f"{r['pmi']:.6f}", "npmi": f"{r['npmi']:.6f}", "seen": int(r["seen"])})
-    return buf.getvalue()
-
-
 def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], *, name: str, normalization: str, bootstrap: int, seen_threshold: int, seed: int = 0, extra: Optional[dict] = None) -> dict:
-    """Write nmi.json, pairs.csv and counts.json for one table; returns the nmi.json content."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write one table's statistics, pair rows and counts into the nmi dir `out`; returns the statistics (nmi.json's document)."""
     info = nmi_of_counts(counts, normalization)
     info["n_skipped"] = counts.skipped_total()
     info["n_skipped_by_reason"] = dict(sorted(counts.n_skipped.items()))
@@ -46,9 +33,7 @@ def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], 
         info.update(extra)
     ordered = {k: info[k] for k in SUMMARY_KEYS if k in info}
     ordered.update({k: v for k, v in info.items() if k not in ordered})
-    counts.save(out)
-    atomic_write_text(out / "pairs.csv", _pairs_csv(pmi_table(counts, seen_threshold)))
-    atomic_write_json(out / "nmi.json", ordered)
+    NmiDir(out).write(counts, ordered, pmi_table(counts, seen_threshold))
     return ordered
 
 
@@ -93,6 +78,7 @@ def run_nmi(
     from aobench.io import writable_dir
 
     out = writable_dir(out)
+    nd = NmiDir(out)
     kw = dict(normalization=normalization, bootstrap=bootstrap, seen_threshold=seen_threshold, seed=seed)
     meta = {"vocab": vocab_ref or "none", "engine": engine}
     if pairs_file is not None:
@@ -106,11 +92,11 @@ def run_nmi(
             from aobench.text.spark import count_with_spark
 
             c, cps = count_with_spark([src], vocab_ref, text_column=text_column, master=spark_master, partitions=spark_partitions,
-                                      shard_dir=out / "shards", keep_caption_types=bool(bootstrap))
+                                      shard_dir=nd.shards_dir, keep_caption_types=bool(bootstrap))
         else:
             from aobench.text.engine import count_corpora
 
-            c, cps = count_corpora([src], vocab_ref, text_column=text_column, workers=workers, shard_dir=out / "shards", keep_caption_pairs=bool(bootstrap))
+            c, cps = count_corpora([src], vocab_ref, text_column=text_column, workers=workers, shard_dir=nd.shards_dir, keep_caption_pairs=bool(bootstrap))
         per.append((str(src), c, cps))
     pooled = Counts()
     pooled_cps: Optional[Counter] = Counter() if bootstrap else None
@@ -120,17 +106,8 @@ def run_nmi(
             pooled_cps.update(cps)
     result = {"pooled": write_analysis(out, pooled, pooled_cps, name="+".join(corpus_name(s) for s in sources), extra={**meta, "sources": list(map(str, sources))}, **kw), "corpora": []}
     if len(per) > 1:
-        rows = []
         for src, c, cps in per:
-            info = write_analysis(out / "corpora" / corpus_name(src), c, cps, name=corpus_name(src), extra={**meta, "sources": [src]}, **kw)
-            result["corpora"].append(info)
-            rows.append(info)
-        buf = io.StringIO()
-        fields = ["corpus", "nmi", "ci_low", "ci_high", "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_negated", "n_seen_pairs"]
-        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            row = {**r, "ci_low": r.get("ci", {}).get("low", ""), "ci_high": r.get("ci", {}).get("high", "")}
-            w.writerow({k: "" if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()})  # undefined: empty, as null in JSON
-        atomic_write_text(out / "comparison.csv", buf.getvalue())
+            name = corpus_name(src)
+            result["corpora"].append(write_analysis(nd.corpus(name).root, c, cps, name=name, extra={**meta, "sources": [src]}, **kw))
+        nd.write_comparison(result["corpora"])
     return result
