@@ -1,17 +1,22 @@
-"""Foil captions: minimal rewrites of a true caption that change its attribute–object composition.
+"""Foil captions: minimal rewrites of a true caption that make it false by changing its attribute–object composition.
 
 Types (SugarCrepe's replace/swap/add subsets, VALSE-style negation), one object each in `aobench.foils.types`:
-- `replace_att`: one attribute → another attribute of the same type (colour → colour), never the same attribute or a
-  synonym of it (synonyms map to one canonical entry), never one already in the caption;
-- `replace_obj`: one object → another object of the same coarse group (vocab `group`), not already in the caption;
-- `swap_att` / `swap_obj`: in a caption with two attribute–object pairs on different nouns, exchange their
-  attributes / their nouns (nouns keep their slot's grammatical number);
+- `replace_att`: one attribute → another of its type that contradicts it (`aobench.foils.lexicon`: any colour,
+  material, pattern or shape but a near-synonym on one scale — never "large" → "huge", "yellow" → "golden"; a size,
+  texture or state only by a listed opposite — "small" → "large", "wet" → "dry"); an adjective the lexicon does not
+  type is not replaced; never a synonym (synonyms map to one canonical entry), never one already in the caption;
+- `replace_obj`: one noun (with its compound nouns) → another of its pool: a class by a class under the same
+  hypernym or of the same kind, a generic noun ("dog", "shirt") by another of its kind ("cat", "jacket"), never a
+  near-synonym, written with its display name;
+- `swap_att` / `swap_obj`: two pairs on different nouns exchange their (contradicting, same-type) attributes / their
+  nouns (of one pool; nouns keep their slot's grammatical number);
 - `add_att`: insert an attribute of a type the noun does not have yet, in English adjective order (size, state,
   shape, texture, pattern, colour, material);
 - `negate`: "a red car" → "a car that is not red", "the car is red" → "the car is not red" (`negation: true`: it tests
   negation, not composition, so reports keep it apart).
-Where the vocab has compatibility rules, a foil's new pair must be allowed by them (no "wooden clouds": a foil a
-blind reader rejects as impossible is a biased foil). Articles (a/an) are re-agreed after every edit.
+Every new pair must be allowed by the vocab's compatibility rules and, when a plausibility prior is given
+(`aobench.foils.prior`), not rejected by it: a foil a blind reader rejects as impossible is a biased foil. Pairs the
+lexicon keeps apart (colour words of people) are never foiled. Articles (a/an) are re-agreed after every edit.
 
 Free-form captions are parsed ONCE by `aobench.text.parse.Extractor` and every type is made from that parse.
 Built datasets need no parse: each row's known (attribute, object) is re-rendered in the row's prompt template.
@@ -20,16 +25,18 @@ Randomness is per (seed, caption id, type), so a caption's foils do not depend o
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from aobench.errors import AobenchError
 from aobench.foils.draw import HashRng
 from aobench.foils.grammar import bow_identical, changed_span
+from aobench.foils.lexicon import FoilLexicon
 from aobench.foils.rewrite import CaptionView
 from aobench.foils.types import FOIL_TYPES, NEGATION_TYPES, TYPE_ORDER, TYPES, PairRow
 
-__all__ = ["FOIL_TYPES", "NEGATION_TYPES", "TYPE_ORDER", "Foil", "FoilMaker", "parse_types"]
+__all__ = ["FOIL_TYPES", "NEGATION_TYPES", "TYPE_ORDER", "Foil", "FoilLexicon", "FoilMaker", "parse_types"]
 
 
 @dataclass
@@ -80,22 +87,15 @@ def parse_types(types: Optional[Iterable[str]]) -> tuple[str, ...]:
 
 
 class FoilMaker:
-    """Makes foils from a vocab's typed attributes and grouped objects, deterministically from a seed."""
+    """Makes foils from a lexicon (a vocab's typed attributes and nouns by pool), deterministically from a seed."""
 
-    def __init__(self, vocab, seed: int = 0, per_type: int = 1):
-        self.vocab = vocab
+    def __init__(self, vocab, seed: int = 0, per_type: int = 1, prior=None):
+        self.lexicon = vocab if isinstance(vocab, FoilLexicon) else FoilLexicon(vocab)
+        self.vocab = self.lexicon.vocab
         self.seed = seed
         self.per_type = per_type  # foils per caption and type; 0 = every alternative
-        self._attr = {a.name.lower(): a for a in vocab.attributes}
-        self._obj = {o.name.lower(): o for o in vocab.objects}
-        self._attrs_by_type: dict[str, list[str]] = {}
-        for a in vocab.attributes:
-            self._attrs_by_type.setdefault(a.type, []).append(a.name.lower())
-        self._objs_by_group: dict[str, list[str]] = {}
-        for o in vocab.objects:
-            self._objs_by_group.setdefault(o.group, []).append(o.name.lower())
-        self._all_attrs = [a.name.lower() for a in vocab.attributes]
-        self._compat: dict[tuple[str, str, str], bool] = {}
+        self.prior = prior  # anything with ok(attribute, object) -> bool; None: every pair is plausible
+        self._use_prior = True
 
     # -- shared helpers ----------------------------------------------------------------------------
     def rng(self, ident: str, typ: str) -> HashRng:
@@ -103,71 +103,61 @@ class FoilMaker:
         return HashRng(f"{self.seed}|{ident}|{typ}")
 
     def attr_type(self, name: str) -> str:
-        """The type of a canonical attribute name ('' when unknown)."""
-        a = self._attr.get(name)
-        return a.type if a else ""
-
-    def obj_group(self, name: str) -> str:
-        """The coarse group of a canonical object name ('' when unknown)."""
-        o = self._obj.get(name)
-        return o.group if o else ""
-
-    def compatible(self, attribute: str, obj: str) -> bool:
-        """Whether the vocab's rules allow the pair (unknown words: allowed)."""
-        if not self.vocab.rules:
-            return True
-        a, o = self._attr.get(attribute), self._obj.get(obj)
-        if a is None or o is None:
-            return True
-        # rules see only the attribute and the object's group/subgroup: cache on that (hundreds of keys, not 10^5)
-        key = (attribute, o.group, o.subgroup)
-        hit = self._compat.get(key)
-        if hit is None:
-            hit = self._compat[key] = self.vocab.compatible(a, o)
-        return hit
+        """The type of a canonical attribute name ('' when untyped)."""
+        return self.lexicon.attr_type(name)
 
     def attr_word(self, name: str) -> str:
         """Surface word of a canonical attribute."""
-        a = self._attr.get(name)
-        return a.name if a else name
+        return self.lexicon.attr_word(name)
 
     def obj_word(self, name: str) -> str:
-        """Surface words of a canonical object."""
-        o = self._obj.get(name)
-        return o.name if o else name
+        """The words a foil writes for an object (display name)."""
+        return self.lexicon.obj_word(name)
 
     def canon_attr(self, tok) -> str:
         """The canonical attribute a (spaCy) token names ('' when none)."""
-        a = self.vocab.attribute_by_word.get(tok.lower_) or self.vocab.attribute_by_word.get(tok.lemma_.lower())
-        return a.name.lower() if a else ""
+        return self.lexicon.canon_attr(tok.lower_) or self.lexicon.canon_attr(tok.lemma_)
 
-    # candidate pools are static per type/group; the per-caption rules are predicates checked on the draws
+    def plausible(self, attribute: str, obj: str) -> bool:
+        """Whether the prior (if any) lets a foil create this pair."""
+        return self.prior is None or not self._use_prior or self.prior.ok(attribute, obj)
+
+    def attested(self, attribute: str, obj: str) -> bool:
+        """Whether the prior (if any) has seen the attribute said of this object or of its kind (add_att's test)."""
+        return self.prior is None or not self._use_prior or self.prior.attested(attribute, obj)
+
+    def fits(self, attribute: str, obj: str) -> bool:
+        """Whether a foil may create this pair: compatibility rules, pairs kept apart, the plausibility prior."""
+        lex = self.lexicon
+        return lex.compatible(attribute, obj) and lex.foilable(attribute, obj) and self.plausible(attribute, obj)
+
+    # candidate pools are static per attribute/object; the per-caption rules are predicates checked on the draws
     def replace_att_pool(self, attribute: str) -> list[str]:
-        """Attributes of the same type (the canonical entry stands for all its synonyms)."""
-        return self._attrs_by_type.get(self.attr_type(attribute), [])
+        """Attributes of the same type that contradict this one (the canonical entry stands for its synonyms)."""
+        return self.lexicon.replace_att_pool(attribute)
 
     def replace_att_ok(self, attribute: str, objects: Iterable[str], exclude: set):
         """Predicate: another attribute, not in the caption, fitting every object it will describe."""
         objects = tuple(objects)
-        return lambda x: x != attribute and x not in exclude and all(self.compatible(x, o) for o in objects)
+        return lambda x: x != attribute and x not in exclude and all(self.fits(x, o) for o in objects)
 
     def replace_obj_pool(self, obj: str) -> list[str]:
-        """Objects of the same coarse group."""
-        return self._objs_by_group.get(self.obj_group(obj), [])
+        """Objects of the same pool (level and kind), never a near-synonym."""
+        return self.lexicon.replace_obj_pool(obj)
 
     def replace_obj_ok(self, obj: str, attributes: Iterable[str], exclude: set):
         """Predicate: another object, not in the caption, that every attribute of the noun fits."""
         attributes = tuple(attributes)
-        return lambda x: x != obj and x not in exclude and all(self.compatible(a, x) for a in attributes)
+        return lambda x: x != obj and x not in exclude and all(self.fits(a, x) for a in attributes)
 
     def add_att_pool(self) -> list[str]:
-        """Every attribute."""
-        return self._all_attrs
+        """Every typed attribute."""
+        return self.lexicon.all_attributes
 
     def add_att_ok(self, obj: str, present: Iterable[str], exclude: set):
         """Predicate: an attribute of a type the object does not have yet, not in the caption, that fits it."""
         types = {self.attr_type(a) for a in present}
-        return lambda x: self.attr_type(x) not in types and x not in exclude and self.compatible(x, obj)
+        return lambda x: self.attr_type(x) not in types and x not in exclude and self.fits(x, obj) and self.attested(x, obj)
 
     def pick(self, rng: HashRng, options: list) -> list:
         """`per_type` options drawn without replacement (all of them when per_type is 0 or they are few)."""
@@ -195,21 +185,52 @@ class FoilMaker:
         return out
 
     # -- drivers: every requested type, one object each (aobench.foils.types) ---------------------
-    def from_parse(self, ident: str, text: str, doc, matches: list, types: Iterable[str]) -> list[Foil]:
-        """Foils of every requested type from one parse (doc after multi-word merging, and its matches)."""
+    def from_parse(self, ident: str, text: str, doc, matches: list, types: Iterable[str], why: Optional[Counter] = None,
+                   dropped: Optional[Counter] = None) -> list[Foil]:
+        """Foils of every requested type from one parse (doc after multi-word merging, and its matches).
+
+        With a prior, each type's foils are drawn as without it first; those whose new pairs it rejects are dropped
+        (counted per type in `dropped`) and the type is drawn again among plausible candidates only. `why` counts, per
+        type that made no foil, `implausible` (only the prior stood in the way) or `no_candidate`.
+        """
         if not matches:
             return []
+        matches = self.lexicon.resolve(doc, matches)
         pairs = [(m.attribute, m.object) for m in matches]
+        if self.prior is not None and hasattr(self.prior, "hold"):
+            self.prior.hold(pairs)  # the prior's reference may hold this very caption: judge its foils without it
         view = CaptionView(doc, matches, pairs)
+        own = set(pairs)
         out: list[Foil] = []
         seen = {text}
         for typ in types:
-            for foil_text, foil_pairs in TYPES[typ].from_parse(self, ident, view):
-                if foil_text in seen or not foil_text:
-                    continue  # a foil never equals its caption, nor another foil of it
-                seen.add(foil_text)
-                out.append(Foil(ident, text, foil_text, typ, pairs, foil_pairs))
+            made = self._made(typ, ident, view, text, prior=False)
+            if self.prior is not None:
+                check = self.prior.attested if TYPES[typ].adds else self.prior.ok
+                bad = sum(1 for _, fp in made if not all(check(a, o) for a, o in set(fp) - own))
+                if bad:
+                    if dropped is not None:
+                        dropped[typ] += bad
+                    made = self._made(typ, ident, view, text, prior=True)
+                    if not made and why is not None:
+                        why[(typ, "implausible")] += 1
+                        continue
+            n = len(out)
+            for foil_text, foil_pairs in made:
+                if foil_text not in seen:  # a foil never equals its caption, nor another foil of it
+                    seen.add(foil_text)
+                    out.append(Foil(ident, text, foil_text, typ, pairs, foil_pairs))
+            if why is not None and len(out) == n:
+                why[(typ, "no_candidate")] += 1
         return out
+
+    def _made(self, typ: str, ident: str, view, text: str, prior: bool) -> list:
+        """(text, pairs) of one type's foils, with the plausibility prior applied or not."""
+        self._use_prior = prior
+        try:
+            return [(t, p) for t, p in TYPES[typ].from_parse(self, ident, view) if t and t != text]
+        finally:
+            self._use_prior = True
 
     def from_pair(self, ident: str, caption: str, attribute: str, obj: str, template: str, types: Iterable[str]) -> list[Foil]:
         """Foils of a templated caption with a known pair: the template re-rendered with the foil pair."""

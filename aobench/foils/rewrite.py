@@ -58,13 +58,30 @@ class CaptionView:
         self.objects = {m.object for m in matches}
         self._by_noun: dict[int, set] = {}
         self._noun_obj: dict[int, str] = {}
+        self._head: dict[int, int] = {}
         for m in matches:
             self._by_noun.setdefault(m.obj_start, set()).add(m.attribute)
             self._noun_obj[m.obj_start] = m.object
+            self._head[m.obj_start] = m.obj_end - 1
+        self._attr_tokens = {m.attr_i for m in matches}
 
     def nouns(self) -> list[tuple[int, str]]:
         """(token index, canonical object) of each matched noun, in order."""
         return sorted(self._noun_obj.items())
+
+    def head(self, noun_i: int) -> int:
+        """The head token of the noun that starts at noun_i (open vocabulary keeps noun compounds: "school bus")."""
+        return self._head.get(noun_i, noun_i)
+
+    def noun_span(self, noun_i: int) -> tuple[int, int]:
+        """[start, end) of the noun with the compound nouns before it ("bathing suit"): what replacing the noun rewrites."""
+        start, end = noun_i, self.head(noun_i) + 1
+        while start > 0:
+            t = self.doc[start - 1]
+            if t.dep_ != "compound" or t.pos_ not in ("NOUN", "PROPN") or not (start <= t.head.i < end) or t.i in self._attr_tokens:
+                break
+            start -= 1
+        return start, end
 
     def attrs_of_noun(self, noun_i: int) -> set:
         """Canonical attributes said of this noun."""
