@@ -158,37 +158,60 @@ def foils_cmd(
     input: Path = typer.Argument(..., help="a build dir (known attribute/object per row) or a captions file (.txt/.jsonl/.csv)"),
     out: Path = typer.Option(..., "--out", help="output JSONL: id, caption, foil, type, bow_identical (+ span, pairs)"),
     types: Optional[List[str]] = typer.Option(None, "--types", help="foil types (repeat or comma-separate; default all): replace_att, replace_obj, swap_att, swap_obj, add_att, negate"),
-    seed: int = typer.Option(0, "--seed", help="seed of every random choice (per caption and type)"),
-    vocab: str = typer.Option("imagenet-ao", "--vocab", help="recipe whose vocabulary types attributes and groups objects (captions files)"),
+    seed: int = typer.Option(0, "--seed", help="seed of every random choice (per caption and type) and of the random-init blind CLIP"),
+    vocab: str = typer.Option("imagenet-ao", "--vocab", help="captions files: recipe whose vocabulary (classes, generic nouns, typed attributes) to match, or `none` for every noun and adjective"),
     per_type: int = typer.Option(1, "--per-type", help="foils per caption and type (0: every alternative)"),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="caption column of a .jsonl/.csv"),
     split: Optional[List[str]] = typer.Option(None, "--split", help="build dir: only these splits (repeatable)"),
-    audit: bool = typer.Option(True, "--audit/--no-audit", help="blind text-only scorer audit (audit.json beside --out)"),
-    balance: bool = typer.Option(False, "--balance", help="drop foils until each blind scorer is near 50%% per type"),
+    audit: bool = typer.Option(True, "--audit/--no-audit", help="blind text-only scorer audit (OUT's name + .audit.json)"),
+    balance: bool = typer.Option(False, "--balance", help="drop foils until every blind scorer is near 50%% per type"),
     tolerance: float = typer.Option(0.05, "--tolerance", help="--balance: allowed distance from 50%%"),
-    counts: Optional[Path] = typer.Option(None, "--counts", help="corpus counts for the PMI scorer (`aobench nmi` dir or counts.json; default: the input itself)"),
-    audit_out: Optional[Path] = typer.Option(None, "--audit-out", help="audit JSON path (default: audit.json beside --out)"),
+    counts: Optional[Path] = typer.Option(None, "--counts", help="corpus counts for the PMI scorer and the plausibility prior (`aobench nmi` dir or counts.json; default: PMI on the input itself, each caption left out)"),
+    plausibility: bool = typer.Option(True, "--plausibility/--no-plausibility", help="captions files: make no foil whose new pair the shipped corpus counts reject outright"),
+    blind_clip: str = typer.Option("aobench-vit-s-64", "--blind-clip", help="open_clip architecture of the random-init blind scorer, or `none`"),
+    audit_out: Optional[Path] = typer.Option(None, "--audit-out", help="audit JSON path (default: OUT's name + .audit.json, beside OUT)"),
     audit_sample: int = typer.Option(1000, "--audit-sample", help="foils audited per type (0: all; --balance audits all)"),
 ) -> None:
-    """Foil captions (replace/swap/add/negate) and their bias audit by blind text-only scorers."""
+    """Foil captions (replace/swap/add/negate) and their bias audit by blind text-only scorers.
+
+    \b
+    Examples:
+      aobench foils captions.txt --out foils.jsonl
+      aobench foils captions.jsonl --vocab none --types replace_att,swap_att --out open.jsonl
+      aobench foils builds/shapes --split test --out builds/shapes/foils.jsonl --balance
+      aobench foils captions.txt --counts nmi_out/ --out foils.jsonl    (PMI and prior from your own corpus)
+    """
     from aobench.foils.audit import audit_table
     from aobench.foils.pipeline import run_foils
 
     res = run_foils(input, out, types=types, seed=seed, vocab=vocab, per_type=per_type, text_column=text_column, splits=split,
                     audit=audit, do_balance=balance, counts=str(counts) if counts else None, audit_out=audit_out,
-                    audit_sample=audit_sample or None, tolerance=tolerance)  # fmt: skip
+                    audit_sample=audit_sample or None, tolerance=tolerance, plausibility=plausibility,
+                    blind_clip=None if blind_clip.lower() == "none" else blind_clip)  # fmt: skip
     if res.get("audit"):
         stdout.print(audit_table(res["audit"]))
         bal = res["audit"].get("balance")
         if bal:
             per = ", ".join(f"{k}: {v}" for k, v in bal["dropped_per_type"].items()) or "none"
-            print_line(f"balance: dropped {bal['n_dropped']} foils ({per}); tolerance {bal['tolerance']}")
+            stuck = [t for t, e in bal["types"].items() if not e.get("within_tolerance", True)]
+            tail = f"; not within tolerance: {', '.join(sorted(stuck))}" if stuck else ""
+            print_line(f"balance: dropped {bal['n_dropped']} foils ({per}); tolerance {bal['tolerance']}{tail}")
     if res["n_no_pair"]:
         ex = "; ".join(repr(t) for t in res["no_pair_examples"])
-        print_line(f"skipped {res['n_no_pair']} captions with no parsable attribute-object pair, e.g. {ex}")
+        print_line(f"skipped {res['n_no_pair']} captions with no attribute-object pair, e.g. {ex}")
+    if res["n_no_foil"]:
+        ex = "; ".join(repr(t) for t in res["no_foil_examples"])
+        print_line(f"no foil of {res['n_no_foil']} captions that have pairs, e.g. {ex}")
+    if res["no_foil_by_type"]:
+        print_line("no foil of a type, by reason (captions with pairs): " + "; ".join(
+            f"{t}: " + ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in v.items()) for t, v in res["no_foil_by_type"].items()))
+    if res["implausible_per_type"]:
+        print_line("foils the plausibility prior dropped (redrawn where a plausible one existed): "
+                   + ", ".join(f"{t}: {n}" for t, n in res["implausible_per_type"].items()))
     per = ", ".join(f"{k}: {v}" for k, v in res["per_type"].items())
     tail = f"; audit: {res['audit_path']}" if res.get("audit_path") else ""
-    print_line(f"{out}: {res['n_foils']} foils from {res['n_with_pairs']}/{res['n_captions']} captions ({per}){tail}")
+    print_line(f"{out}: {res['n_foils']} foils from {res['n_foiled']}/{res['n_with_pairs']} captions with pairs ({res['share_foiled']:.1%}; "
+               f"{res['n_captions']} read) ({per}){tail}")
 
 
 @app.command("extract")
