@@ -220,3 +220,6 @@ def published_file(tmp_path):
         return found
 
     return get
+
+
+from fixtures.synthetic_corpus import draw_captions, known_joint, population_nmi  # noqa: E402,F401  (synthetic corpora of a known distribution)
