@@ -101,8 +101,8 @@ class BenchmarkSpec:
     rewrite refs only a folder listing names (ImageCoDe: the k-th frame of a set; CREPE: VG_100K or
     VG_100K_2) and select rows as the authors do (VL-CheckList: per file, the first 1000 rows whose image
     exists; rows it keeps whose image is absent are reported missing, so `--skip-missing` evaluates exactly
-    the authors' rows); and `open_image(path) -> PIL.Image | None` for files PIL cannot open (EqBen's
-    YouCook2 frames are BGR `.npy` arrays; None: open it as usual).
+    the authors' rows). Image files PIL cannot open are `.npy` frames (EqBen's YouCook2: BGR arrays), which
+    `embed.open_image` reads with `eqben.open_image`.
     """
 
     name: str  # the registry name, e.g. "sugarcrepe"
