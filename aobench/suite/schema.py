@@ -95,7 +95,7 @@ class BenchmarkSpec:
     task) and `subset_metrics(subset, examples, outcomes) -> dict` (a subset's metrics; default: the mean
     of each outcome with its stderr and chance level).
 
-    Two more, for benchmarks whose images or files need more than a name: `resolve_images(examples, roots) ->
+    One more, for benchmarks whose images need more than a name: `resolve_images(examples, roots) ->
     list[Example]`, called once the image folders are known and before the missing-image check
     (`roots.roots(source)` lists a source's folders, `roots.resolve(ref)` is a ref's file or None): it may
     rewrite refs only a folder listing names (ImageCoDe: the k-th frame of a set; CREPE: VG_100K or
