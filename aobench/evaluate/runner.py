@@ -9,7 +9,6 @@ line per failure and exits 2) and the other models still run.
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from aobench.evaluate.data import EvalData
 from aobench.evaluate.models import EmbeddingModel, LoadedModel, ModelHandle, ModelSpec, as_handle, expand_wise, parse_alphas, resolve
 from aobench.evaluate.results import Result, jsonable, load_results, nest_metrics, result_path, write_csv, write_result
 from aobench.evaluate.tasks import TASKS, TaskNotApplicable, check_options, parse_tasks
-from aobench.io import read_jsonl
+from aobench.io import read_jsonl_strict
 from aobench.options import parse_shard
 
 log = logging.getLogger(__name__)
@@ -74,13 +73,11 @@ def read_foils(path: Path) -> list[dict]:
     if not path.exists():
         raise AobenchError(f"--foils file not found: {path}")
     rows = []
-    try:
-        for n, r in enumerate(read_jsonl(path), 1):
-            if not all(k in r for k in ("id", "caption", "foil")):
-                raise AobenchError(f"{path}:{n}: a foil row needs id, caption and foil (got {', '.join(r)}) — make it with `aobench foils`")
-            rows.append(r)
-    except json.JSONDecodeError as exc:
-        raise AobenchError(f"{path}: not JSON lines ({exc.msg} at line {exc.lineno}) — make it with `aobench foils`") from None
+    for n, r in read_jsonl_strict(path, "make it with `aobench foils`"):
+        if not isinstance(r, dict) or not all(k in r for k in ("id", "caption", "foil")):
+            got = ", ".join(r) if isinstance(r, dict) else type(r).__name__
+            raise AobenchError(f"{path}:{n}: a foil row needs id, caption and foil (got {got}) — make it with `aobench foils`")
+        rows.append(r)
     return rows
 
 
