@@ -55,8 +55,11 @@ def sha256_file(path: Path) -> str:
 
 
 def locate(folder: Path, file: str) -> Optional[Path]:
-    """`folder/file`, else `folder/<base name of file>`; None when neither is a file."""
-    for p in (folder / file, folder / Path(file).name):
+    """`folder/file`, else `folder/<base name of file>`; None when neither is a file, or when `file` would leave `folder`."""
+    rel = Path(file)
+    if rel.is_absolute() or ".." in rel.parts or not rel.name:
+        return None  # an annotation naming /etc/passwd or ../x reads nothing outside the folder the user gave
+    for p in (folder / rel, folder / rel.name):
         if p.is_file():
             return p
     return None
