@@ -44,7 +44,7 @@ def _check(load, folder: Path, **kw) -> None:
         assert "\n" not in str(exc) and str(folder) in str(exc)
         return
     for ex in examples:
-        assert isinstance(ex, Example) and ex.schema in SCHEMAS and ex.id
+        assert isinstance(ex, Example) and ex.schema in SCHEMAS and isinstance(ex.id, str)
         assert all(isinstance(t, str) and t.strip() for t in ex.texts) and ex.images
         assert all(isinstance(r.file, str) and r.file for r in ex.images)
     for where, why in skipped:
