@@ -23,7 +23,7 @@ from aobench.evaluate.context import TaskContext, embed, select_templates
 from aobench.evaluate.data import EvalData
 from aobench.evaluate.models import EmbeddingModel, LoadedModel, ModelHandle, ModelSpec, as_handle, expand_wise, parse_alphas, resolve
 from aobench.evaluate.results import Result, jsonable, load_results, nest_metrics, result_path, write_csv, write_result
-from aobench.evaluate.tasks import TASKS, TaskNotApplicable, parse_tasks
+from aobench.evaluate.tasks import TASKS, TaskNotApplicable, check_options, parse_tasks
 from aobench.io import read_jsonl
 from aobench.options import parse_shard
 
@@ -175,11 +175,7 @@ def evaluate(
     items = parse_models(models, wise_alphas, shard)
     if batch_size < 1:
         raise AobenchError(f"--batch-size {batch_size}: must be at least 1")
-    options = dict(options or {})
-    if "czsl_protocol" in options:  # a bad protocol fails before any model loads
-        from aobench.evaluate.tasks.czsl import check_protocol
-
-        check_protocol(options["czsl_protocol"])
+    options = check_options(dict(options or {}))  # each task checks its own options: a bad one fails before any model loads
     dev = resolve_device(device)
     ed = resolve_source(str(data)).load(str(data), list(splits) if splits else None)
     tmpl, tmpl_label = select_templates(templates, ed)
@@ -277,8 +273,12 @@ def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache:
             if result is None:
                 continue
             result.data_fingerprint, result.options = fingerprint, protocol.recorded_options()
-            run.paths.append(write_result(out, result))
-            run.results.append(result.to_dict())
+            path = write_result(out, result)
+            if path in run.paths:  # the same spec given twice: one file, so one result in the count
+                run.results[run.paths.index(path)] = result.to_dict()
+            else:
+                run.paths.append(path)
+                run.results.append(result.to_dict())
             log.info("%s: %s → %s", ms.spec, t, result.path.name)
     except AobenchError as exc:
         run.failures.append((ms.spec, str(exc)))
@@ -288,7 +288,7 @@ def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache:
         return
     if ctx.skipped:
         run.notes.append(f"{ms.spec}: {len(ctx.skipped)} unreadable image(s) skipped (listed in each result's skipped_ids)")
-    run.notes.extend(f"{ms.spec}: {n}" for n in dict.fromkeys(ctx.notes) if not n.startswith("czsl: seen pairs"))
+    run.notes.extend(f"{ms.spec}: {n}" for n in dict.fromkeys(ctx.notes) if n not in ctx.quiet_notes)
 
 
 def run_task(ctx: TaskContext, task: str, run: EvalRun) -> Optional[Result]:

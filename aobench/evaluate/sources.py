@@ -138,6 +138,14 @@ BENCHMARKS = {
     "valse": "aobench.suite.valse",
     "winoground": "aobench.suite.winoground",
     "aro": "aobench.suite.aro",
+    "svo_probes": "aobench.suite.svo_probes",
+    "whatsup": "aobench.suite.whatsup",
+    "crepe": "aobench.suite.crepe",
+    "vl_checklist": "aobench.suite.vl_checklist",
+    "colorswap": "aobench.suite.colorswap",
+    "mmvp_vlm": "aobench.suite.mmvp_vlm",
+    "eqben": "aobench.suite.eqben",
+    "imagecode": "aobench.suite.imagecode",
 }
 
 SOURCES.register("build", "aobench.evaluate.sources:BUILD", BUILD.description)

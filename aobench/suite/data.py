@@ -216,7 +216,7 @@ def get_benchmark(spec: BenchmarkSpec, from_dir: Optional[Path] = None, base_url
             raise AobenchError(f"--from {from_dir}: no such folder — give a checkout of {spec.annotations.split(':')[0].split('@')[0]} or a folder with its files")
     plan = []
     for file in spec.annotation_files:
-        target = dest / Path(file).name
+        target = dest / file  # as published: VL-CheckList's files share base names (Attribute/vg/action.json, Relation/vg/action.json)
         if target.is_file() and spec.sha256.get(file) and sha256_file(target) == spec.sha256[file]:
             res.kept.append(file)
             continue

@@ -30,9 +30,14 @@ def open_image(path: Path, box: Optional[tuple] = None):
     """A PIL RGB image, cropped to `box` = (x, y, w, h) as ARO crops it: `crop((x, y, x + w, y + h))` (outside the image: black)."""
     from PIL import Image
 
-    im = Image.open(path)
-    im.load()
-    im = im.convert("RGB")
+    if Path(path).suffix.lower() == ".npy":  # EqBen's YouCook2 frames: BGR arrays saved with numpy
+        from aobench.suite.eqben import open_image as open_frame
+
+        im = open_frame(path)
+    else:
+        im = Image.open(path)
+        im.load()
+        im = im.convert("RGB")
     if box is not None:
         x, y, w, h = box
         im = im.crop((x, y, x + w, y + h))

@@ -96,12 +96,13 @@ def check_subsets(spec: BenchmarkSpec, subsets: Optional[Sequence[str]]) -> list
     """The subsets to load (all when None), in the benchmark's order; an unknown one is a one-line error with the closest name."""
     if not subsets:
         return list(spec.subsets)
+    known = (*spec.subsets, *spec.optional_subsets)  # optional ones (CREPE systematicity) run only when named
     for s in subsets:
-        if s not in spec.subsets:
-            close = difflib.get_close_matches(s, spec.subsets, n=1)
+        if s not in known:
+            close = difflib.get_close_matches(s, known, n=1)
             hint = f"; did you mean {spec.name}/{close[0]}?" if close else ""
             raise AobenchError(f"{spec.name} has no subset {s!r}{hint} (subsets: {', '.join(spec.subsets)})")
-    return [s for s in spec.subsets if s in subsets]
+    return [s for s in known if s in subsets]
 
 
 def annotation_path(folder: Path, file: str) -> Path:

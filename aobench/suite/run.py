@@ -56,6 +56,9 @@ def prepare(benchmarks: Sequence[tuple], annotations: Optional[Path], roots: Ima
     out = []
     for src, subsets in benchmarks:
         data = src.load(src.name, annotations=annotations, subsets=subsets)
+        resolve = getattr(data.module, "resolve_images", None)
+        if resolve is not None:  # refs only a folder listing names, rows the authors pick by image presence
+            data.examples = list(resolve(data.examples, roots))
         check = check_images(data.examples, roots)
         notes = []
         if data.skipped:
@@ -129,12 +132,17 @@ def metrics_of(prep: Prepared, outcomes: list) -> dict:
     return flat
 
 
+def _outcome_value(v: Any) -> Any:
+    # a 0/1 outcome as a bool; a count such as CREPE's caption rank as an int
+    return bool(v) if isinstance(v, (bool, np.bool_)) else int(v) if isinstance(v, (int, np.integer)) else float(v)
+
+
 def example_rows(prep: Prepared, scores: list, text_scores: list, outcomes: list) -> list[dict]:
     """The per-example rows: id, subset, scores S[image][text], the headline outcome as `correct`, every outcome, labels."""
     rows = []
     for ex, s, t, o in zip(prep.examples, scores, text_scores, outcomes):
         row = {"id": ex.id, "subset": ex.subset, "scores": np.asarray(s, dtype=float).tolist(), "correct": bool(o[scoring.headline_outcome(o)]),
-               "outcomes": {k: bool(v) for k, v in o.items()}}  # fmt: skip
+               "outcomes": {k: _outcome_value(v) for k, v in o.items()}}  # fmt: skip
         if t is not None:
             row["text_scores"] = np.asarray(t, dtype=float).tolist()
         if ex.meta.get("label") is not None:

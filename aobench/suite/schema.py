@@ -54,12 +54,17 @@ class Example:
     meta: dict = field(default_factory=dict, compare=False, hash=False)  # fields a subset's aggregate needs (relation, tag…)
 
 
-def _beats(pos: np.ndarray, neg: np.ndarray, pos_first: bool, tie_rule: str) -> bool:
-    """Every positive above every negative (a tie counts only under TIE_FIRST when the positive comes first)."""
-    if neg.size == 0:
+def _beats(row: np.ndarray, pos: list[int], neg: list[int], tie_rule: str) -> bool:
+    """Every positive above every negative; under TIE_FIRST a tie goes to the earlier index, as argmax breaks it."""
+    if not neg:
         return True
-    lo, hi = float(pos.min()), float(neg.max())
-    return lo > hi or (tie_rule == TIE_FIRST and pos_first and lo == hi)
+    p, n = row[pos][:, None], row[neg][None, :]
+    wins = p > n
+    if tie_rule == TIE_FIRST:
+        # argmax returns the first of equal maxima: a positive tied with a later negative still wins (ARO order,
+        # What'sUp: positive first; ImageCoDe: the target anywhere among 10), tied with an earlier one it loses
+        wins |= (p == n) & (np.asarray(pos)[:, None] < np.asarray(neg)[None, :])
+    return bool(wins.all())
 
 
 def score_example(ex: Example, scores: np.ndarray) -> dict[str, bool]:
@@ -72,8 +77,7 @@ def score_example(ex: Example, scores: np.ndarray) -> dict[str, bool]:
     row = s[0, :] if ex.schema == IMAGE_TEXTS else s[:, 0]
     pos = list(ex.positives)
     neg = [i for i in range(row.size) if i not in pos]
-    pos_first = not neg or min(pos) < min(neg)
-    return {"correct": _beats(row[pos], row[neg], pos_first, ex.tie_rule)}
+    return {"correct": _beats(row, pos, neg, ex.tie_rule)}
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,15 @@ class BenchmarkSpec:
     it with `needs_text_scores = True` in the module to get the text×text similarities, e.g. a text-only
     task) and `subset_metrics(subset, examples, outcomes) -> dict` (a subset's metrics; default: the mean
     of each outcome with its stderr and chance level).
+
+    One more, for benchmarks whose images need more than a name: `resolve_images(examples, roots) ->
+    list[Example]`, called once the image folders are known and before the missing-image check
+    (`roots.roots(source)` lists a source's folders, `roots.resolve(ref)` is a ref's file or None): it may
+    rewrite refs only a folder listing names (ImageCoDe: the k-th frame of a set; CREPE: VG_100K or
+    VG_100K_2) and select rows as the authors do (VL-CheckList: per file, the first 1000 rows whose image
+    exists; rows it keeps whose image is absent are reported missing, so `--skip-missing` evaluates exactly
+    the authors' rows). Image files PIL cannot open are `.npy` frames (EqBen's YouCook2: BGR arrays), which
+    `embed.open_image` reads with `eqben.open_image`.
     """
 
     name: str  # the registry name, e.g. "sugarcrepe"
@@ -114,6 +127,7 @@ class BenchmarkSpec:
     aggregate_rule: str = ""  # one line: how `acc` (the headline) is formed from the subsets, and whose rule it is
     tie_rule: str = TIE_WRONG  # how its authors' code scores a tie (recorded in every result)
     reference: str = ""  # the authors' scoring code this protocol follows (repo:path@commit)
+    optional_subsets: tuple[str, ...] = ()  # run only when named (`crepe/syst_…`): not part of the default run or aggregate
 
     def files_for(self, subsets) -> tuple[str, ...]:
         """The annotation files the given subsets read (all of them when `subsets` is None)."""
