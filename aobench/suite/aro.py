@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -125,9 +126,14 @@ def shuffles(words: list[str], tags: list[str], rng) -> list[str]:
     return [" ".join(a), " ".join(b), " ".join(" ".join(t) for t in within), " ".join(" ".join(t) for t in across)]
 
 
-def _order_examples(subset: str, path: Path, skipped: Optional[list]) -> list[Example]:
+@lru_cache(maxsize=1)
+def _nlp():
     from aobench.text.parse import load_nlp
 
+    return load_nlp()  # tagger and parser only (the tags are the tagger's); loaded once per process
+
+
+def _order_examples(subset: str, path: Path, skipped: Optional[list]) -> list[Example]:
     rows = read_json(path, list, "a JSON list of {image, caption: [...]} (a Karpathy test file)")
     todo = []  # (id, image, caption)
     for i, row in enumerate(rows):
@@ -151,9 +157,9 @@ def _order_examples(subset: str, path: Path, skipped: Optional[list]) -> list[Ex
             else:
                 skip(skipped, f"{where}.caption[{j}]", "not a non-empty string")
     log.info("aro %s: shuffling %d captions (spaCy, seed %d)", subset, len(todo), ORDER_SEED)
-    nlp = load_nlp()
+    nlp = _nlp() if todo else None
     out = []
-    for (ex_id, image, caption), doc in zip(todo, nlp.pipe((c for _, _, c in todo), batch_size=256)):
+    for (ex_id, image, caption), doc in zip(todo, nlp.pipe((c for _, _, c in todo), batch_size=256) if todo else ()):
         rng = rng_for("aro", subset, ORDER_SEED, ex_id)
         perturbed = shuffles([t.text for t in doc], [t.tag_ for t in doc], rng)
         texts = tuple(pre_caption(t) for t in [caption, *perturbed])

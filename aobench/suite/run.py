@@ -43,6 +43,7 @@ class Prepared:
     images: ImageCheck
     dropped_missing: int = 0  # examples left out because an image is missing (--skip-missing)
     notes: list = field(default_factory=list)
+    skip_missing: bool = False  # also leave out examples whose images cannot be read
 
 
 def examples_path(result_file: Path) -> Path:
@@ -75,7 +76,7 @@ def prepare(benchmarks: Sequence[tuple], annotations: Optional[Path], roots: Ima
             notes.append(f"--skip-missing: {check.missing_count()} image(s) missing, {dropped} of {len(data.examples)} example(s) not evaluated")
         if not examples:
             raise AobenchError(f"{data.spec.name}: no example left to evaluate ({len(data.examples)} loaded, {dropped} without their images)")
-        out.append(Prepared(data, examples, check, dropped, notes))
+        out.append(Prepared(data, examples, check, dropped, notes, skip_missing))
     return out
 
 
@@ -168,10 +169,18 @@ def evaluate_one(prep: Prepared, handle, emb, out: Path, precision: str, notes: 
     ms = handle.spec
     examples = prep.examples
     emb.embed_images([r for ex in examples for r in ex.images], prep.images.paths)
-    failed = {r for ex in examples for r in ex.images if r in emb.failed}
+    failed = sorted({r for ex in examples for r in ex.images if r in emb.failed}, key=lambda r: (r.source, r.file))
+    notes = list(notes)
     if failed:
-        first = emb.failed[next(iter(failed))]
-        raise AobenchError(f"{prep.data.spec.name}: {len(failed)} image(s) could not be read (first: {first}) — replace them, or pass --skip-missing")
+        first = emb.failed[failed[0]]
+        if not prep.skip_missing:
+            raise AobenchError(f"{prep.data.spec.name}: {len(failed)} image(s) could not be read (first: {first}) — replace them, or pass --skip-missing")
+        kept = [ex for ex in examples if not any(r in emb.failed for r in ex.images)]
+        notes.append(f"--skip-missing: {len(failed)} unreadable image(s) (first: {first}), {len(examples) - len(kept)} example(s) not evaluated")
+        prep = Prepared(prep.data, kept, prep.images, prep.dropped_missing + len(examples) - len(kept), prep.notes, True)
+        examples = kept
+        if not examples:
+            raise AobenchError(f"{prep.data.spec.name}: no example left to evaluate (every image unreadable)")
     emb.embed_texts([t for ex in examples for t in ex.texts])
     module = prep.data.module
     needs_text = bool(getattr(module, "needs_text_scores", False))
@@ -185,7 +194,7 @@ def evaluate_one(prep: Prepared, handle, emb, out: Path, precision: str, notes: 
         dataset=prep.data.dataset, model=ms.model_name, pretrained=ms.pretrained_name, task=SELECTION_TASK, metrics=nest_metrics(flat),
         spec=ms.spec, templates="none", splits=list(prep.data.subsets), notes=list(prep.notes) + list(notes), aobench_version=__version__,
         model_revision=handle.revision, data_fingerprint=content_hash(["suite", bench["annotations"], [ex.id for ex in examples]]),
-        options={"precision": precision, "skip_missing": prep.dropped_missing > 0}, extra={"benchmark": bench},
+        options={"precision": precision, "skip_missing": prep.skip_missing}, extra={"benchmark": bench},
     )  # fmt: skip
     path = write_result(out, result)
     atomic_write_jsonl(examples_path(path), example_rows(prep, scores, text_scores, outcomes))
