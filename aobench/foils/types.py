@@ -201,8 +201,9 @@ class AddAtt(FoilType):
     adds = True
 
     def from_parse(self, maker, ident, view):
+        lex = maker.lexicon
         slots = [((noun_i, obj), maker.add_att_pool(), maker.add_att_ok(obj, view.attrs_of_noun(noun_i), view.attributes))
-                 for noun_i, obj in view.nouns()]
+                 for noun_i, obj in view.nouns() if all(lex.foilable(a, obj) for a in view.attrs_of_noun(noun_i))]
         for (noun_i, obj), cand in maker.choose(maker.rng(ident, self.name), slots):
             pos = self._insert_position(maker, view.doc, view.noun_span(noun_i)[0], TYPE_ORDER.get(maker.attr_type(cand), 5))
             rw = Rewrite(view.toks)
