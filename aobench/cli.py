@@ -158,37 +158,60 @@ def foils_cmd(
     input: Path = typer.Argument(..., help="a build dir (known attribute/object per row) or a captions file (.txt/.jsonl/.csv)"),
     out: Path = typer.Option(..., "--out", help="output JSONL: id, caption, foil, type, bow_identical (+ span, pairs)"),
     types: Optional[List[str]] = typer.Option(None, "--types", help="foil types (repeat or comma-separate; default all): replace_att, replace_obj, swap_att, swap_obj, add_att, negate"),
-    seed: int = typer.Option(0, "--seed", help="seed of every random choice (per caption and type)"),
-    vocab: str = typer.Option("imagenet-ao", "--vocab", help="recipe whose vocabulary types attributes and groups objects (captions files)"),
+    seed: int = typer.Option(0, "--seed", help="seed of every random choice (per caption and type) and of the random-init blind CLIP"),
+    vocab: str = typer.Option("imagenet-ao", "--vocab", help="captions files: recipe whose vocabulary (classes, generic nouns, typed attributes) to match, or `none` for every noun and adjective"),
     per_type: int = typer.Option(1, "--per-type", help="foils per caption and type (0: every alternative)"),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="caption column of a .jsonl/.csv"),
     split: Optional[List[str]] = typer.Option(None, "--split", help="build dir: only these splits (repeatable)"),
-    audit: bool = typer.Option(True, "--audit/--no-audit", help="blind text-only scorer audit (audit.json beside --out)"),
-    balance: bool = typer.Option(False, "--balance", help="drop foils until each blind scorer is near 50%% per type"),
+    audit: bool = typer.Option(True, "--audit/--no-audit", help="blind text-only scorer audit (OUT's name + .audit.json)"),
+    balance: bool = typer.Option(False, "--balance", help="drop foils until every blind scorer is near 50%% per type"),
     tolerance: float = typer.Option(0.05, "--tolerance", help="--balance: allowed distance from 50%%"),
-    counts: Optional[Path] = typer.Option(None, "--counts", help="corpus counts for the PMI scorer (`aobench nmi` dir or counts.json; default: the input itself)"),
-    audit_out: Optional[Path] = typer.Option(None, "--audit-out", help="audit JSON path (default: audit.json beside --out)"),
+    counts: Optional[Path] = typer.Option(None, "--counts", help="corpus counts for the PMI scorer and the plausibility prior (`aobench nmi` dir or counts.json; default: PMI on the input itself, each caption left out)"),
+    plausibility: bool = typer.Option(True, "--plausibility/--no-plausibility", help="captions files: make no foil whose new pair the shipped corpus counts reject outright"),
+    blind_clip: str = typer.Option("aobench-vit-s-64", "--blind-clip", help="open_clip architecture of the random-init blind scorer, or `none`"),
+    audit_out: Optional[Path] = typer.Option(None, "--audit-out", help="audit JSON path (default: OUT's name + .audit.json, beside OUT)"),
     audit_sample: int = typer.Option(1000, "--audit-sample", help="foils audited per type (0: all; --balance audits all)"),
 ) -> None:
-    """Foil captions (replace/swap/add/negate) and their bias audit by blind text-only scorers."""
+    """Foil captions (replace/swap/add/negate) and their bias audit by blind text-only scorers.
+
+    \b
+    Examples:
+      aobench foils captions.txt --out foils.jsonl
+      aobench foils captions.jsonl --vocab none --types replace_att,swap_att --out open.jsonl
+      aobench foils builds/shapes --split test --out builds/shapes/foils.jsonl --balance
+      aobench foils captions.txt --counts nmi_out/ --out foils.jsonl    (PMI and prior from your own corpus)
+    """
     from aobench.foils.audit import audit_table
     from aobench.foils.pipeline import run_foils
 
     res = run_foils(input, out, types=types, seed=seed, vocab=vocab, per_type=per_type, text_column=text_column, splits=split,
                     audit=audit, do_balance=balance, counts=str(counts) if counts else None, audit_out=audit_out,
-                    audit_sample=audit_sample or None, tolerance=tolerance)  # fmt: skip
+                    audit_sample=audit_sample or None, tolerance=tolerance, plausibility=plausibility,
+                    blind_clip=None if blind_clip.lower() == "none" else blind_clip)  # fmt: skip
     if res.get("audit"):
         stdout.print(audit_table(res["audit"]))
         bal = res["audit"].get("balance")
         if bal:
             per = ", ".join(f"{k}: {v}" for k, v in bal["dropped_per_type"].items()) or "none"
-            print_line(f"balance: dropped {bal['n_dropped']} foils ({per}); tolerance {bal['tolerance']}")
+            stuck = [t for t, e in bal["types"].items() if not e.get("within_tolerance", True)]
+            tail = f"; not within tolerance: {', '.join(sorted(stuck))}" if stuck else ""
+            print_line(f"balance: dropped {bal['n_dropped']} foils ({per}); tolerance {bal['tolerance']}{tail}")
     if res["n_no_pair"]:
         ex = "; ".join(repr(t) for t in res["no_pair_examples"])
-        print_line(f"skipped {res['n_no_pair']} captions with no parsable attribute-object pair, e.g. {ex}")
+        print_line(f"skipped {res['n_no_pair']} captions with no attribute-object pair, e.g. {ex}")
+    if res["n_no_foil"]:
+        ex = "; ".join(repr(t) for t in res["no_foil_examples"])
+        print_line(f"no foil of {res['n_no_foil']} captions that have pairs, e.g. {ex}")
+    if res["no_foil_by_type"]:
+        print_line("no foil of a type, by reason (captions with pairs): " + "; ".join(
+            f"{t}: " + ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in v.items()) for t, v in res["no_foil_by_type"].items()))
+    if res["implausible_per_type"]:
+        print_line("foils the plausibility prior dropped (redrawn where a plausible one existed): "
+                   + ", ".join(f"{t}: {n}" for t, n in res["implausible_per_type"].items()))
     per = ", ".join(f"{k}: {v}" for k, v in res["per_type"].items())
     tail = f"; audit: {res['audit_path']}" if res.get("audit_path") else ""
-    print_line(f"{out}: {res['n_foils']} foils from {res['n_with_pairs']}/{res['n_captions']} captions ({per}){tail}")
+    print_line(f"{out}: {res['n_foils']} foils from {res['n_foiled']}/{res['n_with_pairs']} captions with pairs ({res['share_foiled']:.1%}; "
+               f"{res['n_captions']} read) ({per}){tail}")
 
 
 @app.command("extract")
@@ -212,9 +235,12 @@ def extract_cmd(
 def nmi_cmd(
     corpus: Optional[List[str]] = typer.Argument(None, help="caption corpora (several: pooled, plus one folder and a comparison row each)"),
     out: Path = typer.Option(..., "--out", help="output dir: nmi.json, pairs.csv, counts.json (+ corpora/, comparison.csv)"),
-    normalization: str = typer.Option("arithmetic", "--normalization", help="arithmetic|geometric|min|max|joint"),
+    normalization: str = typer.Option("arithmetic", "--normalization", help="arithmetic|geometric|min|max|joint (scikit-learn's average_method; AMI with joint uses arithmetic)"),
     vocab: str = typer.Option("imagenet-ao", "--vocab", help="recipe whose vocabulary to match, or `none`"),
-    bootstrap: int = typer.Option(0, "--bootstrap", help="bootstrap resamples of captions for a 95% CI"),
+    bootstrap: int = typer.Option(0, "--bootstrap", help="resamples of captions for bias-corrected (basic) 95% intervals of NMI and AMI"),
+    sample_captions: Optional[int] = typer.Option(None, "--sample-captions", help="also NMI and AMI at exactly N captions per corpus (drawn without replacement), to compare corpora of different sizes"),
+    repeats: int = typer.Option(20, "--repeats", help="--sample-captions: draws per corpus (mean and 2.5/97.5 percentiles)"),
+    min_count: int = typer.Option(1, "--min-count", help="pairs.csv (and the report's PMI histogram) list only pairs seen at least K times; NMI counts every event"),
     engine: str = typer.Option("local", "--engine", help="local|spark"),
     workers: int = typer.Option(1, "--workers", help="local engine processes"),
     spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (local[N], spark://HOST:PORT, yarn, k8s://..., sc://... for Spark Connect); default: the active session, SPARK_REMOTE, SPARK_MASTER, spark-submit's, else local[*]"),
@@ -222,13 +248,21 @@ def nmi_cmd(
     text_column: Optional[str] = typer.Option(None, "--text-column"),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="an `aobench extract` output instead of corpora"),
     seen_threshold: int = typer.Option(1, "--seen-threshold", help="a pair with count >= this is seen"),
-    seed: int = typer.Option(0, "--seed", help="bootstrap seed"),
+    seed: int = typer.Option(0, "--seed", help="seed of the bootstrap and of --sample-captions draws"),
 ) -> None:
-    """Attribute-object co-occurrence: NMI, MI, entropies, PMI per pair, seen pairs.
+    """Attribute-object co-occurrence: NMI, AMI, MI, entropies, PMI per pair, seen pairs.
 
-    Several corpora: DIR/nmi.json, pairs.csv and counts.json pool them all; DIR/corpora/NAME/ holds each
-    corpus's own three files; DIR/comparison.csv has one row per corpus, and the printed table compares them.
-    Per-file counts in DIR/shards/ let a rerun resume file by file.
+    Plug-in NMI grows as a corpus shrinks (an independent table of N events has MI of about (R-1)(C-1)/(2N));
+    AMI subtracts the MI expected by chance at the corpus's own size, and --sample-captions N measures every
+    corpus at the same size. Several corpora: DIR/nmi.json, pairs.csv and counts.json pool them all;
+    DIR/corpora/NAME/ holds each corpus's own three files; DIR/comparison.csv has one row per corpus, and the
+    printed table compares them. Per-file counts in DIR/shards/ let a rerun resume file by file.
+
+    Examples:
+
+      aobench nmi captions.txt --out runs/nmi --bootstrap 200
+
+      aobench nmi coco.json flickr8k.txt --out runs/cmp --vocab none --sample-captions 2000 --repeats 20 --min-count 5
     """
     from aobench.nmidir import NMI_JSON, PAIRS_CSV
     from aobench.text.analyze import run_nmi
@@ -237,19 +271,46 @@ def nmi_cmd(
         raise AobenchError("give at least one CORPUS or --pairs FILE.jsonl")
     res = run_nmi(list(corpus or []), out, vocab_ref=None if vocab.lower() == "none" else vocab, normalization=normalization,
                   bootstrap=bootstrap, engine=engine, workers=workers, text_column=text_column, pairs_file=pairs,
-                  seen_threshold=seen_threshold, seed=seed, spark_master=spark_master, spark_partitions=spark_partitions)  # fmt: skip
+                  seen_threshold=seen_threshold, seed=seed, spark_master=spark_master, spark_partitions=spark_partitions,
+                  sample_captions=sample_captions, repeats=repeats, min_count=min_count)  # fmt: skip
     rows = res["corpora"] or [res["pooled"]]
-    table = Table("corpus", "NMI", "95% CI", "MI", "H(attr)", "H(obj)", "events", "captions", "skipped", "seen pairs", title=f"NMI ({normalization})")
-    for r in rows + ([res["pooled"]] if res["corpora"] else []):
+    pooled = res["pooled"]
+    cols = ["corpus", "NMI (plug-in)", "AMI"]
+    if bootstrap:
+        cols += ["NMI bias-corr. [95% CI]", "AMI [95% CI]"]
+    if sample_captions:
+        cols += [f"NMI @{sample_captions:,} [95% range]", f"AMI @{sample_captions:,} [95% range]"]
+    cols += ["MI", "H(attr)", "H(obj)", "events", "captions", "skipped", "seen pairs"]
+    table = Table(*cols, title=f"NMI ({normalization}), AMI ({pooled.get('ami_normalization', normalization)})")
+    for r in rows + ([pooled] if res["corpora"] else []):
+        cells = [escape(str(r["corpus"])), _num(r["nmi"], 4), _num(r.get("ami"), 4)]
         ci = r.get("ci") or {}
-        table.add_row(escape(str(r["corpus"])), _num(r["nmi"], 4), f"{_num(ci['low'], 4)}-{_num(ci['high'], 4)}" if ci else "-", _num(r["mi"], 4),
-                      _num(r["h_attribute"], 3), _num(r["h_object"], 3), str(r["n_events"]), str(r["n_captions"]), str(r["n_skipped"]), str(r["n_seen_pairs"]))  # fmt: skip
+        if bootstrap:
+            cells += [_interval(ci.get("nmi"), "estimate"), _interval(ci.get("ami"), "estimate")]
+        if sample_captions:
+            at = r.get("at_n") or {}
+            cells += [_interval(at.get("nmi"), "mean"), _interval(at.get("ami"), "mean")]
+        cells += [_num(r["mi"], 4), _num(r["h_attribute"], 3), _num(r["h_object"], 3), str(r["n_events"]), str(r["n_captions"]), str(r["n_skipped"]), str(r["n_seen_pairs"])]
+        table.add_row(*cells)
     stdout.print(table)
-    if res["pooled"].get("n_negated"):
-        print_line(f"negated: {res['pooled']['n_negated']} pair mentions a caption negates (\"not blue\", \"no red ...\"), not counted as events")
-    if res["pooled"].get("n_skipped_by_reason"):
-        print_line("skipped: " + ", ".join(f"{k}: {v}" for k, v in res["pooled"]["n_skipped_by_reason"].items()))
-    print_line(f"wrote {out}/{NMI_JSON} and {out}/{PAIRS_CSV}")
+    if bootstrap:
+        ci = pooled.get("ci") or {}
+        print_line(f"intervals: {ci.get('method', 'basic')} bootstrap ({bootstrap} resamples of captions, seed {seed}): bias-corrected estimate [low, high]; "
+                   "plug-in NMI is biased upwards on sparse tables, so its interval may sit below it")
+    if pooled.get("n_negated"):
+        print_line(f"negated: {pooled['n_negated']} pair mentions a caption negates (\"not blue\", \"no red ...\"), not counted as events")
+    if pooled.get("n_skipped_by_reason"):
+        print_line("skipped: " + ", ".join(f"{k}: {v}" for k, v in pooled["n_skipped_by_reason"].items()))
+    for note in res.get("notes", []):
+        print_line(f"note: {note}")
+    print_line(f"wrote {out}/{NMI_JSON} and {out}/{PAIRS_CSV}" + (f" (pairs seen at least {min_count} times)" if min_count > 1 else ""))
+
+
+def _interval(iv: Optional[dict], point: str) -> str:
+    """'estimate [low, high]' of an interval dict, n/a where undefined."""
+    if not iv or iv.get(point) is None:
+        return "n/a"
+    return f"{_num(iv[point], 4)} [{_num(iv.get('low'), 4)}, {_num(iv.get('high'), 4)}]"
 
 
 @app.command("push")

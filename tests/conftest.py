@@ -148,3 +148,6 @@ def shapes_build(tmp_path_factory, small_shapes_recipe) -> Path:
     res = build(str(small_shapes_recipe), out)
     assert res.status == "complete"
     return out
+
+
+from fixtures.synthetic_corpus import draw_captions, known_joint, population_nmi  # noqa: E402,F401  (synthetic corpora of a known distribution)
