@@ -171,7 +171,7 @@ def _plan(recipe: Recipe, limit: Optional[int], write_to: Optional[BuildDir]) ->
     pairs = chosen.pairs
     if not any(p.selected for p in pairs):
         raise AobenchError(f"recipe {recipe.name}: no attribute-object pairs left after compatibility rules and seen-pair exclusion")
-    evidence = evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora))
+    evidence = evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora, chosen.census))
     if write_to is not None:
         write_pairs(write_to.pairs_path, pairs)
     items = plan(recipe, pairs)

@@ -90,7 +90,7 @@ def select_rows(rows, pairs: list[Pair], matcher: Matcher, per_object: int, per_
     depend on table order.
     """
     by_key = {p.key(): p for p in pairs}
-    unusual = {k for k, p in by_key.items() if p.status == "unusual"}
+    unusual = {k for k, p in by_key.items() if p.status == "unusual" and p.selected}  # flagged default states are listed, not drawn
     groups: dict[tuple, list[tuple[int, dict]]] = {}
     seen_urls: set[str] = set()
     for url, caption, found in _with_mentions(rows, matcher):

@@ -56,10 +56,11 @@ def make_thumbs(records: list[dict], root: Path, report_dir: Path) -> dict[str, 
 
     out: dict[str, Optional[str]] = {}
     todo = []
+    bd = BuildDir(root)
     for r in records:
-        src = Path(r.get("file") or "")
-        src = src if src.is_absolute() else root / src
-        if not r.get("file") or not src.is_file():
+        # a file outside the build (absolute, `../`, a symlink out) is refused: thumbnails are published with the report
+        src = bd.file_path(r["file"], f"{bd.manifest_path} (id {r.get('id')!r})") if r.get("file") else None
+        if src is None or not src.is_file():
             out[r["id"]] = None
             continue
         todo.append((r, src))

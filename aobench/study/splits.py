@@ -60,7 +60,7 @@ class NmiSolver:
     kind "mixture" (min_images_per_pair 0: the recipe's own knob) moves images from each object's other
     pairs to its preferred one, so seen-pair coverage falls as NMI rises; kind "shared-to-own" keeps
     every pair at min_images_per_pair and the same per-pair counts at every level (see
-    `aobench.pairs.shared_to_own_counts`), so only which attribute each object's extra images carry changes.
+    `aobench.budget.shared_to_own_counts`), so only which attribute each object's extra images carry changes.
     """
 
     def __init__(self, base: str = "shapes-ao", images: int = 3000, split: str = "train", tolerance: float = TOLERANCE,
@@ -95,7 +95,7 @@ class NmiSolver:
 
     def counts(self, dependence: float) -> dict[tuple[str, str], int]:
         """Exact images per (attribute, object) of the split at this dependence."""
-        from aobench.pairs import split_counts
+        from aobench.budget import split_counts
 
         return split_counts(self.seen, dependence, self.recipe.seed, self.images, self.min_images_per_pair, kind=self.kind)
 
