@@ -268,8 +268,9 @@ def evaluate_benchmarks(benchmarks: Sequence[tuple], items: Sequence, out: Path,
             run.failures.append((ms.spec, str(exc)))
         finally:
             handle.release()
-    if launch is not None:
-        gathered = launch.all_gather((run.failures, run.notes))
+    if launch is not None:  # rank 0 reports for every rank
+        gathered = launch.all_gather((run.failures, run.notes, run.results, [str(p) for p in run.paths], [str(p) for p in run.existing]))
         if launch.main:
-            run.failures = [f for g in gathered for f in g[0]]
-            run.notes = [n for g in gathered for n in g[1]]
+            run.failures, run.notes, run.results = ([x for g in gathered for x in g[i]] for i in range(3))
+            run.paths = [Path(x) for g in gathered for x in g[3]]
+            run.existing = [Path(x) for g in gathered for x in g[4]]
