@@ -50,6 +50,21 @@ def test_suite_runs_every_benchmark_this_machine_has(capsys, suite_files, tmp_pa
     assert written == ["aro", "sugarcrepe", "sugarcrepe_pp", "valse", "winoground"]
 
 
+def test_suite_leaves_out_benchmarks_without_any_image(capsys, suite_files, tmp_path):
+    root = _root(suite_files)
+    images = tmp_path / "only_sugarcrepe" / "coco2017"
+    images.mkdir(parents=True)
+    for p in (root / "images" / "coco2017").glob("*.jpg"):
+        if not p.name.startswith(("pp_", "valse_")):  # SugarCrepe's images only
+            (images / p.name).write_bytes(p.read_bytes())
+    code, out, err = cli(capsys, "eval", "suite", "--annotations", root, "--images", images.parent, "--model", "tiny", "--out", tmp_path / "r")
+    assert code == 0, err
+    assert [json.loads(p.read_text())["dataset"] for p in (tmp_path / "r").glob("*.json")] == ["sugarcrepe"]
+    assert "suite: valse left out: none of its" in out and "suite: sugarcrepe_pp left out" in out
+    code, _, err = cli(capsys, "eval", "suite,valse", "--annotations", root, "--images", images.parent, "--model", "tiny", "--out", tmp_path / "r2")
+    assert code == 2 and "valse:" in err and "images missing" in err  # named explicitly: its missing images are an error
+
+
 def test_subsets_and_the_whole_benchmark_never_share_a_file(capsys, suite_files, tmp_path):
     """CLIP_benchmark#128: a subset's result must not overwrite (or be taken for) another's."""
     root, out_dir = _root(suite_files), tmp_path / "r"
