@@ -557,7 +557,7 @@ def eval_cmd(
         sys.exit(EXIT_USER_ERROR)
 
 
-benchmarks_app = typer.Typer(help="The standard compositionality benchmarks `aobench eval` runs (SugarCrepe, VALSE, ARO, Winoground, ...).")
+benchmarks_app = typer.Typer()  # its help is benchmarks_cmd's docstring (with the Examples)
 app.add_typer(benchmarks_app, name="benchmarks")
 
 
