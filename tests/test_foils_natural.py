@@ -123,8 +123,8 @@ def test_a_sample_of_natural_captions(natural_captions, tmp_path):
     assert res["n_with_pairs"] >= 30 and res["share_foiled"] >= 0.8
     for r in rows:
         assert not ARTEFACT.search(r["replacement"]), r
-        if r["type"] == "replace_att":
-            (old,), (new,) = ({a for a, _ in r["pairs"]} - {a for a, _ in r["foil_pairs"]}), ({a for a, _ in r["foil_pairs"]} - {a for a, _ in r["pairs"]})
+        if r["type"] == "replace_att":  # pairs and foil_pairs are aligned: the replaced attribute is where they differ
+            ((old, new),) = {(a, b) for (a, _), (b, _) in zip(r["pairs"], r["foil_pairs"]) if a != b}
             assert not any({old, new} <= g for g in SAME_SCALE), r
             if old in SIZE_WORDS:
                 assert new in SIZE_WORDS, r  # a size is only replaced by its opposite, never by "tall" or "wide"

@@ -7,10 +7,10 @@ is this rule over attribute–object counts of captions (the shipped `builtin:*`
 the input's own captions, each caption left out of them while its foils are made):
 
     a foil's new pair (a, o) is implausible when the reference never says `a` of `o` although it describes `o` itself
-    at least `4 × min_events` times, or never says `a` of anything of o's kind (caption-noun kinds: mammal, garment,
-    vehicle, ...) although it has at least `min_events` pairs of that kind.
+    at least `4 × min_events` times, or never says `a` of anything of o's kind (caption-noun kinds: pet, garment,
+    vehicle, ...) although it has at least `min_events` pairs of that kind; "says" is at least twice.
 
-An added attribute (add_att) must moreover be attested: said of `o`, or of something of its kind, at least twice.
+An added attribute (add_att) must moreover be attested: said of `o` itself at least twice.
 
 So "a purple dog" is dropped when none of the thousands of reference pairs on dogs says purple, and "a turquoise
 lizard" when no reference caption calls any creature of its kind turquoise; "a white dog" is kept. An object and a kind
@@ -25,7 +25,7 @@ from collections import Counter
 from typing import Iterable, Optional
 
 MIN_EVENTS = 50
-ATTESTED = 2  # an added attribute must be said twice (once may be a parse error: "a full dog")
+ATTESTED = 2  # "says": at least twice (a single mention is a parse error as often as not: "a full dog")
 OBJECT_FACTOR = 4  # an object is judged on its own pairs from OBJECT_FACTOR × min_events of them
 
 
@@ -74,32 +74,29 @@ class PlausibilityPrior:
         """Whether the pair may appear in a foil."""
         a, o = attribute.lower(), obj.lower()
         held, held_ak, held_k, held_o = self._held
-        if self.pairs.get((a, o), 0) - held.get((a, o), 0) > 0:
+        if self.pairs.get((a, o), 0) - held.get((a, o), 0) >= ATTESTED:
             return True
         if self.obj_events[o] - held_o.get(o, 0) >= OBJECT_FACTOR * self.min_events:
-            return False  # described often, never so
+            return False  # described often, never (or once: a parse error as often as not) so
         k = self.kind(o)
         if not k or self.kind_events[k] - held_k.get(k, 0) < self.min_events:
             return True  # too little evidence to reject
-        return self.attr_kind[(a, k)] - held_ak.get((a, k), 0) > 0
+        return self.attr_kind[(a, k)] - held_ak.get((a, k), 0) >= ATTESTED
 
     def attested(self, attribute: str, obj: str) -> bool:
-        """Whether the reference says the attribute of this object or of something of its kind (what add_att needs:
-        an added attribute claims something new, so it must be a thing captions say, not merely one they do not deny)."""
+        """Whether the reference says the attribute of this very object, twice (what add_att needs: an added attribute
+        claims something new, so it must be a thing captions say of it, not merely one they do not deny)."""
         a, o = attribute.lower(), obj.lower()
-        held, held_ak, _, _ = self._held
-        if self.pairs.get((a, o), 0) - held.get((a, o), 0) >= ATTESTED:
-            return True
-        k = self.kind(o)
-        return bool(k) and self.attr_kind[(a, k)] - held_ak.get((a, k), 0) >= ATTESTED
+        return self.pairs.get((a, o), 0) - self._held[0].get((a, o), 0) >= ATTESTED
 
     def describe(self) -> dict:
         """What the prior is, for the audit file."""
         return {
-            "rule": f"drop a foil whose new pair (a, o) the reference never contains although it has >= "
-                    f"{OBJECT_FACTOR * self.min_events} pairs of o, or whose a the reference never says of any object of o's "
-                    f"kind although it has >= {self.min_events} pairs of that kind; otherwise keep (abstain); the caption "
-                    f"being foiled is left out of the reference",
+            "rule": f"drop a foil whose new pair (a, o) the reference has fewer than {ATTESTED} times although it has >= "
+                    f"{OBJECT_FACTOR * self.min_events} pairs of o, or whose a it says fewer than {ATTESTED} times of any "
+                    f"object of o's kind although it has >= {self.min_events} pairs of that kind; otherwise keep (abstain); "
+                    f"add_att: its new pair must be in the reference >= {ATTESTED} times; the caption being foiled is left "
+                    f"out of the reference",
             "reference": self.sources,
             "n_events": int(sum(self.pairs.values())),
             "kinds_judged": sorted(k for k, n in self.kind_events.items() if n >= self.min_events),
