@@ -136,3 +136,11 @@ def test_prior_rejects_only_what_the_reference_never_says_of_a_well_described_ki
     assert not prior.attested("purple", "cat") and not prior.ok("purple", "cat")
     prior.hold([])
     assert prior.ok("purple", "cat")
+
+
+def test_prior_reads_a_handful_among_thousands_as_parse_noise():
+    table = Counter({("brown", "dog"): 1000, ("black", "dog"): 600, ("blue", "dog"): 4, ("golden", "dog"): 40})
+    prior = PlausibilityPrior([table], lambda o: "pet", min_events=50)
+    # 0.5% of 1,644 dog pairs is 8.2: golden (40) is said of dogs, blue (4, e.g. "a dog in a blue collar") is not
+    assert prior.ok("golden", "dog") and prior.attested("golden", "dog")
+    assert not prior.ok("blue", "dog") and not prior.attested("blue", "dog")

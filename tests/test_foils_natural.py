@@ -147,3 +147,10 @@ def test_two_runs_into_one_folder_keep_both_audits(tmp_path):
     assert rb["types"]["negate"]["length"]["acc"] == 1.0  # negation foils are longer: the length scorer gives them away
     assert ra["pmi_leave_one_out"] is True and ra["counts_source"] == "the input's own captions"
     assert ra["plausibility"]["reference"][-1] == "the input's own captions"
+
+
+def test_no_participle_is_added_and_no_negation_splits_a_possessive(imagenet):
+    added = by_type(foils_of(*imagenet, "A black dog runs down a snowy hill .", ["add_att"]), "add_att")
+    assert added and not any(re.search(r"\b\w+ing black dog\b", f) for f in added)  # never "a sleeping black dog runs"
+    negated = by_type(foils_of(*imagenet, "a cat sniffs the gray dog 's ear", ["negate"]), "negate")
+    assert not any("not gray 's" in f for f in negated)
