@@ -42,8 +42,11 @@ CORPORA = "corpora"
 SOURCE = "source.yaml"
 
 PAIRS_FIELDS = ("attribute", "object", "count", "pmi", "npmi", "seen")  # first columns of pairs.csv; further keys of the rows follow
-# comparison.csv: one row per corpus, these columns of its nmi.json (ci_low/ci_high from its `ci`)
-COMPARISON_FIELDS = ("corpus", "nmi", "ci_low", "ci_high", "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_negated", "n_seen_pairs")
+# comparison.csv: one row per corpus, these columns of its nmi.json; the interval columns (ci_* of NMI, ami_ci_*,
+# *_at_n_low/high) are flattened from `ci` and `at_n` by aobench.text.analyze.comparison_row
+COMPARISON_FIELDS = ("corpus", "nmi", "ci_estimate", "ci_low", "ci_high", "ami", "ami_ci_estimate", "ami_ci_low", "ami_ci_high", "expected_mi",
+                     "at_n", "nmi_at_n", "nmi_at_n_low", "nmi_at_n_high", "ami_at_n", "ami_at_n_low", "ami_at_n_high",
+                     "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_negated", "n_seen_pairs")  # fmt: skip
 BUILTIN = "builtin:"
 
 
@@ -121,8 +124,10 @@ class NmiDir:
         w = csv.DictWriter(buf, fieldnames=list(fields), lineterminator="\n", extrasaction="ignore")
         w.writeheader()
         for r in stats:
-            row = {**r, "ci_low": (r.get("ci") or {}).get("low", ""), "ci_high": (r.get("ci") or {}).get("high", "")}
-            w.writerow({k: "" if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()})  # undefined: empty, as null in JSON
+            ci = parse_ci(r.get("ci"))
+            row = {"ci_low": ci[0] if ci else "", "ci_high": ci[1] if ci else "", **r}
+            # undefined (NaN, or not measured): empty, as null in JSON
+            w.writerow({k: "" if v is None or (isinstance(v, float) and not math.isfinite(v)) else v for k, v in row.items()})
         atomic_write_text(self.comparison_path, buf.getvalue())
         return self.comparison_path
 
@@ -210,8 +215,11 @@ def _num(x: Any) -> Optional[float]:
     return v if math.isfinite(v) else None
 
 
-def parse_ci(ci: Any) -> Optional[tuple[float, float]]:
-    """A CI as (low, high) from a list/tuple, or a dict with low/high (or lo/hi, lower/upper) keys."""
+def parse_ci(ci: Any, key: str = "nmi") -> Optional[tuple[float, float]]:
+    """A CI as (low, high) from a list/tuple, a dict with low/high (or lo/hi, lower/upper) keys, or `aobench nmi`'s
+    {"nmi": {...}, "ami": {...}} (the `key` statistic's)."""
+    if isinstance(ci, dict) and isinstance(ci.get(key), dict):
+        ci = ci[key]
     if isinstance(ci, (list, tuple)) and len(ci) == 2:
         lo, hi = _num(ci[0]), _num(ci[1])
     elif isinstance(ci, dict):
