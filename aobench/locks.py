@@ -143,7 +143,7 @@ def holding(command: str, arg: str = "out", flag: str = "--out", entry: bool = F
         def wrapper(*args, **kwargs):
             from contextlib import ExitStack
 
-            from aobench import launch as launching
+            import aobench.launch as launching
             from aobench.io import writable_dir
             from aobench.options import parse_shard
 

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aobench import strict_yaml
+import aobench.strict_yaml as strict_yaml
 from aobench.version import __version__
 from aobench.errors import AobenchError
 from aobench.paths import is_local, looks_like_path

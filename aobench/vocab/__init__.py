@@ -18,7 +18,7 @@ from typing import Iterable, Optional
 
 import yaml
 
-from aobench import strict_yaml
+import aobench.strict_yaml as strict_yaml
 from aobench.errors import AobenchError
 from aobench.paths import looks_like_path
 
