@@ -301,6 +301,8 @@ def _read_yaml(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise AobenchError(f"cannot read recipe: {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise AobenchError(f"{path}: not UTF-8 text (byte {exc.start}) — a recipe is a UTF-8 YAML file") from None
     try:
         data = strict_yaml.safe_load(text)
     except strict_yaml.DuplicateKeyError as exc:

@@ -40,6 +40,17 @@ def test_counts_are_the_same_whether_zones_are_freed_often_or_not(monkeypatch):
     assert _count(caps) == once
 
 
+def test_a_reloaded_pipeline_counts_the_same(monkeypatch):
+    caps = _captions(600)
+    once = _count(caps)
+    monkeypatch.setattr(engine, "CHUNK", 50)
+    monkeypatch.setattr(engine, "ZONE_CAPTIONS", 100)
+    monkeypatch.setattr(engine, "RELOAD_CAPTIONS", 200)  # a fresh spaCy pipeline after every 200 captions: 2 reloads
+    first = engine._WORKER_EXTRACTOR
+    assert _count(caps) == once
+    assert engine._WORKER_EXTRACTOR is not first and engine._SINCE_LOAD <= 200
+
+
 def test_the_string_store_ends_where_it_began(monkeypatch):
     monkeypatch.setattr(engine, "CHUNK", 100)
     monkeypatch.setattr(engine, "ZONE_CAPTIONS", 300)

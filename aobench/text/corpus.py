@@ -417,8 +417,8 @@ class Format:
 
     def record(self, row: Row, text_column: Optional[str], max_chars: int, col: Optional[str] = None, idc: Optional[str] = None) -> Record:
         """The caption record of one local row (`col`, `idc`: the text and id columns a table's header gave)."""
-        if row.values is None:
-            return Record(row.where, None, row.skip)
+        if row.values is None:  # unreadable, or a JSON row that is `null` (not a record)
+            return Record(row.where, None, row.skip or ("malformed_json" if self.kind == "records" else "null"))
         if self.kind == "lines":
             return _check(row.where, row.values[LINE], max_chars)
         if self.kind == "records":
