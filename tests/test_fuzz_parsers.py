@@ -37,11 +37,23 @@ JSON = st.recursive(
     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.sampled_from(["caption", "text", "id", "url", "pairs", "x", "\ud800"]) | NASTY, kids, max_size=4),
     max_leaves=12,
 )
+# a JSON-lines file as a user might hand one over: any bytes, or lines of any JSON values
+JSONL_BYTES = st.one_of(st.binary(max_size=400), st.lists(JSON, max_size=5).map(lambda rows: "".join(json.dumps(r) + "\n" for r in rows).encode()))
 
 
 def _one_line(exc: AobenchError) -> None:
     text = str(exc)
     assert text and "\n" not in text.strip() and "Traceback" not in text, text
+
+
+def _parsed(reader, path: Path, data: bytes):
+    """What `reader(path)` gives for a file holding `data`, or None after checking its error is one line."""
+    path.write_bytes(data)
+    try:
+        return reader(path)
+    except AobenchError as exc:
+        _one_line(exc)
+        return None
 
 
 def _read(path: Path, text_column=None) -> list:
@@ -145,17 +157,14 @@ def test_whatever_a_reader_passes_extraction_takes(workdir, extractor, rows):
 
 
 @FAST
-@given(data=st.one_of(st.binary(max_size=400), st.lists(JSON, max_size=5).map(lambda rows: "".join(json.dumps(r) + "\n" for r in rows).encode())))
+@given(data=JSONL_BYTES)
 def test_the_pairs_reader_takes_any_bytes(workdir, data):
     from aobench.text.engine import counts_from_pairs_file
 
-    path = workdir / "p.jsonl"
-    path.write_bytes(data)
-    try:
-        counts, _ = counts_from_pairs_file(path)
-    except AobenchError as exc:
-        _one_line(exc)
+    got = _parsed(counts_from_pairs_file, workdir / "p.jsonl", data)
+    if got is None:
         return
+    counts, _ = got
     json.dumps(counts.to_dict(), ensure_ascii=False).encode("utf-8")  # what nmi then writes
 
 
@@ -235,30 +244,19 @@ def test_the_vocab_loader_takes_any_yaml(workdir, text):
 
 
 @FAST
-@given(data=st.one_of(st.binary(max_size=400), st.lists(JSON, max_size=5).map(lambda rows: "".join(json.dumps(r) + "\n" for r in rows).encode())))
+@given(data=JSONL_BYTES)
 def test_the_foils_reader_of_eval_takes_any_bytes(workdir, data):
     from aobench.evaluate.runner import read_foils
 
-    path = workdir / "f.jsonl"
-    path.write_bytes(data)
-    try:
-        rows = read_foils(path)
-    except AobenchError as exc:
-        _one_line(exc)
-        return
+    rows = _parsed(read_foils, workdir / "f.jsonl", data) or []
     assert all(isinstance(r, dict) and {"id", "caption", "foil"} <= set(r) for r in rows)
 
 
 @FAST
-@given(data=st.one_of(st.binary(max_size=400), st.lists(JSON, max_size=5).map(lambda rows: "".join(json.dumps(r) + "\n" for r in rows).encode())))
+@given(data=JSONL_BYTES)
 def test_a_build_manifest_of_any_bytes(workdir, data):
     from aobench.artifacts import BuildDir
 
     (workdir / "b").mkdir(exist_ok=True)
-    (workdir / "b" / "manifest.jsonl").write_bytes(data)
-    try:
-        rows = BuildDir(workdir / "b").manifest()
-    except AobenchError as exc:
-        _one_line(exc)
-        return
+    rows = _parsed(lambda p: BuildDir(p.parent).manifest(), workdir / "b" / "manifest.jsonl", data) or []
     assert all(isinstance(r, dict) for r in rows)
