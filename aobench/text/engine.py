@@ -28,9 +28,9 @@ IN_FLIGHT_PER_WORKER = 4
 # cost no measurable time: 80k unique-token captions took 302 s vs 306 s unbounded, side by side on a loaded 2-core machine.
 ZONE_CAPTIONS = 20_000
 # what a zone cannot give back: spaCy's hash tables (string store, lexeme index) keep the slots of freed entries
-# (measured: +19 MB over 200k unique-token captions in one process); a fresh pipeline every RELOAD_CAPTIONS captions
-# caps that too (measured: flat at +7 MB from 100k to 200k; 267 s vs 262 s for the 200k, so the reloads cost ~2%)
-RELOAD_CAPTIONS = 100_000
+# (measured: +19 MB over 200k unique-token captions in one process); a fresh pipeline every RELOAD_CAPTIONS captions of
+# a process caps that too (measured at 50k: flat at +7 MB from 100k to 200k; 267 s vs 262 s for the 200k, ~2% for reloads)
+RELOAD_CAPTIONS = 50_000
 _WORKER_EXTRACTOR = None
 _WORKER_REF: object = object()  # the vocab ref _WORKER_EXTRACTOR was built for
 _ZONE: Optional[ExitStack] = None  # the memory zone the worker's parses run in
