@@ -12,28 +12,6 @@ from aobench.evaluate.results import flat_metrics
 from aobench.evaluate.runner import evaluate
 from conftest import handmade_dataset
 
-EVAL_SMALL = """\
-include: shapes-ao
-name: shapes-ao-evalsmall
-splits:
-  - {name: train, pairs: seen, images: 24, dependence: 0.3}
-  - {name: test_seen, pairs: seen, images_per_pair: 1}
-  - {name: test_unusual, pairs: unusual, images_per_pair: 1}
-"""
-
-
-@pytest.fixture(scope="module")
-def small_build(tmp_path_factory):
-    """A real shapes-ao build (~180 images) made by `aobench build`."""
-    from aobench.build import build
-
-    d = tmp_path_factory.mktemp("evalbuild")
-    (d / "r.yaml").write_text(EVAL_SMALL)
-    res = build(str(d / "r.yaml"), d / "build")
-    assert res.status == "complete"
-    return d / "build"
-
-
 def _run(argv, capsys):
     try:
         main([str(a) for a in argv])
@@ -44,9 +22,9 @@ def _run(argv, capsys):
     return code, cap.out, cap.err
 
 
-def test_eval_tiny_end_to_end(small_build, tmp_path, capsys):
+def test_eval_tiny_end_to_end(eval_build, tmp_path, capsys):
     out, cache = tmp_path / "res", tmp_path / "cache"
-    code, so, se = _run(["eval", small_build, "--model", "tiny", "--out", out, "--cache-dir", cache, "--plot"], capsys)
+    code, so, se = _run(["eval", eval_build, "--model", "tiny", "--out", out, "--cache-dir", cache, "--plot"], capsys)
     assert code == 0, se
     files = sorted(p.name for p in out.glob("*.json"))
     assert files == [f"shapes-ao-evalsmall_random_aobench-tiny_en_{t}.json" for t in sorted(["attribute", "composition", "czsl", "foils", "object", "retrieval"])]
@@ -74,16 +52,16 @@ def test_eval_tiny_end_to_end(small_build, tmp_path, capsys):
     assert "composition" in so
 
     # warm: same numbers from the cache, nothing re-embedded; --skip-existing writes nothing
-    run = evaluate(str(small_build), ["tiny"], out, tasks=["composition"], cache_dir=cache, progress=False)
+    run = evaluate(str(eval_build), ["tiny"], out, tasks=["composition"], cache_dir=cache, progress=False)
     assert run.cache_misses == 0 and run.cache_hits >= 2
     assert flat_metrics(run.results[0]["metrics"])["acc1"] == m["acc1"]
-    run = evaluate(str(small_build), ["tiny"], out, cache_dir=cache, skip_existing=True, progress=False)
+    run = evaluate(str(eval_build), ["tiny"], out, cache_dir=cache, skip_existing=True, progress=False)
     assert not run.results and len(run.existing) == 6
 
 
-def test_bad_model_is_one_line_and_others_still_run(small_build, tmp_path, capsys):
+def test_bad_model_is_one_line_and_others_still_run(eval_build, tmp_path, capsys):
     out = tmp_path / "res"
-    code, so, se = _run(["eval", small_build, "--model", "open_clip:no-such-arch:x", "--model", "tiny", "--out", out,
+    code, so, se = _run(["eval", eval_build, "--model", "open_clip:no-such-arch:x", "--model", "tiny", "--out", out,
                          "--tasks", "composition,object", "--no-cache"], capsys)  # fmt: skip
     assert code == 2
     lines = [ln for ln in se.splitlines() if ln.startswith("error:")]

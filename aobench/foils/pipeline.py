@@ -170,7 +170,7 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
         check_open_clip(blind_clip)  # an unknown architecture fails before the long part
     counts_obj = None
     if counts:
-        from aobench.corpora import load_corpus
+        from aobench.nmidir import load_corpus
 
         counts_obj = load_corpus(counts).counts  # fail before the long part; `builtin:NAME` or an `aobench nmi` dir
     kind = "build" if is_build_dir(src) else "captions"

@@ -108,7 +108,7 @@ class PlausibilityPrior:
 
 def default_prior(tables=(), sources=(), min_events: int = MIN_EVENTS) -> PlausibilityPrior:
     """The prior over every shipped corpus and these extra count tables (`--counts`, the input's own captions)."""
-    from aobench.corpora import list_builtin, load_corpus
+    from aobench.nmidir import list_builtin, load_corpus
     from aobench.foils.lexicon import reference_lexicon
 
     refs = [f"builtin:{name}" for name in list_builtin()]
