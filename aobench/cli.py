@@ -353,6 +353,9 @@ def export_cmd(
     split = "test_unusual" if "test_unusual" in splits else (list(splits)[-1] if splits else "test")
     root = out / splits[split]["root"] if split in splits else out / first
     print_line(f"{out}: exported {', '.join(res.views)}; evaluate with: clip_benchmark eval --dataset wds/{first} --dataset_root {root} --split {split} --model ViT-B-32 --pretrained laion2b_s34b_b79k")
+    sfx, how = ("", "each split ranked among its own classes, as `aobench eval --splits SPLIT`") if res.classes == "split" else ("_all", "ranked among the union of the exported splits' classes, as a default `aobench eval` ranks among its evaluated splits'")
+    print_line(f"--classes {res.classes}: clip_benchmark's acc1, acc5, mean_per_class_recall on a split's root reproduce `aobench eval`'s "
+               f"by_split/<split>/acc1{sfx}, acc5{sfx}, mean_per_class_recall{sfx} ({how})")
 
 
 study_app = typer.Typer(no_args_is_help=True, help="Controlled studies on shapes-ao (train small CLIPs, evaluate, summarise).")
@@ -501,13 +504,21 @@ def eval_cmd(
             sys.exit(EXIT_USER_ERROR)
         return
     if run.results:
-        table = Table("model", "task", "metric", "value", "images (skipped)")
+        table = Table("model", "task", "metric", "value ± stderr", "chance", "images (skipped)")
         for r in map(Result.from_dict, run.results):
             m = r.flat
             key, value = r.headline()
             val = "n/a" if key is None else f"{value:.4f}"
-            table.add_row(escape(r.label), r.task, key or "-", val, f"{m['n_images']} ({m['n_skipped']})")
+            se = m.get(f"{key}_stderr") if key else None
+            chance = m.get(f"chance/{key}") if key else None
+            table.add_row(escape(r.label), r.task, key or "-", val + (f" ± {se:.4f}" if se is not None and se == se else ""), _num(chance, 4),
+                          f"{m['n_images']} ({m['n_skipped']})")  # fmt: skip
         stdout.print(table)
+        from aobench.evaluate.results import headlines
+
+        for h in headlines(map(Result.from_dict, run.results)):
+            print_line(f"{h.model}: composition acc1 seen {h.seen:.4f} ± {h.seen_stderr:.4f} (n={h.n_seen}), unusual {h.unusual:.4f} ± {h.unusual_stderr:.4f} "
+                       f"(n={h.n_unusual}), gap seen - unusual {h.gap:+.4f} ± {h.gap_stderr:.4f}; chance {h.chance:.4f} (1/{h.n_classes}: ranked among every evaluated pair; ± = stderr)")
     for note in run.notes:
         print_line(f"note: {note}")
     print_line(f"{out}: {len(run.results)} results written, {len(run.existing)} kept (--skip-existing), {len(run.failures)} model(s) failed; {run.csv}"
