@@ -402,11 +402,20 @@ def report_cmd(
     dir: Path = typer.Argument(..., help="build dir (from `aobench build`); the report goes to DIR/report/"),
     results: Optional[List[Path]] = typer.Option(None, "--results", help="eval results dir or JSON (from `aobench eval`); repeatable"),
     corpus: Optional[List[Path]] = typer.Option(None, "--corpus", help="corpus statistics dir (from `aobench nmi`); repeatable"),
+    min_count: Optional[int] = typer.Option(None, "--min-count", help="PMI histograms: only pairs seen at least K times (default: each corpus's `aobench nmi --min-count`)"),
 ) -> None:
-    """Figures and a static HTML gallery (with review mode) in DIR/report/."""
+    """Figures and a static HTML gallery (with review mode) in DIR/report/.
+
+    The per-corpus figure shows NMI at one size when every corpus was measured with `aobench nmi --sample-captions N`,
+    else AMI, and says which.
+
+    Examples:
+
+      aobench report runs/shapes --results runs/eval --corpus runs/nmi/corpora/coco --corpus runs/nmi/corpora/flickr8k --min-count 5
+    """
     from aobench.report.gallery import make_report
 
-    res = make_report(dir, results=results or [], corpora=corpus or [])
+    res = make_report(dir, results=results or [], corpora=corpus or [], min_count=min_count)
     for note in res.notes:
         print_line(f"note: {note}")
     print_line(f"{res.index}: {res.n_items} images ({res.n_missing} missing), {len(res.figures)} figures, {res.n_results} results, {res.n_corpora} corpora")
