@@ -144,6 +144,14 @@ def test_ablation_reports_both_designs_with_coverage(tmp_path, micro_data):
         assert block["stats"]["closed_seen_composition_acc"]["runs"]["slope"]["ci95"] is not None
     summary = (out / "summary.md").read_text()
     assert "Ablation: the mixture knob" in summary and "per −0.1 NMI" in summary and "95% CI" in summary
+    # each level records AMI beside plug-in NMI, and the plug-in bias expected at its table size (E[MI] of no dependence)
+    for lv in study["levels"]:
+        level = json.loads((out / "levels" / f"nmi-{lv['target_nmi']:.3f}-k2" / "nmi" / "nmi.json").read_text())
+        assert lv["measured_ami"] == pytest.approx(level["ami"]) and lv["measured_ami"] < lv["measured_nmi"]
+        bias = lv["plugin_bias"]
+        assert bias["expected_mi"] == pytest.approx(level["expected_mi"]) and 0 < bias["expected_nmi"] < lv["measured_nmi"]
+        assert bias["miller_madow_mi"] == pytest.approx((bias["n_attributes"] - 1) * (bias["n_objects"] - 1) / (2 * bias["n_events"]))
+    assert "Plug-in bias at this table size" in summary and "| AMI | chance NMI at this size |" in summary
     rows = list(csv.DictReader((out / "study.csv").open()))
     assert len(rows) == 8 and {r["design"] for r in rows} == {"k2", "mixture"} and rows[0]["min_images_per_seen_pair"] == "2"
     with pytest.raises(Exception, match="needs --min-images-per-seen-pair"):

@@ -34,6 +34,7 @@ from aobench.errors import AobenchError
 from aobench.io import JsonlAppender, atomic_write_json
 from aobench.nmidir import NmiDir
 from aobench.study.profiles import Profile
+from aobench.text.stats import plugin_bias
 from aobench.study.splits import (
     NmiSolver,
     build_recipe,
@@ -192,6 +193,9 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float,
         "dependence": sol.dependence,
         "predicted_nmi": sol.predicted_nmi,
         "measured_nmi": float(measured["nmi"]),
+        # AMI beside plug-in NMI, and the bias plug-in NMI has by chance alone at this table size
+        "measured_ami": measured.get("ami"),
+        "plugin_bias": plugin_bias(measured),
         "n_captions": measured.get("n_captions"),
         "coverage": coverage(data_dir, solver.split),
         "nmi_json": str(NmiDir(level_dir / "nmi").nmi_path),
@@ -303,6 +307,8 @@ def run_sweep(
             atomic_write_json(run_dir / "run.json", {
                 "target_nmi": run.target,
                 "measured_nmi": info["measured_nmi"],
+                "measured_ami": info.get("measured_ami"),
+                "plugin_bias": info.get("plugin_bias"),
                 "dependence": info["dependence"],
                 "design": run.design.as_dict(),
                 "coverage": info.get("coverage"),

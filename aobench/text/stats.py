@@ -352,6 +352,21 @@ def caption_types(caption_pairs) -> Counter:
     return Counter(tuple(sorted(tuple(p) for p in pairs)) for pairs in caption_pairs if pairs)
 
 
+def plugin_bias(info: dict) -> dict:
+    """The plug-in bias expected at a table's size, from its `nmi_of_counts` statistics.
+
+    `expected_mi`: E[MI] of a table with these marginals and no dependence at all (exact, hypergeometric —
+    the mean of the shuffled-attribute baseline over every shuffle); `expected_nmi`: that E[MI] over the
+    table's normaliser, the NMI such a table shows by chance alone; `miller_madow_mi`: its leading-order
+    approximation (R-1)(C-1)/(2N) nats (Miller–Madow), R attributes, C objects, N events.
+    """
+    emi = info.get("expected_mi")
+    n, r, c = info.get("n_events") or 0, info.get("n_attributes") or 0, info.get("n_objects") or 0
+    norm = _norm(info.get("normalization", "arithmetic"), info.get("h_attribute", 0.0), info.get("h_object", 0.0), info.get("h_joint", 0.0))
+    return {"expected_mi": emi, "expected_nmi": (emi / norm) if emi is not None and norm else None,
+            "miller_madow_mi": (r - 1) * (c - 1) / (2 * n) if n else None, "n_events": n, "n_attributes": r, "n_objects": c}  # fmt: skip
+
+
 # --- captions as count vectors: bootstrap and size-matched subsamples ---------------------------------------
 
 
