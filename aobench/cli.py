@@ -272,8 +272,8 @@ def nmi_cmd(
     stdout.print(table)
     if bootstrap:
         ci = pooled.get("ci") or {}
-        print_line(f"intervals: {ci.get('method', 'basic')} bootstrap ({bootstrap} resamples of captions, seed {seed}): bias-corrected estimate [low, high]; "
-                   "plug-in NMI is biased upwards on sparse tables, so its interval may sit below it")
+        print_line(f"intervals: {ci.get('method', 'basic')} bootstrap, {bootstrap} resamples of captions (seed {seed}): NMI's bias-corrected estimate [95% CI] "
+                   "(plug-in NMI is biased upwards on sparse tables, so its interval may sit below it); AMI [95% CI] centred on AMI, already chance-corrected")
     if pooled.get("n_negated"):
         print_line(f"negated: {pooled['n_negated']} pair mentions a caption negates (\"not blue\", \"no red ...\"), not counted as events")
     if pooled.get("n_skipped_by_reason"):
