@@ -46,7 +46,7 @@ err = _Console(stderr=True)
 
 def _version(value: bool) -> None:
     if value:
-        from aobench import __version__
+        from aobench.version import __version__
 
         print_line(f"aobench {__version__}")
         raise typer.Exit()
@@ -158,37 +158,60 @@ def foils_cmd(
     input: Path = typer.Argument(..., help="a build dir (known attribute/object per row) or a captions file (.txt/.jsonl/.csv)"),
     out: Path = typer.Option(..., "--out", help="output JSONL: id, caption, foil, type, bow_identical (+ span, pairs)"),
     types: Optional[List[str]] = typer.Option(None, "--types", help="foil types (repeat or comma-separate; default all): replace_att, replace_obj, swap_att, swap_obj, add_att, negate"),
-    seed: int = typer.Option(0, "--seed", help="seed of every random choice (per caption and type)"),
-    vocab: str = typer.Option("imagenet-ao", "--vocab", help="recipe whose vocabulary types attributes and groups objects (captions files)"),
+    seed: int = typer.Option(0, "--seed", help="seed of every random choice (per caption and type) and of the random-init blind CLIP"),
+    vocab: str = typer.Option("imagenet-ao", "--vocab", help="captions files: recipe whose vocabulary (classes, generic nouns, typed attributes) to match, or `none` for every noun and adjective"),
     per_type: int = typer.Option(1, "--per-type", help="foils per caption and type (0: every alternative)"),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="caption column of a .jsonl/.csv"),
     split: Optional[List[str]] = typer.Option(None, "--split", help="build dir: only these splits (repeatable)"),
-    audit: bool = typer.Option(True, "--audit/--no-audit", help="blind text-only scorer audit (audit.json beside --out)"),
-    balance: bool = typer.Option(False, "--balance", help="drop foils until each blind scorer is near 50%% per type"),
+    audit: bool = typer.Option(True, "--audit/--no-audit", help="blind text-only scorer audit (OUT's name + .audit.json)"),
+    balance: bool = typer.Option(False, "--balance", help="drop foils until every blind scorer is near 50%% per type"),
     tolerance: float = typer.Option(0.05, "--tolerance", help="--balance: allowed distance from 50%%"),
-    counts: Optional[Path] = typer.Option(None, "--counts", help="corpus counts for the PMI scorer (`aobench nmi` dir or counts.json; default: the input itself)"),
-    audit_out: Optional[Path] = typer.Option(None, "--audit-out", help="audit JSON path (default: audit.json beside --out)"),
+    counts: Optional[Path] = typer.Option(None, "--counts", help="corpus counts for the PMI scorer and the plausibility prior (`aobench nmi` dir or counts.json; default: PMI on the input itself, each caption left out)"),
+    plausibility: bool = typer.Option(True, "--plausibility/--no-plausibility", help="captions files: make no foil whose new pair the shipped corpus counts reject outright"),
+    blind_clip: str = typer.Option("aobench-vit-s-64", "--blind-clip", help="open_clip architecture of the random-init blind scorer, or `none`"),
+    audit_out: Optional[Path] = typer.Option(None, "--audit-out", help="audit JSON path (default: OUT's name + .audit.json, beside OUT)"),
     audit_sample: int = typer.Option(1000, "--audit-sample", help="foils audited per type (0: all; --balance audits all)"),
 ) -> None:
-    """Foil captions (replace/swap/add/negate) and their bias audit by blind text-only scorers."""
+    """Foil captions (replace/swap/add/negate) and their bias audit by blind text-only scorers.
+
+    \b
+    Examples:
+      aobench foils captions.txt --out foils.jsonl
+      aobench foils captions.jsonl --vocab none --types replace_att,swap_att --out open.jsonl
+      aobench foils builds/shapes --split test --out builds/shapes/foils.jsonl --balance
+      aobench foils captions.txt --counts nmi_out/ --out foils.jsonl    (PMI and prior from your own corpus)
+    """
     from aobench.foils.audit import audit_table
     from aobench.foils.pipeline import run_foils
 
     res = run_foils(input, out, types=types, seed=seed, vocab=vocab, per_type=per_type, text_column=text_column, splits=split,
                     audit=audit, do_balance=balance, counts=str(counts) if counts else None, audit_out=audit_out,
-                    audit_sample=audit_sample or None, tolerance=tolerance)  # fmt: skip
+                    audit_sample=audit_sample or None, tolerance=tolerance, plausibility=plausibility,
+                    blind_clip=None if blind_clip.lower() == "none" else blind_clip)  # fmt: skip
     if res.get("audit"):
         stdout.print(audit_table(res["audit"]))
         bal = res["audit"].get("balance")
         if bal:
             per = ", ".join(f"{k}: {v}" for k, v in bal["dropped_per_type"].items()) or "none"
-            print_line(f"balance: dropped {bal['n_dropped']} foils ({per}); tolerance {bal['tolerance']}")
+            stuck = [t for t, e in bal["types"].items() if not e.get("within_tolerance", True)]
+            tail = f"; not within tolerance: {', '.join(sorted(stuck))}" if stuck else ""
+            print_line(f"balance: dropped {bal['n_dropped']} foils ({per}); tolerance {bal['tolerance']}{tail}")
     if res["n_no_pair"]:
         ex = "; ".join(repr(t) for t in res["no_pair_examples"])
-        print_line(f"skipped {res['n_no_pair']} captions with no parsable attribute-object pair, e.g. {ex}")
+        print_line(f"skipped {res['n_no_pair']} captions with no attribute-object pair, e.g. {ex}")
+    if res["n_no_foil"]:
+        ex = "; ".join(repr(t) for t in res["no_foil_examples"])
+        print_line(f"no foil of {res['n_no_foil']} captions that have pairs, e.g. {ex}")
+    if res["no_foil_by_type"]:
+        print_line("no foil of a type, by reason (captions with pairs): " + "; ".join(
+            f"{t}: " + ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in v.items()) for t, v in res["no_foil_by_type"].items()))
+    if res["implausible_per_type"]:
+        print_line("foils the plausibility prior dropped (redrawn where a plausible one existed): "
+                   + ", ".join(f"{t}: {n}" for t, n in res["implausible_per_type"].items()))
     per = ", ".join(f"{k}: {v}" for k, v in res["per_type"].items())
     tail = f"; audit: {res['audit_path']}" if res.get("audit_path") else ""
-    print_line(f"{out}: {res['n_foils']} foils from {res['n_with_pairs']}/{res['n_captions']} captions ({per}){tail}")
+    print_line(f"{out}: {res['n_foils']} foils from {res['n_foiled']}/{res['n_with_pairs']} captions with pairs ({res['share_foiled']:.1%}; "
+               f"{res['n_captions']} read) ({per}){tail}")
 
 
 @app.command("extract")
@@ -453,7 +476,7 @@ def real_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, or Hub dataset id"),
+    data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, Hub dataset id, or benchmark(s): sugarcrepe, sugarcrepe/swap_att, sugarcrepe,valse,aro, suite (`aobench benchmarks`)"),
     model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
     out: Optional[Path] = typer.Option(None, "--out", help="results directory (one JSON per model and task, results.csv)"),
     tasks: Optional[List[str]] = typer.Option(None, "--tasks", help="comma-separated or repeated task names (default: all; `--list-tasks` shows each with its headline metric)"),
@@ -473,12 +496,24 @@ def eval_cmd(
     amp: bool = typer.Option(False, "--amp", help="mixed precision on CUDA"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: evaluate every n-th model from i (one process per GPU; results.csv gathers all)"),
     czsl_protocol: str = typer.Option("reference", "--czsl-protocol", help="czsl task option: reference (the CZSL community's evaluator: comparable with published tables) or exact (every point of the bias curve)"),
+    images: Optional[List[str]] = typer.Option(None, "--images", help="benchmarks: a folder of images for every source, or SOURCE=DIR for one image set (repeatable); default $AOBENCH_DATA/images/SOURCE"),
+    annotations: Optional[Path] = typer.Option(None, "--annotations", help="benchmarks: folder with the authors' annotation files (or one subfolder per benchmark); default: the data home (`aobench benchmarks get`)"),
+    skip_missing: bool = typer.Option(False, "--skip-missing", help="benchmarks: evaluate the examples whose images are here and record how many were not"),
+    precision: Optional[str] = typer.Option(None, "--precision", help="fp32 (default, as the benchmarks' authors) or amp (mixed precision on CUDA; recorded in each result)"),
 ) -> None:
-    """Evaluate CLIP-style models on an aobench dataset (CLIP_benchmark-shaped results).
+    """Evaluate CLIP-style models on an aobench dataset or on standard benchmarks (CLIP_benchmark-shaped results).
 
     Examples:
 
       aobench eval out/shapes --model tiny --out results/
+
+      aobench eval sugarcrepe --images ~/coco/val2017 --model open_clip:ViT-B-32:openai --out results/
+
+      aobench eval valse --images coco2017=~/coco/val2017 --images visual7w=~/v7w/images --skip-missing --model tiny --out r/
+
+      aobench eval sugarcrepe,valse,aro --annotations ~/benchmarks --images ~/images --model tiny --out r/
+
+      aobench eval suite --model open_clip:ViT-B-32:openai --out results/
 
       aobench eval --list-tasks
     """
@@ -507,21 +542,23 @@ def eval_cmd(
     writable_dir(out)
     run = evaluate(data, model, out, tasks=tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
                    plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=None if no_cache else (cache_dir or "default"),
-                   splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard, options={"czsl_protocol": czsl_protocol})
+                   splits=splits.split(",") if splits else None, workers=workers, amp=amp or precision == "amp", shard=shard,
+                   options={"czsl_protocol": czsl_protocol}, images=images, annotations=annotations, skip_missing=skip_missing, precision=precision)
     if run.rank:  # the other ranks of a launch: rank 0 reports for all
         if run.failures:
             sys.exit(EXIT_USER_ERROR)
         return
     if run.results:
-        table = Table("model", "task", "metric", "value ± stderr", "chance", "images (skipped)")
+        table = Table("model", "data", "task", "metric", "value ± stderr", "chance", "images (skipped)")
         for r in map(Result.from_dict, run.results):
             m = r.flat
             key, value = r.headline()
-            val = "n/a" if key is None else f"{value:.4f}"
+            val = "n/a" if key is None or value is None else f"{value:.4f}"
             se = m.get(f"{key}_stderr") if key else None
             chance = m.get(f"chance/{key}") if key else None
-            table.add_row(escape(r.label), r.task, key or "-", val + (f" ± {se:.4f}" if se is not None and se == se else ""), _num(chance, 4),
-                          f"{m['n_images']} ({m['n_skipped']})")  # fmt: skip
+            skipped = m.get("n_skipped", m.get("n_missing_examples", 0))
+            table.add_row(escape(r.label), escape(r.dataset), r.task, key or "-", val + (f" ± {se:.4f}" if isinstance(se, float) and se == se else ""),
+                          _num(chance, 4), f"{m.get('n_images', '?')} ({skipped})")  # fmt: skip
         stdout.print(table)
         from aobench.evaluate.results import headlines
 
@@ -538,6 +575,65 @@ def eval_cmd(
         for _spec, msg in run.failures:
             err.print(format_error(AobenchError(msg)), markup=False, highlight=False, soft_wrap=True)
         sys.exit(EXIT_USER_ERROR)
+
+
+benchmarks_app = typer.Typer()  # its help is benchmarks_cmd's docstring (with the Examples)
+app.add_typer(benchmarks_app, name="benchmarks")
+
+
+@benchmarks_app.callback(invoke_without_command=True)
+def benchmarks_cmd(
+    ctx: typer.Context,
+    images: Optional[List[str]] = typer.Option(None, "--images", help="image folder(s) to look in: DIR or SOURCE=DIR (as for `aobench eval`)"),
+    annotations: Optional[Path] = typer.Option(None, "--annotations", help="annotation folder to look in (default: the data home)"),
+) -> None:
+    """List each benchmark: subsets, counts, image sources, licence, where its annotations come from, and what this machine has.
+
+    \b
+    Examples:
+      aobench benchmarks
+      aobench benchmarks --images ~/coco/val2017
+      aobench benchmarks get sugarcrepe
+      aobench benchmarks get aro --from ~/Downloads/aro
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from aobench.suite.listing import describe_benchmarks
+
+    for b in describe_benchmarks(annotations, images):
+        print_line(f"{b['name']}: {b['description']}")
+        uncounted = " (not all counted: files not seen by aobench)" if None in b["counts"].values() else ""
+        print_line(f"  subsets: {', '.join(s if n is None else f'{s} ({n:,})' for s, n in b['counts'].items())}; total {b['total']:,}{uncounted}")
+        print_line(f"  annotations: {b['annotations']}; licence: {b['licence']}")
+        print_line(f"  protocol: {b['protocol']}")
+        print_line(f"  here: annotations {b['have_annotations']}; images {b['have_images']}")
+        for source, where in b["image_sources"].items():
+            print_line(f"  images {source}: {where}")
+
+
+@benchmarks_app.command("get")
+def benchmarks_get_cmd(
+    name: str = typer.Argument(..., help="benchmark name (`aobench benchmarks` lists them)"),
+    from_dir: Optional[Path] = typer.Option(None, "--from", help="copy from a local checkout or folder holding the published files (offline)"),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="download from a mirror serving the files at the same paths as the source repository"),
+) -> None:
+    """Put a benchmark's annotation files in the data home ($AOBENCH_DATA/benchmarks/NAME), each checked against its published sha256.
+
+    \b
+    Examples:
+      aobench benchmarks get sugarcrepe
+      aobench benchmarks get valse --from ~/src/VALSE
+      aobench benchmarks get winoground          # gated: accept the licence on the Hub and log in first
+    """
+    from aobench.evaluate.sources import benchmark_source
+    from aobench.suite.data import get_benchmark
+
+    res = get_benchmark(benchmark_source(name).spec, from_dir=from_dir, base_url=base_url)
+    unverified = f"; {len(res.unverified)} without a published sha256 to check" if res.unverified else ""
+    images = "".join(f"; images {s} → {p}" for s, p in res.images.items())
+    print_line(f"{res.dest}: {len(res.written)} file(s) written, {len(res.kept)} already there (sha256 checked){unverified}{images}")
+    if res.missing:
+        print_line(f"not got: {', '.join(res.missing)} — {res.hint}")
 
 
 def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:

@@ -116,7 +116,7 @@ def test_negate(extractor):
 
 
 def test_every_row_records_type_span_and_never_equals_its_caption(extractor):
-    caption = "a red car next to a blue dog"
+    caption = "a red car next to a blue bus and a gray dog"  # swap_obj needs two nouns of one kind
     rows = foils(extractor, caption)
     assert {r["type"] for r in rows} == set(FOIL_TYPES)
     for r in rows:
@@ -138,7 +138,7 @@ def test_negated_pairs_never_start_a_foil(extractor):
     rows = foils(extractor, "the bus is red but the car is not blue", ["replace_att"])
     assert rows and all(r["pairs"] == [["red", "bus"]] for r in rows)
     assert {r["foil"] for r in rows} == {"the bus is blue but the car is not blue", "the bus is orange but the car is not blue", "the bus is gray but the car is not blue"}
-    ((_, every),) = list(extractor.parse_all(["the bus is red but the car is not blue"]))
+    ((_, every),) = list(extractor.parse(["the bus is red but the car is not blue"], negated=True))
     assert [(m.attribute, m.object, m.negated) for m in every] == [("red", "bus", False), ("blue", "car", True)]
 
 
@@ -222,7 +222,7 @@ def test_letter_case_of_moved_words_and_vocab_names(extractor):
     rows = foils(extractor, "Red car next to a blue bus", ["swap_att"])
     assert [r["foil"] for r in rows] == ["Blue car next to a red bus"]
     vocab = small_vocab()
-    vocab.objects.append(ObjectClass("Australian Kelpie", group="animal"))
+    vocab.objects.append(ObjectClass("Land Rover", group="vehicle"))
     vocab = Vocab(vocab.objects, vocab.attributes)
     # a proper name from the vocab keeps its capitals mid-sentence
-    assert "a red Australian Kelpie" in texts(foils(extractor, "a red dog", ["replace_obj"], vocab=vocab), "replace_obj")
+    assert "a red Land Rover" in texts(foils(extractor, "a red car", ["replace_obj"], vocab=vocab), "replace_obj")

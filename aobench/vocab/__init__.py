@@ -259,7 +259,7 @@ def load_rules(ref: Optional[str], _seen: tuple = ()) -> list:
     if inc and looks_like_path(str(inc), (".yaml", ".yml")) and not Path(inc).is_absolute():
         inc = str(path.parent / inc)
     rules = load_rules(inc, (*_seen, path.resolve())) if inc else []
-    rules += [parse_rule(raw, f"{path.name}: rules[{i}]") for i, raw in enumerate(data.get("rules") or [])]
+    rules += [parse_rule(raw, f"{path.name}: rules[{i}]", path.parent) for i, raw in enumerate(data.get("rules") or [])]
     ids = [r.id for r in rules]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:

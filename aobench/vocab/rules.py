@@ -25,6 +25,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Optional
 
 from aobench.errors import AobenchError
@@ -75,11 +76,11 @@ class DenyStated:
     attribute_types: frozenset
     senses: dict = field(default_factory=dict)  # class name -> words used there in another sense
     head_types: frozenset = frozenset({"material"})
-    _cache: dict = field(default_factory=dict, repr=False)
 
     def stated(self, o, vocab) -> dict[str, set]:
         """Attribute type → the attribute names this object's names state (for the rule's types)."""
-        hit = self._cache.get((id(vocab), o.name))
+        cache = vocab.__dict__.setdefault("_stated_cache", {})  # per vocabulary: its lexicon decides which words count
+        hit = cache.get((self.id, o.name))
         if hit is None:
             skip = set(self.senses.get(o.name, ()))
             by_word = {w: a for w, a in vocab.attribute_by_word.items() if w not in skip and a.type in self.attribute_types}
@@ -87,7 +88,7 @@ class DenyStated:
             for name in o.names:
                 for t, names in stated_words(name, by_word, self.head_types).items():
                     hit.setdefault(t, set()).update(names)
-            self._cache[(id(vocab), o.name)] = hit
+            cache[(self.id, o.name)] = hit
         return hit
 
     def denies(self, a, o, vocab) -> bool:
@@ -224,8 +225,8 @@ def _beneath(hypernyms: Optional[str], nouns: tuple) -> frozenset:
 KINDS = ("deny", "deny_stated", "applicable", "flag")
 
 
-def parse_rule(raw: dict, where: str):
-    """One rule of a rules file → a Deny, DenyStated, Applicability or Flag."""
+def parse_rule(raw: dict, where: str, base: Optional[Path] = None):
+    """One rule of a rules file → a Deny, DenyStated, Applicability or Flag (`base`: the file's folder, for relative corpus paths)."""
     if not isinstance(raw, dict):
         raise AobenchError(f"{where}: a rule is a mapping with an id and one of {', '.join(KINDS)}")
     kinds = [k for k in KINDS if k in raw]
@@ -242,7 +243,8 @@ def parse_rule(raw: dict, where: str):
             return DenyStated(rid, frozenset(spec["attribute_types"]), {str(k): tuple(v) for k, v in (spec.get("senses") or {}).items()})
         if kind == "applicable":
             keys = ("objects", "attributes", "hypernyms", "min_type_events", "min_attribute_events", "min_group_events")
-            return Applicability(rid, tuple(spec["corpora"]), specific_types=tuple(spec.get("specific_types", ("state", "texture"))),
+            corpora = tuple(c if str(c).startswith("builtin:") or base is None or Path(c).is_absolute() else str(base / c) for c in spec["corpora"])
+            return Applicability(rid, corpora, specific_types=tuple(spec.get("specific_types", ("state", "texture"))),
                                  **{k: spec[k] for k in keys if k in spec})  # fmt: skip
         return Flag(rid, frozenset(spec["attributes"]), tuple(spec.get("groups", ())), tuple(spec.get("nouns", ())),
                     frozenset(spec.get("classes", ())), spec.get("hypernyms", "imagenet"), str(raw.get("why", "")))  # fmt: skip
