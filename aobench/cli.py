@@ -349,7 +349,7 @@ def export_cmd(
     dir: Path = typer.Argument(..., help="finished build dir (from `aobench build`)"),
     format: str = typer.Option(..., "--format", help="export format: webdataset (CLIP_benchmark layout)"),
     out: Path = typer.Option(..., "--out", help="export dir (CLIP_benchmark roots per task view inside)"),
-    classes: str = typer.Option("split", "--classes", help="split: each split ranks its own classes, as `aobench eval --splits SPLIT` (one root per split); all: one class list over every split"),
+    classes: str = typer.Option("split", "--classes", help="split: each split ranks its own classes, as `aobench eval --splits SPLIT` and a default run's by_split/SPLIT/acc1 (one root per split); all: one class list over every split, a default run's by_split/SPLIT/acc1_all"),
     image_format: str = typer.Option("png", "--image-format", help="png (as built) or webp (lossless)"),
     shard_size: int = typer.Option(10000, "--shard-size", help="samples per tar shard"),
     force: bool = typer.Option(False, "--force", help="replace a non-empty --out that is not an earlier export"),
