@@ -403,7 +403,8 @@ def real_cmd(
 @app.command("eval")
 def eval_cmd(
     data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, or Hub dataset id"),
-    model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt|/ckpt_dir/, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
+    models_from: Optional[Path] = typer.Option(None, "--models-from", help="text file of model specs, one a line ('#' comments), added to --model"),
     out: Optional[Path] = typer.Option(None, "--out", help="results directory (one JSON per model and task, results.csv)"),
     tasks: Optional[List[str]] = typer.Option(None, "--tasks", help="comma-separated or repeated: composition, object, attribute, czsl, foils, retrieval (default: all)"),
     templates: str = typer.Option("recipe", "--templates", help="recipe (the build's prompts), openai (80 ImageNet templates), simple, or a file with one template per line"),
@@ -431,8 +432,12 @@ def eval_cmd(
             for item in items:
                 print_line(f"  {item}")
         return
+    if models_from is not None:
+        from aobench.evaluate.models import read_model_list
+
+        model = list(model or []) + read_model_list(models_from)
     if not data or not model or out is None:
-        raise AobenchError("aobench eval needs DATA, at least one --model SPEC and --out DIR (or --list-models)")
+        raise AobenchError("aobench eval needs DATA, at least one --model SPEC (or --models-from FILE) and --out DIR (or --list-models)")
     from aobench.evaluate import evaluate
     from aobench.evaluate.results import Result
     from aobench.io import writable_dir

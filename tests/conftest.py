@@ -148,3 +148,20 @@ def shapes_build(tmp_path_factory, small_shapes_recipe) -> Path:
     res = build(str(small_shapes_recipe), out)
     assert res.status == "complete"
     return out
+
+
+# ---- many models: checkpoint series and result files of both tools (builders in fixtures/series.py) ----------------
+
+from fixtures.series import save_tiny_checkpoints, write_aobench_result, write_clip_benchmark_result  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def checkpoint_series(tmp_path_factory) -> Path:
+    """A folder of three tiny open_clip checkpoints saved as open_clip's training saves them (epoch_1..3.pt, {"epoch", "state_dict"}),
+    plus `epoch_latest.pt`, a copy of the last (read-only for tests)."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("series") / "checkpoints"
+    save_tiny_checkpoints(folder, {"epoch_1.pt": 1, "epoch_2.pt": 2, "epoch_3.pt": 3})
+    shutil.copy(folder / "epoch_3.pt", folder / "epoch_latest.pt")
+    return folder

@@ -40,6 +40,8 @@ class ModelSpec:
     alpha: Optional[float] = None
     model_name: str = ""  # the `model` field of a result (CLIP_benchmark: the architecture)
     pretrained_name: str = ""  # the `pretrained` field (tag, checkpoint path, Hub id, ...)
+    step: Optional[int] = None  # the training step (epoch) of a checkpoint of a series
+    series: Optional[str] = None  # the spec this one was expanded from (a checkpoint folder)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,10 @@ class ModelKind:
     def identify(self, ms: ModelSpec) -> Identity:
         """The spec's identity; AobenchError when it cannot exist (unknown architecture, missing file)."""
         raise NotImplementedError
+
+    def expand(self, ms: ModelSpec) -> list[ModelSpec]:
+        """The models one spec stands for (a checkpoint folder: one per checkpoint); most specs are one model."""
+        return [ms]
 
     def load_module(self, ms: ModelSpec, device: str) -> tuple[Any, Callable[[Any, bool], "EmbeddingModel"]]:
         """(torch module, wrap(module, amp) → EmbeddingModel); WiSE interpolates two such modules."""
@@ -116,6 +122,43 @@ def parse_spec(spec: str) -> ModelSpec:
 def parse_alphas(text: Optional[str]) -> Optional[list[float]]:
     """'0,0.25,0.5' → [0.0, 0.25, 0.5]; each in [0, 1]."""
     return parse_floats(text or None, "--wise-alphas", "0,0.25,0.5,0.75,1", 0, 1)
+
+
+def expand_specs(specs: Sequence[Union[str, ModelSpec]], alphas: Optional[Sequence[float]]) -> list[ModelSpec]:
+    """Parse each spec once; a spec standing for several models (a checkpoint folder) becomes one spec each; WiSE sweeps expanded."""
+    out = []
+    for s in specs:
+        ms = parse_spec(s) if isinstance(s, str) else s
+        expand = getattr(model_kind(ms.kind), "expand", None) if ms.kind in MODEL_KINDS else None  # a plug-in kind may not have it
+        out.extend(expand_wise(expand(ms) if expand else [ms], alphas))
+    return out
+
+
+COMMENT = "#"
+
+
+def read_model_list(path: Union[str, Path]) -> list[str]:
+    """The specs of a `--models-from` file: one a line; blank lines and `#` comments skipped; a bad line fails as FILE:LINE."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AobenchError(f"--models-from {p}: no such file — give a text file with one model spec a line") from None
+    except UnicodeDecodeError:
+        raise AobenchError(f"--models-from {p}: not a UTF-8 text file — give one model spec a line") from None
+    specs = []
+    for n, line in enumerate(text.splitlines(), 1):
+        spec = line.split(f" {COMMENT}", 1)[0].strip()  # a comment after a spec needs a space before '#'
+        if not spec or spec.startswith(COMMENT):
+            continue
+        try:
+            parse_spec(spec)
+        except AobenchError as exc:
+            raise AobenchError(f"{p}:{n}: {exc}") from None
+        specs.append(spec)
+    if not specs:
+        raise AobenchError(f"--models-from {p}: no model spec in it (one a line; '#' starts a comment)")
+    return specs
 
 
 def expand_wise(specs: Sequence[Union[str, ModelSpec]], alphas: Optional[Sequence[float]]) -> list[ModelSpec]:
