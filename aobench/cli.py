@@ -470,6 +470,52 @@ def eval_cmd(
         sys.exit(EXIT_USER_ERROR)
 
 
+@app.command("spectrum")
+def spectrum_cmd(
+    results: List[Path] = typer.Argument(..., help="result dirs (or JSON files) of `aobench eval` and `clip_benchmark eval`, read recursively"),
+    out: Path = typer.Option(..., "--out", help="output dir: spectrum.csv, correlations.json, spectrum.png, dynamics.png"),
+    x: Optional[str] = typer.Option(None, "--x", help="recognition metric (a spectrum.csv column, dataset/task/metric); default: mean zero-shot classification acc1, else aobench's object acc1"),
+    y: Optional[List[str]] = typer.Option(None, "--y", help="compositionality metric(s), repeatable; default: every compositionality aggregate present"),
+    reference: Optional[List[Path]] = typer.Option(None, "--reference", help="published per-checkpoint results CSV (vl_compo's results.csv / individual_results.csv format), repeatable"),
+    reference_scale: float = typer.Option(100.0, "--reference-scale", help="divide --reference values by this (vl_compo publishes percentages: 100)"),
+    fine_tuned: Optional[List[str]] = typer.Option(None, "--fine-tuned", help="glob over spec or pretrained: mark these models fine-tuned (repeatable)"),
+    pre_trained: Optional[List[str]] = typer.Option(None, "--pre-trained", help="glob over spec or pretrained: mark these models pre-trained (repeatable)"),
+    seed: int = typer.Option(0, "--seed", help="seed of the bootstrap and the permutation test"),
+    bootstrap: int = typer.Option(2000, "--bootstrap", help="bootstrap resamples of models for the CIs (0: none)"),
+    permutations: int = typer.Option(9999, "--permutations", help="Monte Carlo permutations for p-values beyond 8 models (up to 8: exact)"),
+) -> None:
+    """Compositionality against recognition over many models (and checkpoint series over training steps).
+
+    Reads aobench and CLIP_benchmark result JSONs, joins them by (model, pretrained), and writes
+    spectrum.csv (a row per model), correlations.json (Pearson and Spearman with bootstrap CIs and
+    permutation p-values), spectrum.png and dynamics.png into --out.
+
+    Examples:
+
+      aobench spectrum runs/aobench runs/clip_benchmark --out spectrum/
+
+      aobench spectrum runs/ --out spectrum/ --reference vl_compo/individual_results.csv --y sugar_crepe/image_caption_selection/acc
+    """
+    from aobench.spectrum.run import make_spectrum
+
+    run = make_spectrum(results, out, x=x, y=y, reference=reference, reference_scale=reference_scale, fine_tuned=fine_tuned or (),
+                        pre_trained=pre_trained or (), seed=seed, bootstrap=bootstrap, permutations=permutations)  # fmt: skip
+    table = Table("compositionality (y)", "recognition (x)", "n", "Pearson r [CI]", "Spearman ρ [CI]", "p (r)", "p (ρ)", title=f"{run.n_models} models, {run.n_results} results")
+    for p in run.pairs:
+        if p["x"] != run.x:
+            continue
+        cells = []
+        for m in ("pearson", "spearman"):
+            r, ci = p[m]["r"], p[m]["ci"]
+            cells.append("n/a" if r is None else f"{r:+.3f}" + (f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else ""))
+        pv = [_num(p[m]["p_value"], 4) for m in ("pearson", "spearman")]
+        table.add_row(escape(p["y"]), escape(p["x"]), str(p["n"]), *cells, *pv)
+    stdout.print(table)
+    for note in run.notes:
+        print_line(f"note: {note}")
+    print_line(f"{out}: {run.csv.name}, {run.correlations.name}" + "".join(f", {f.name}" for f in run.figures) + f" (x = {run.x}; correlations with every recognition metric in {run.correlations.name})")
+
+
 def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:
     err.print(line, markup=False, highlight=False, soft_wrap=True)
     sys.exit(code)

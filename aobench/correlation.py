@@ -41,9 +41,10 @@ def _prepared(values: Sequence[float], method: str) -> np.ndarray:
 
 
 def _corr_rows(xc: np.ndarray, yc_rows: np.ndarray) -> np.ndarray:
-    # Pearson correlation of centred xc with every row of yc_rows (each a permutation of one centred y)
+    # Pearson correlation of centred xc with every row of yc_rows (each a permutation of one centred y); rounding
+    # can leave |r| a hair above 1, clipped as scipy.stats.pearsonr clips it
     den = math.sqrt(float(xc @ xc)) * math.sqrt(float(yc_rows[0] @ yc_rows[0]))
-    return (yc_rows @ xc) / den
+    return np.clip((yc_rows @ xc) / den, -1.0, 1.0)
 
 
 def _defined(x: Sequence[float], y: Sequence[float]) -> bool:
@@ -96,7 +97,7 @@ def _rowwise(xs: np.ndarray, ys: np.ndarray, method: str) -> np.ndarray:
     xc, yc = xs - xs.mean(1, keepdims=True), ys - ys.mean(1, keepdims=True)
     sxx, syy = (xc * xc).sum(1), (yc * yc).sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = (xc * yc).sum(1) / np.sqrt(sxx * syy)
+        r = np.clip((xc * yc).sum(1) / np.sqrt(sxx * syy), -1.0, 1.0)
     # a constant resample: its sum of squares is 0 up to rounding of the mean
     flat = (np.ptp(xs, axis=1) == 0) | (np.ptp(ys, axis=1) == 0)
     r[flat] = np.nan
