@@ -217,3 +217,47 @@ def test_report_draws_the_spectrum_from_three_models(two_tools, tmp_path):
         write_aobench_result(two, "shapes-ao", model, pre, "composition", {"by_status/unusual/acc1": y, "n_classes": 40})
         write_aobench_result(two, "shapes-ao", model, pre, "object", {"acc1": y, "n_classes": 8})
     assert not any(f.name == "spectrum.png" for f in make_report(two, results=[two]).figures)
+
+
+@pytest.mark.slow
+def test_clip_benchmark_eval_of_a_series_joins_its_rows(shapes_build, checkpoint_series, tmp_path, numpy24_accuracy_shim, monkeypatch):
+    """Real clip_benchmark runs (its own CLI) on the exported build join the rows of the same checkpoints evaluated by aobench."""
+    import sys
+
+    import clip_benchmark.cli as cb_cli
+
+    from aobench.clipzoo import register_configs
+    from aobench.dataset.webdataset import export_webdataset
+    from aobench.evaluate.runner import evaluate
+
+    split = "test_unusual"
+    ao, cb = tmp_path / "aobench", tmp_path / "clip_benchmark"
+    run = evaluate(str(shapes_build), [f"open_clip:aobench-tiny:{checkpoint_series}/"], ao, tasks=["composition", "object"], splits=[split],
+                   cache_dir=None, progress=False)  # fmt: skip
+    assert not run.failures and len(run.results) == 6
+    export = export_webdataset(shapes_build, tmp_path / "wds")
+    register_configs()  # clip_benchmark loads aobench-tiny through open_clip's registry
+    cb.mkdir()
+    for view in ("object", "composition"):
+        root = tmp_path / "wds" / export.views[view]["splits"][split]["root"]
+        for epoch in (1, 2, 3):
+            # given as clip_benchmark users type paths: a doubled slash, normalised by the join
+            argv = ["clip_benchmark", "eval", "--dataset", f"wds/{view}", "--dataset_root", str(root), "--split", split, "--model", "aobench-tiny",
+                    "--pretrained", f"{checkpoint_series}//epoch_{epoch}.pt", "--output", str(cb / "{dataset}_{pretrained}_{model}_{language}_{task}.json"),
+                    "--no_amp", "--num_workers", "0", "--batch_size", "32"]  # fmt: skip
+            monkeypatch.setattr(sys, "argv", argv)
+            cb_cli.main()
+    assert sorted(p.name for p in cb.glob("object_*.json")) == [f"object_epoch_{e}.pt_aobench-tiny_en_zeroshot_classification.json" for e in (1, 2, 3)]
+    spec = make_spectrum([ao, cb], tmp_path / "out", bootstrap=100)
+    rows = _rows(spec.csv)
+    assert [(r["pretrained"], r["step"]) for r in rows] == [(str(checkpoint_series / f"epoch_{e}.pt"), str(e)) for e in (1, 2, 3)]
+    assert spec.x == MEAN_X and "shapes-ao-small/composition/by_status/unusual/acc1" in spec.y
+    keys = [f"{view}/{m}" for view in ("object", "composition") for m in ("acc1", "acc5", "mean_per_class_recall")]
+    for r in rows:  # each clip_benchmark file sits on its checkpoint's row: its metrics are aobench's own for that checkpoint
+        for k in keys:
+            view, m = k.split("/")
+            theirs, ours = r[f"{view}/zeroshot_classification/{m}"], r[f"shapes-ao-small/{view}/{m}"]
+            assert (theirs == ours == "") or float(theirs) == pytest.approx(float(ours), abs=1e-6), (r["pretrained"], k)
+    # the three checkpoints score differently, so a row given another checkpoint's file would fail above
+    assert len({tuple(r[f"{k.split('/')[0]}/zeroshot_classification/{k.split('/')[1]}"] for k in keys) for r in rows}) == 3
+    assert {f.name for f in spec.figures} == {"spectrum.png", "dynamics.png"}
