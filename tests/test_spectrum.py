@@ -90,8 +90,8 @@ def _series(tmp_path: Path) -> Path:
         pre = f"{folder}epoch_{step}.pt"
         kw = {"spec": f"open_clip:ViT-B-32:{pre}", "step": step, "series": f"open_clip:ViT-B-32:{folder}"}
         write_aobench_result(d, "shapes-ao", "ViT-B-32", pre, "object", {"acc1": x, "n_classes": 10}, **kw)
-        write_aobench_result(d, "shapes-ao", "ViT-B-32", pre, "composition", {"by_status/unusual/acc1": y, "by_attribute_type/colour/acc1": y + 0.05,
-                                                                               "by_attribute_type/size/acc1": y - 0.05, "n_classes": 20}, **kw)  # fmt: skip
+        write_aobench_result(d, "shapes-ao", "ViT-B-32", pre, "composition", {"by_status/unusual/acc1": y, "by_status/seen/acc1": y + 0.2,
+                                                                               "n_classes": 20}, **kw)  # fmt: skip
     wise = "wise:open_clip:ViT-B-32:openai,open_clip:ViT-B-32:ft.pt"
     for alpha, (x, y) in zip((0.0, 0.5, 1.0), [(0.6, 0.4), (0.55, 0.5), (0.4, 0.6)]):
         kw = {"spec": f"{wise}@{alpha:g}", "alpha": alpha}
@@ -119,6 +119,13 @@ def test_series_and_wise_paths_and_both_figures(tmp_path):
             assert im.format == "PNG" and im.size[0] > 200
     doc = json.loads(run.correlations.read_text())
     assert doc["pairs"][0]["n"] == 8 and any("not independent" in n for n in doc["notes"])
+    # dynamics.png: the series' lines are composition's other pair status, and each series' points in step order
+    from aobench.spectrum.plots import series_of, subset_lines
+    from aobench.spectrum.table import load_table
+
+    table = load_table([tmp_path / "results"])
+    assert subset_lines(table, COMPOSITION) == ["shapes-ao/composition/by_status/seen/acc1"]  # beside the headline (unusual) itself
+    assert [r.step for r in series_of(table)["open_clip:ViT-B-32:ckpts/run1/"]] == [1, 2, 3]
 
 
 def test_marks_and_unclassified_results(two_tools, tmp_path):
@@ -261,3 +268,17 @@ def test_clip_benchmark_eval_of_a_series_joins_its_rows(shapes_build, checkpoint
     # the three checkpoints score differently, so a row given another checkpoint's file would fail above
     assert len({tuple(r[f"{k.split('/')[0]}/zeroshot_classification/{k.split('/')[1]}"] for k in keys) for r in rows}) == 3
     assert {f.name for f in spec.figures} == {"spectrum.png", "dynamics.png"}
+
+
+def test_a_dir_given_twice_counts_once_and_paths_read_normalised(two_tools, tmp_path):
+    ao, cb = two_tools
+    run = make_spectrum([cb, ao, ao, ao.parent / "aobench" / "."], tmp_path / "out", bootstrap=0)
+    assert run.n_results == 13 and not any("a second result" in n for n in run.notes)  # 4 + 1 CLIP_benchmark files, 8 aobench files
+    # CLIP_benchmark's spelling came first: the row still names the checkpoint by its normalised path
+    assert ("ckpt-arch", "runs/a/epoch_1.pt") in {(r["model"], r["pretrained"]) for r in _rows(run.csv)}
+    # the same result in two dirs is a conflict: the first given is kept, and a note names both
+    twin = tmp_path / "twin"
+    write_aobench_result(twin, "shapes-ao", "RN50", "openai", "object", {"acc1": 0.99, "n_classes": 8})
+    run = make_spectrum([ao, twin, cb], tmp_path / "out2", bootstrap=0)
+    assert any("a second result of RN50:openai on shapes-ao/object" in n for n in run.notes)
+    assert {r["model"]: r for r in _rows(run.csv)}["RN50"]["shapes-ao/object/acc1"] == "0.6"

@@ -77,10 +77,12 @@ def spectrum_figure(table: SpectrumTable, x: str, ys: list[str], path: Path, cor
             colour = colours.get(r.series, "#c44e52" if r.group == FINE_TUNED else "#4c72b0")
             label = r.group if r.group not in drawn else None
             drawn.add(r.group)
-            ax.scatter([xv], [yv], marker=MARKERS.get(r.group, "o"), color=colour, s=36, zorder=3, label=label, edgecolors="black", linewidths=0.4)
+            edge = {} if MARKERS.get(r.group) == "x" else {"edgecolors": "black", "linewidths": 0.4}  # 'x' has no face to outline
+            ax.scatter([xv], [yv], marker=MARKERS.get(r.group, "o"), color=colour, s=36, zorder=3, label=label, **edge)
         named = [r for r in table.rows if r.values.get(x) is not None and r.values.get(y) is not None]
-        if len(named) <= MAX_LABELS:
-            for r in named:
+        ends = {id(rows[i]) for rows in series.values() for i in (0, -1)}  # a path's two ends are always named
+        for r in named:
+            if len(named) <= MAX_LABELS or id(r) in ends:
                 tag = f"α={r.alpha:g}" if r.alpha is not None else (f"step {r.step}" if r.step is not None and r.series else r.label)
                 ax.annotate(tag, (r.values[x], r.values[y]), fontsize=6, xytext=(3, 3), textcoords="offset points")
         for value, line in ((ycol.chance, ax.axhline), (xcol.chance, ax.axvline)):
@@ -103,8 +105,8 @@ def spectrum_figure(table: SpectrumTable, x: str, ys: list[str], path: Path, cor
     return save_figure(fig, path)
 
 
-def _lines(table: SpectrumTable, column: str) -> list[str]:
-    """The subset columns of a column's benchmark (dynamics' lines), or the column itself."""
+def subset_lines(table: SpectrumTable, column: str) -> list[str]:
+    """The subset columns of a column (dynamics' lines): the datasets of the mean, the subsets of a benchmark, or none."""
     col = table.columns[column]
     if col.dataset == MEAN:  # the mean zero-shot accuracy: a line per classification dataset
         return [f"{d}/{CLASSIFICATION}/acc1" for d in col.parts]
@@ -129,7 +131,7 @@ def dynamics_figure(table: SpectrumTable, metrics: list[str], path: Path) -> Opt
         for j, m in enumerate(metrics):
             ax = axes[i][j]
             col = table.columns[m]
-            for sub in _lines(table, m):
+            for sub in subset_lines(table, m):
                 ys = [r.values.get(sub) for r in rows]
                 if any(v is not None for v in ys):
                     ax.plot(steps, [float("nan") if v is None else v for v in ys], "-", lw=1, alpha=0.8, label=table.columns[sub].subset or table.columns[sub].dataset)

@@ -5,22 +5,22 @@ fragments of metric names. The first rule of `RULES` that matches gives the resu
 that stand for it (its headline: the first of `metrics` it has, or all of them with `every=True`), their
 chance level, and the group its subsets belong to:
 
-| task (dataset)                              | producer      | role          | metric(s)                                    | chance |
-|---------------------------------------------|---------------|---------------|----------------------------------------------|--------|
-| zeroshot_classification (any)               | CLIP_benchmark| recognition   | acc1                                         | 1 / classes |
-| zeroshot_retrieval (any)                    | CLIP_benchmark| recognition   | image_ and text_retrieval_recall@1           | not in the file |
-| image_caption_selection (sugar_crepe/SUBSET)| CLIP_benchmark| compositional | acc (= text_acc: one image, two captions)    | 1/2 |
-| image_caption_selection (winoground)        | CLIP_benchmark| compositional | acc (= group score)                          | 1/6 |
-| image_caption_selection (other)             | CLIP_benchmark| compositional | acc                                          | unknown |
-| composition (an aobench dataset)            | aobench       | compositional | by_status/unusual/acc1, else acc1            | 1 / classes |
-| czsl                                        | aobench       | compositional | closed/best_hm                               | none (a curve's maximum) |
-| foils                                       | aobench       | compositional | acc (caption above its foil)                 | 1/2 |
-| object                                      | aobench       | recognition   | acc1                                         | 1 / classes |
-| attribute, retrieval                        | aobench       | other         | (in spectrum.csv, not correlated by default) | |
-| any task (a standard benchmark: `SUITE`)    | aobench suite | compositional | acc, else group (the benchmark's aggregate)  | the result's, else `SUITE` |
+| task (dataset), in match order                | producer       | role          | metric(s)                                   | chance |
+|-----------------------------------------------|----------------|---------------|---------------------------------------------|--------|
+| zeroshot_classification (any)                 | CLIP_benchmark | recognition   | acc1                                        | 1 / classes |
+| zeroshot_retrieval (any)                      | CLIP_benchmark | recognition   | image_ and text_retrieval_recall@1          | not in the file |
+| image_caption_selection (sugar_crepe/SUBSET)  | CLIP_benchmark | compositional | acc (= text_acc: one image, two captions)   | 1/2 |
+| image_caption_selection (winoground)          | CLIP_benchmark | compositional | acc (= group score)                         | 1/6 |
+| any task (a standard benchmark in `SUITE`, or `NAME/SUBSET`) | aobench suite | compositional | acc, else group (the benchmark's aggregate) | the result's, else `SUITE` |
+| image_caption_selection (other)               | CLIP_benchmark | compositional | acc                                         | unknown |
+| composition (an aobench dataset)              | aobench        | compositional | by_status/unusual/acc1, else acc1           | 1 / classes |
+| czsl                                          | aobench        | compositional | closed/best_hm                              | none (a curve's maximum) |
+| foils                                         | aobench        | compositional | acc (caption above its foil)                | 1/2 |
+| object                                        | aobench        | recognition   | acc1                                        | 1 / classes |
+| attribute, retrieval                          | aobench        | other         | (in spectrum.csv, not correlated by default) | |
 
 Subsets (the lines of dynamics.png): CLIP_benchmark's `sugar_crepe/SUBSET` datasets; the suite's `SUBSET/acc`;
-composition's `by_attribute_type/TYPE/acc1`; foils' `by_type/TYPE/acc` (`SUBSET/group` for a 2×2-group benchmark).
+composition's `by_status/STATUS/acc1` (seen and unusual pairs); foils' `by_type/TYPE/acc` (`SUBSET/group` for a 2×2-group benchmark).
 
 Chance levels come, in order, from the result itself (a `chance/<metric>` or `<metric>_chance` metric),
 from the class names CLIP_benchmark dumps (`--dump_classnames`) or the `n_classes` aobench records, from
@@ -138,7 +138,7 @@ RULES: tuple[Rule, ...] = (  # first match wins: dataset-specific rules before t
     Rule(SUITE_PRODUCER, COMPOSITIONAL, None, ("acc", "group"), datasets=tuple(SUITE), subset_datasets=True, chance=_suite, subsets="*/{m}",
          source="aobench suite: the benchmark's aggregate as its authors compute it"),
     Rule(CLIP_BENCHMARK, COMPOSITIONAL, "image_caption_selection", ("acc",), source="CLIP_benchmark metrics/image_caption_selection.py"),
-    Rule(AOBENCH, COMPOSITIONAL, "composition", ("by_status/unusual/acc1", "acc1"), chance=_classes, subsets="by_attribute_type/*/{m}",
+    Rule(AOBENCH, COMPOSITIONAL, "composition", ("by_status/unusual/acc1", "acc1"), chance=_classes, subsets="by_status/*/{m}",
          source="aobench composition: top-1 among all evaluated pairs, on the images of unusual pairs"),
     Rule(AOBENCH, COMPOSITIONAL, "czsl", ("closed/best_hm",), source="aobench czsl: best harmonic mean of seen/unseen accuracy over the bias sweep"),
     Rule(AOBENCH, COMPOSITIONAL, "foils", ("acc",), chance=_const(0.5), subsets="by_type/*/{m}", source="aobench foils: true caption above its foil"),

@@ -156,7 +156,7 @@ def build_table(results: Iterable[Result], marks: Optional[dict[str, str]] = Non
     for r in results:
         n += 1
         dataset = roles.dataset_name(r.dataset)
-        row = rows.setdefault((r.model, join_name(r.pretrained)), ModelRow(r.model, r.pretrained))
+        row = rows.setdefault((r.model, join_name(r.pretrained)), ModelRow(r.model, join_name(r.pretrained)))
         ident = (row.key, dataset, r.task)
         if ident in seen:
             notes.append(f"{r.path}: a second result of {r.model}:{r.pretrained} on {dataset}/{r.task}; kept {seen[ident]} (the first given)")
@@ -271,7 +271,12 @@ def _common_chance(table: SpectrumTable, col: Column) -> None:
 def load_table(paths: Iterable[str | Path], marks: Optional[dict[str, str]] = None) -> SpectrumTable:
     """The table of every result JSON below the given dirs (or the given files); AobenchError when there is none."""
     paths = [Path(p) for p in paths]
-    results = load_results(paths, recursive=True)
+    results, files = [], set()
+    for r in load_results(paths, recursive=True):
+        key = r.path.resolve() if r.path else id(r)
+        if key not in files:  # a file below two of the given dirs is one result
+            files.add(key)
+            results.append(r)
     if not results:
         raise AobenchError(f"{', '.join(map(str, paths))}: no result JSON (aobench eval or clip_benchmark eval output) found — pass the --out dirs of those runs")
     return build_table(results, marks)
