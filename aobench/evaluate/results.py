@@ -23,7 +23,8 @@ from aobench.io import atomic_write_json, atomic_write_text
 LANGUAGE = "en"
 FILENAME = "{dataset}_{pretrained}_{model}_{language}_{task}.json"  # CLIP_benchmark's default output pattern
 REQUIRED = ("dataset", "model", "pretrained", "task", "metrics")  # what makes a JSON a result
-CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "step", "alpha", "templates", "model_revision", "data_fingerprint", "aobench_version", "options")
+CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "templates", "model_revision", "data_fingerprint", "aobench_version", "options",
+            "step", "alpha")  # fmt: skip
 # the metric a table shows first for a result: the first of these its metrics have (tasks name theirs this way)
 HEADLINE_KEYS = ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1")
 
