@@ -67,11 +67,41 @@ def image_file(split: str, ident: str) -> str:
     return f"{IMAGES}/{split}/{ident}.png"
 
 
-def _read_manifest(path: Path) -> list[dict]:
+def contained(root: Path, rel: object, where: str, base: Optional[Path] = None) -> Path:
+    """`root / rel` when that file stays inside `root` (also through symlinks); else an AobenchError naming `where`.
+
+    The one rule for every path a build's own files name (a manifest's `file`, an `hf/` image path): a build is
+    read, thumbnailed, exported and published as a unit, so it may never pull in a file from outside itself.
+    `base` is `root.resolve()` when the caller checks many rows.
+    """
+    text = str(rel)
+    if not isinstance(rel, str) or not text or "\0" in text or "\\" in text:
+        why = "is not a relative file path"
+    elif Path(text).is_absolute():
+        why = "is an absolute path"
+    elif ".." in Path(text).parts:
+        why = "leaves the build dir (`..`)"
+    else:
+        base = base or root.resolve()
+        target = (root / text).resolve()
+        if base in target.parents:
+            return root / text
+        why = f"leaves the build dir through a symlink (to {target})"
+    raise AobenchError(f"{where}: file {text!r} {why} — a build's files must stay inside {root}; rebuild it with `aobench build`")
+
+
+def _read_manifest(path: Path, root: Path) -> list[dict]:
     try:
-        return list(read_jsonl(path))
+        rows = list(read_jsonl(path))
     except json.JSONDecodeError as exc:
         raise AobenchError(f"{path}: not valid JSON lines ({exc.msg}) — rebuild with `aobench build`") from None
+    base = root.resolve()
+    for i, r in enumerate(rows, 1):
+        if not isinstance(r, dict):
+            raise AobenchError(f"{path} row {i}: not a JSON object — rebuild with `aobench build`")
+        if r.get("file"):  # empty: an image that does not exist (a failed download), shown as missing
+            contained(root, r["file"], f"{path} row {i} (id {r.get('id')!r})", base)
+    return rows
 
 
 class RealDir:
@@ -97,8 +127,8 @@ class RealDir:
         return self.manifest_path.is_file() and self.hf_dir.is_dir()
 
     def manifest(self) -> list[dict]:
-        """Rows of real/manifest.jsonl (the generated splits' columns, plus `url`)."""
-        return _read_manifest(self.manifest_path)
+        """Rows of real/manifest.jsonl (the generated splits' columns, plus `url`); every `file` checked inside the build."""
+        return _read_manifest(self.manifest_path, self.build_root)
 
 
 class BuildDir:
@@ -235,8 +265,34 @@ class BuildDir:
     # -- rows ---------------------------------------------------------------------------------------
 
     def manifest(self) -> list[dict]:
-        """Rows of manifest.jsonl (one per planned image, with `filters`)."""
-        return _read_manifest(self.manifest_path)
+        """Rows of manifest.jsonl (one per planned image, with `filters`); every `file` checked inside the build."""
+        return _read_manifest(self.manifest_path, self.root)
+
+    def file_path(self, rel: object, where: str = "") -> Path:
+        """The path of a file the build names (a manifest row's `file`), refused in one line when it leaves the build dir."""
+        return contained(self.root, rel, where or str(self.manifest_path))
+
+    def image_bytes(self, value: dict, where: str) -> bytes:
+        """The bytes of an undecoded `hf/` image value: embedded, else read from its file inside the build."""
+        if value.get("bytes"):
+            return value["bytes"]
+        return self.file_path(value.get("path"), where).read_bytes()
+
+    def check_images(self, dsd, where: str) -> None:
+        """Refuse image values of a loaded `hf/` (DatasetDict or Dataset) that name a file outside the build instead of embedding bytes."""
+        parts = dsd.items() if hasattr(dsd, "items") else [("", dsd)]
+        for split, ds in parts:
+            if "image" not in ds.column_names:
+                continue
+            import pyarrow.compute as pc
+
+            col = ds.data.column("image")  # Arrow struct {bytes, path}: read without decoding any image
+            if not hasattr(col.type, "get_field_index") or col.type.get_field_index("path") < 0 or col.type.get_field_index("bytes") < 0:
+                continue
+            path_only = pc.and_(pc.is_null(pc.struct_field(col, "bytes")), pc.is_valid(pc.struct_field(col, "path")))
+            base = self.root.resolve()
+            for i in pc.indices_nonzero(path_only).to_pylist():
+                contained(self.root, col[i]["path"].as_py(), f"{where} split {split or '?'} row {i + 1}", base)
 
     def write_manifest(self, rows: list[dict]) -> None:
         """Write manifest.jsonl atomically."""

@@ -170,7 +170,7 @@ def _plan(recipe: Recipe, limit: Optional[int], write_to: Optional[BuildDir]) ->
     pairs = chosen.pairs
     if not any(p.selected for p in pairs):
         raise AobenchError(f"recipe {recipe.name}: no attribute-object pairs left after compatibility rules and seen-pair exclusion")
-    evidence = evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora))
+    evidence = evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora, chosen.census))
     if write_to is not None:
         write_pairs(write_to.pairs_path, pairs)
     items = plan(recipe, pairs)
@@ -306,10 +306,8 @@ def _assemble(recipe: Recipe, bd: BuildDir, items: list, pairs: list, backend, *
 
 
 def _generator_info(recipe: Recipe, tiny: bool) -> dict:
-    """The card's generator line, from the recipe (= recipe.lock.yaml) and --tiny only."""
-    g = recipe.generator
-    info = {"backend": g.backend, "resolution": 64 if tiny and g.backend == "diffusers" else g.resolution}
-    if g.backend == "diffusers":
-        info.update(model=f"tiny-random-{g.family}" if tiny else g.model, steps=g.steps, guidance_scale=g.guidance_scale)
-    info.update({k: v for k, v in sorted(g.options.items()) if k not in info})
-    return info
+    """The card's generator line, as the recipe's backend describes itself (from the recipe and --tiny only)."""
+    from aobench.generate.backend import card_info
+    from aobench.generate.registry import BACKENDS
+
+    return card_info(BACKENDS.get(recipe.generator.backend), recipe.generator, tiny)

@@ -72,7 +72,7 @@ def recipes_cmd(
     recipe_path: Optional[List[Path]] = typer.Option(None, "--recipe-path", help=RECIPE_PATH_HELP),
 ) -> None:
     """List recipes (built-in and on the recipe path) with a one-line description and the corpora their pairs are checked against."""
-    from aobench.corpora import corpus_info, describe
+    from aobench.nmidir import corpus_info, describe
     from aobench.recipe import builtin_dir, list_recipes, load, recipe_sources
 
     search = list(recipe_path or [])
@@ -158,37 +158,60 @@ def foils_cmd(
     input: Path = typer.Argument(..., help="a build dir (known attribute/object per row) or a captions file (.txt/.jsonl/.csv)"),
     out: Path = typer.Option(..., "--out", help="output JSONL: id, caption, foil, type, bow_identical (+ span, pairs)"),
     types: Optional[List[str]] = typer.Option(None, "--types", help="foil types (repeat or comma-separate; default all): replace_att, replace_obj, swap_att, swap_obj, add_att, negate"),
-    seed: int = typer.Option(0, "--seed", help="seed of every random choice (per caption and type)"),
-    vocab: str = typer.Option("imagenet-ao", "--vocab", help="recipe whose vocabulary types attributes and groups objects (captions files)"),
+    seed: int = typer.Option(0, "--seed", help="seed of every random choice (per caption and type) and of the random-init blind CLIP"),
+    vocab: str = typer.Option("imagenet-ao", "--vocab", help="captions files: recipe whose vocabulary (classes, generic nouns, typed attributes) to match, or `none` for every noun and adjective"),
     per_type: int = typer.Option(1, "--per-type", help="foils per caption and type (0: every alternative)"),
     text_column: Optional[str] = typer.Option(None, "--text-column", help="caption column of a .jsonl/.csv"),
     split: Optional[List[str]] = typer.Option(None, "--split", help="build dir: only these splits (repeatable)"),
-    audit: bool = typer.Option(True, "--audit/--no-audit", help="blind text-only scorer audit (audit.json beside --out)"),
-    balance: bool = typer.Option(False, "--balance", help="drop foils until each blind scorer is near 50%% per type"),
+    audit: bool = typer.Option(True, "--audit/--no-audit", help="blind text-only scorer audit (OUT's name + .audit.json)"),
+    balance: bool = typer.Option(False, "--balance", help="drop foils until every blind scorer is near 50%% per type"),
     tolerance: float = typer.Option(0.05, "--tolerance", help="--balance: allowed distance from 50%%"),
-    counts: Optional[Path] = typer.Option(None, "--counts", help="corpus counts for the PMI scorer (`aobench nmi` dir or counts.json; default: the input itself)"),
-    audit_out: Optional[Path] = typer.Option(None, "--audit-out", help="audit JSON path (default: audit.json beside --out)"),
+    counts: Optional[Path] = typer.Option(None, "--counts", help="corpus counts for the PMI scorer and the plausibility prior (`aobench nmi` dir or counts.json; default: PMI on the input itself, each caption left out)"),
+    plausibility: bool = typer.Option(True, "--plausibility/--no-plausibility", help="captions files: make no foil whose new pair the shipped corpus counts reject outright"),
+    blind_clip: str = typer.Option("aobench-vit-s-64", "--blind-clip", help="open_clip architecture of the random-init blind scorer, or `none`"),
+    audit_out: Optional[Path] = typer.Option(None, "--audit-out", help="audit JSON path (default: OUT's name + .audit.json, beside OUT)"),
     audit_sample: int = typer.Option(1000, "--audit-sample", help="foils audited per type (0: all; --balance audits all)"),
 ) -> None:
-    """Foil captions (replace/swap/add/negate) and their bias audit by blind text-only scorers."""
+    """Foil captions (replace/swap/add/negate) and their bias audit by blind text-only scorers.
+
+    \b
+    Examples:
+      aobench foils captions.txt --out foils.jsonl
+      aobench foils captions.jsonl --vocab none --types replace_att,swap_att --out open.jsonl
+      aobench foils builds/shapes --split test --out builds/shapes/foils.jsonl --balance
+      aobench foils captions.txt --counts nmi_out/ --out foils.jsonl    (PMI and prior from your own corpus)
+    """
     from aobench.foils.audit import audit_table
     from aobench.foils.pipeline import run_foils
 
     res = run_foils(input, out, types=types, seed=seed, vocab=vocab, per_type=per_type, text_column=text_column, splits=split,
                     audit=audit, do_balance=balance, counts=str(counts) if counts else None, audit_out=audit_out,
-                    audit_sample=audit_sample or None, tolerance=tolerance)  # fmt: skip
+                    audit_sample=audit_sample or None, tolerance=tolerance, plausibility=plausibility,
+                    blind_clip=None if blind_clip.lower() == "none" else blind_clip)  # fmt: skip
     if res.get("audit"):
         stdout.print(audit_table(res["audit"]))
         bal = res["audit"].get("balance")
         if bal:
             per = ", ".join(f"{k}: {v}" for k, v in bal["dropped_per_type"].items()) or "none"
-            print_line(f"balance: dropped {bal['n_dropped']} foils ({per}); tolerance {bal['tolerance']}")
+            stuck = [t for t, e in bal["types"].items() if not e.get("within_tolerance", True)]
+            tail = f"; not within tolerance: {', '.join(sorted(stuck))}" if stuck else ""
+            print_line(f"balance: dropped {bal['n_dropped']} foils ({per}); tolerance {bal['tolerance']}{tail}")
     if res["n_no_pair"]:
         ex = "; ".join(repr(t) for t in res["no_pair_examples"])
-        print_line(f"skipped {res['n_no_pair']} captions with no parsable attribute-object pair, e.g. {ex}")
+        print_line(f"skipped {res['n_no_pair']} captions with no attribute-object pair, e.g. {ex}")
+    if res["n_no_foil"]:
+        ex = "; ".join(repr(t) for t in res["no_foil_examples"])
+        print_line(f"no foil of {res['n_no_foil']} captions that have pairs, e.g. {ex}")
+    if res["no_foil_by_type"]:
+        print_line("no foil of a type, by reason (captions with pairs): " + "; ".join(
+            f"{t}: " + ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in v.items()) for t, v in res["no_foil_by_type"].items()))
+    if res["implausible_per_type"]:
+        print_line("foils the plausibility prior dropped (redrawn where a plausible one existed): "
+                   + ", ".join(f"{t}: {n}" for t, n in res["implausible_per_type"].items()))
     per = ", ".join(f"{k}: {v}" for k, v in res["per_type"].items())
     tail = f"; audit: {res['audit_path']}" if res.get("audit_path") else ""
-    print_line(f"{out}: {res['n_foils']} foils from {res['n_with_pairs']}/{res['n_captions']} captions ({per}){tail}")
+    print_line(f"{out}: {res['n_foils']} foils from {res['n_foiled']}/{res['n_with_pairs']} captions with pairs ({res['share_foiled']:.1%}; "
+               f"{res['n_captions']} read) ({per}){tail}")
 
 
 @app.command("extract")
@@ -212,9 +235,12 @@ def extract_cmd(
 def nmi_cmd(
     corpus: Optional[List[str]] = typer.Argument(None, help="caption corpora (several: pooled, plus one folder and a comparison row each)"),
     out: Path = typer.Option(..., "--out", help="output dir: nmi.json, pairs.csv, counts.json (+ corpora/, comparison.csv)"),
-    normalization: str = typer.Option("arithmetic", "--normalization", help="arithmetic|geometric|min|max|joint"),
+    normalization: str = typer.Option("arithmetic", "--normalization", help="arithmetic|geometric|min|max|joint (scikit-learn's average_method; AMI with joint uses arithmetic)"),
     vocab: str = typer.Option("imagenet-ao", "--vocab", help="recipe whose vocabulary to match, or `none`"),
-    bootstrap: int = typer.Option(0, "--bootstrap", help="bootstrap resamples of captions for a 95% CI"),
+    bootstrap: int = typer.Option(0, "--bootstrap", help="resamples of captions for bias-corrected (basic) 95% intervals of NMI and AMI"),
+    sample_captions: Optional[int] = typer.Option(None, "--sample-captions", help="also NMI and AMI at exactly N captions per corpus (drawn without replacement), to compare corpora of different sizes"),
+    repeats: int = typer.Option(20, "--repeats", help="--sample-captions: draws per corpus (mean and 2.5/97.5 percentiles)"),
+    min_count: int = typer.Option(1, "--min-count", help="pairs.csv (and the report's PMI histogram) list only pairs seen at least K times; NMI counts every event"),
     engine: str = typer.Option("local", "--engine", help="local|spark"),
     workers: int = typer.Option(1, "--workers", help="local engine processes"),
     spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (local[N], spark://HOST:PORT, yarn, k8s://..., sc://... for Spark Connect); default: the active session, SPARK_REMOTE, SPARK_MASTER, spark-submit's, else local[*]"),
@@ -222,33 +248,69 @@ def nmi_cmd(
     text_column: Optional[str] = typer.Option(None, "--text-column"),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="an `aobench extract` output instead of corpora"),
     seen_threshold: int = typer.Option(1, "--seen-threshold", help="a pair with count >= this is seen"),
-    seed: int = typer.Option(0, "--seed", help="bootstrap seed"),
+    seed: int = typer.Option(0, "--seed", help="seed of the bootstrap and of --sample-captions draws"),
 ) -> None:
-    """Attribute-object co-occurrence: NMI, MI, entropies, PMI per pair, seen pairs.
+    """Attribute-object co-occurrence: NMI, AMI, MI, entropies, PMI per pair, seen pairs.
 
-    Several corpora: DIR/nmi.json, pairs.csv and counts.json pool them all; DIR/corpora/NAME/ holds each
-    corpus's own three files; DIR/comparison.csv has one row per corpus, and the printed table compares them.
-    Per-file counts in DIR/shards/ let a rerun resume file by file.
+    Plug-in NMI grows as a corpus shrinks (an independent table of N events has MI of about (R-1)(C-1)/(2N));
+    AMI subtracts the MI expected by chance at the corpus's own size, and --sample-captions N measures every
+    corpus at the same size. Several corpora: DIR/nmi.json, pairs.csv and counts.json pool them all;
+    DIR/corpora/NAME/ holds each corpus's own three files; DIR/comparison.csv has one row per corpus, and the
+    printed table compares them. Per-file counts in DIR/shards/ let a rerun resume file by file.
+
+    Examples:
+
+      aobench nmi captions.txt --out runs/nmi --bootstrap 200
+
+      aobench nmi coco.json flickr8k.txt --out runs/cmp --vocab none --sample-captions 2000 --repeats 20 --min-count 5
     """
+    from aobench.nmidir import NMI_JSON, PAIRS_CSV
     from aobench.text.analyze import run_nmi
 
     if not corpus and pairs is None:
         raise AobenchError("give at least one CORPUS or --pairs FILE.jsonl")
     res = run_nmi(list(corpus or []), out, vocab_ref=None if vocab.lower() == "none" else vocab, normalization=normalization,
                   bootstrap=bootstrap, engine=engine, workers=workers, text_column=text_column, pairs_file=pairs,
-                  seen_threshold=seen_threshold, seed=seed, spark_master=spark_master, spark_partitions=spark_partitions)  # fmt: skip
+                  seen_threshold=seen_threshold, seed=seed, spark_master=spark_master, spark_partitions=spark_partitions,
+                  sample_captions=sample_captions, repeats=repeats, min_count=min_count)  # fmt: skip
     rows = res["corpora"] or [res["pooled"]]
-    table = Table("corpus", "NMI", "95% CI", "MI", "H(attr)", "H(obj)", "events", "captions", "skipped", "seen pairs", title=f"NMI ({normalization})")
-    for r in rows + ([res["pooled"]] if res["corpora"] else []):
+    pooled = res["pooled"]
+    cols = ["corpus", "NMI (plug-in)", "AMI"]
+    if bootstrap:
+        cols += ["NMI bias-corr. [95% CI]", "AMI [95% CI]"]
+    if sample_captions:
+        cols += [f"NMI @{sample_captions:,} [95% range]", f"AMI @{sample_captions:,} [95% range]"]
+    cols += ["MI", "H(attr)", "H(obj)", "events", "captions", "skipped", "seen pairs"]
+    table = Table(*cols, title=f"NMI ({normalization}), AMI ({pooled.get('ami_normalization', normalization)})")
+    for r in rows + ([pooled] if res["corpora"] else []):
+        cells = [escape(str(r["corpus"])), _num(r["nmi"], 4), _num(r.get("ami"), 4)]
         ci = r.get("ci") or {}
-        table.add_row(escape(str(r["corpus"])), _num(r["nmi"], 4), f"{_num(ci['low'], 4)}-{_num(ci['high'], 4)}" if ci else "-", _num(r["mi"], 4),
-                      _num(r["h_attribute"], 3), _num(r["h_object"], 3), str(r["n_events"]), str(r["n_captions"]), str(r["n_skipped"]), str(r["n_seen_pairs"]))  # fmt: skip
+        if bootstrap:
+            cells += [_interval(ci.get("nmi"), "estimate"), _interval(ci.get("ami"), "estimate")]
+        if sample_captions:
+            at = r.get("at_n") or {}
+            cells += [_interval(at.get("nmi"), "mean"), _interval(at.get("ami"), "mean")]
+        cells += [_num(r["mi"], 4), _num(r["h_attribute"], 3), _num(r["h_object"], 3), str(r["n_events"]), str(r["n_captions"]), str(r["n_skipped"]), str(r["n_seen_pairs"])]
+        table.add_row(*cells)
     stdout.print(table)
-    if res["pooled"].get("n_negated"):
-        print_line(f"negated: {res['pooled']['n_negated']} pair mentions a caption negates (\"not blue\", \"no red ...\"), not counted as events")
-    if res["pooled"].get("n_skipped_by_reason"):
-        print_line("skipped: " + ", ".join(f"{k}: {v}" for k, v in res["pooled"]["n_skipped_by_reason"].items()))
-    print_line(f"wrote {out}/nmi.json and {out}/pairs.csv")
+    if bootstrap:
+        ci = pooled.get("ci") or {}
+        print_line(f"intervals: {ci.get('method', 'basic')} bootstrap ({bootstrap} resamples of captions, seed {seed}): bias-corrected estimate [low, high]; "
+                   "plug-in NMI is biased upwards on sparse tables, so its interval may sit below it")
+    if pooled.get("n_negated"):
+        print_line(f"negated: {pooled['n_negated']} pair mentions a caption negates (\"not blue\", \"no red ...\"), not counted as events")
+    if pooled.get("n_skipped_by_reason"):
+        print_line("skipped: " + ", ".join(f"{k}: {v}" for k, v in pooled["n_skipped_by_reason"].items()))
+    for note in res.get("notes", []):
+        print_line(f"note: {note}")
+    print_line(f"wrote {out}/{NMI_JSON} and {out}/{PAIRS_CSV}" + (f" (pairs seen at least {min_count} times)" if min_count > 1 else ""))
+
+
+def _interval(iv: Optional[dict], point: str) -> str:
+    """'estimate [low, high]' of an interval dict, n/a where undefined."""
+    if not iv or iv.get(point) is None:
+        return "n/a"
+    return f"{_num(iv[point], 4)} [{_num(iv.get('low'), 4)}, {_num(iv.get('high'), 4)}]"
 
 
 @app.command("push")
@@ -402,11 +464,11 @@ def real_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, or Hub dataset id"),
+    data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, Hub dataset id, or benchmark(s): sugarcrepe, sugarcrepe/swap_att, sugarcrepe,valse,aro, suite (`aobench benchmarks`)"),
     model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt|/ckpt_dir/, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
     models_from: Optional[Path] = typer.Option(None, "--models-from", help="text file of model specs, one a line ('#' comments), added to --model"),
     out: Optional[Path] = typer.Option(None, "--out", help="results directory (one JSON per model and task, results.csv)"),
-    tasks: Optional[List[str]] = typer.Option(None, "--tasks", help="comma-separated or repeated: composition, object, attribute, czsl, foils, retrieval (default: all)"),
+    tasks: Optional[List[str]] = typer.Option(None, "--tasks", help="comma-separated or repeated task names (default: all; `--list-tasks` shows each with its headline metric)"),
     templates: str = typer.Option("recipe", "--templates", help="recipe (the build's prompts), openai (80 ImageNet templates), simple, or a file with one template per line"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N"),
     batch_size: int = typer.Option(64, "--batch-size", help="images per forward pass"),
@@ -414,6 +476,7 @@ def eval_cmd(
     plot: bool = typer.Option(False, "--plot", help="write matplotlib figures to OUT/plots/"),
     foils: Optional[Path] = typer.Option(None, "--foils", help="foils JSONL from `aobench foils` for the foils task"),
     list_models: bool = typer.Option(False, "--list-models", help="print the available model specs and exit"),
+    list_tasks: bool = typer.Option(False, "--list-tasks", help="print each task's headline metric, its direction and options, and exit"),
     wise_alphas: Optional[str] = typer.Option(None, "--wise-alphas", help="sweep WiSE specs without @ALPHA, e.g. 0,0.25,0.5,0.75,1"),
     splits: Optional[str] = typer.Option(None, "--splits", "--split", help="comma-separated splits to evaluate (default: all but train)"),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="embedding cache (default: $AOBENCH_CACHE/eval or ~/.cache/aobench/eval)"),
@@ -421,9 +484,28 @@ def eval_cmd(
     workers: int = typer.Option(2, "--workers", help="image decoding threads"),
     amp: bool = typer.Option(False, "--amp", help="mixed precision on CUDA"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: evaluate every n-th model from i (one process per GPU; results.csv gathers all)"),
-    czsl_protocol: str = typer.Option("reference", "--czsl-protocol", help="reference (the CZSL community's evaluator: comparable with published tables) or exact (every point of the bias curve)"),
+    czsl_protocol: str = typer.Option("reference", "--czsl-protocol", help="czsl task option: reference (the CZSL community's evaluator: comparable with published tables) or exact (every point of the bias curve)"),
+    images: Optional[List[str]] = typer.Option(None, "--images", help="benchmarks: a folder of images for every source, or SOURCE=DIR for one image set (repeatable); default $AOBENCH_DATA/images/SOURCE"),
+    annotations: Optional[Path] = typer.Option(None, "--annotations", help="benchmarks: folder with the authors' annotation files (or one subfolder per benchmark); default: the data home (`aobench benchmarks get`)"),
+    skip_missing: bool = typer.Option(False, "--skip-missing", help="benchmarks: evaluate the examples whose images are here and record how many were not"),
+    precision: Optional[str] = typer.Option(None, "--precision", help="fp32 (default, as the benchmarks' authors) or amp (mixed precision on CUDA; recorded in each result)"),
 ) -> None:
-    """Evaluate CLIP-style models on an aobench dataset (CLIP_benchmark-shaped results)."""
+    """Evaluate CLIP-style models on an aobench dataset or on standard benchmarks (CLIP_benchmark-shaped results).
+
+    Examples:
+
+      aobench eval out/shapes --model tiny --out results/
+
+      aobench eval sugarcrepe --images ~/coco/val2017 --model open_clip:ViT-B-32:openai --out results/
+
+      aobench eval valse --images coco2017=~/coco/val2017 --images visual7w=~/v7w/images --skip-missing --model tiny --out r/
+
+      aobench eval sugarcrepe,valse,aro --annotations ~/benchmarks --images ~/images --model tiny --out r/
+
+      aobench eval suite --model open_clip:ViT-B-32:openai --out results/
+
+      aobench eval --list-tasks
+    """
     if list_models:
         from aobench.evaluate.models import list_models as _list
 
@@ -432,12 +514,20 @@ def eval_cmd(
             for item in items:
                 print_line(f"  {item}")
         return
+    if list_tasks:
+        from aobench.evaluate.tasks import list_tasks as _tasks
+
+        table = Table("task", "headline metric", "better", "version", "options", "description")
+        for t in _tasks():
+            table.add_row(t["name"], t["headline"] or "-", t["direction"], str(t["version"]), ", ".join(t["options"]) or "-", escape(t["description"]))
+        stdout.print(table)
+        return
     if models_from is not None:
         from aobench.evaluate.models import read_model_list
 
         model = list(model or []) + read_model_list(models_from)
     if not data or not model or out is None:
-        raise AobenchError("aobench eval needs DATA, at least one --model SPEC (or --models-from FILE) and --out DIR (or --list-models)")
+        raise AobenchError("aobench eval needs DATA, at least one --model SPEC (or --models-from FILE) and --out DIR (or --list-models, --list-tasks)")
     from aobench.evaluate import evaluate
     from aobench.evaluate.results import Result
     from aobench.io import writable_dir
@@ -445,18 +535,20 @@ def eval_cmd(
     writable_dir(out)
     run = evaluate(data, model, out, tasks=tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
                    plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=None if no_cache else (cache_dir or "default"),
-                   splits=splits.split(",") if splits else None, workers=workers, amp=amp, shard=shard, options={"czsl_protocol": czsl_protocol})
+                   splits=splits.split(",") if splits else None, workers=workers, amp=amp or precision == "amp", shard=shard,
+                   options={"czsl_protocol": czsl_protocol}, images=images, annotations=annotations, skip_missing=skip_missing, precision=precision)
     if run.rank:  # the other ranks of a launch: rank 0 reports for all
         if run.failures:
             sys.exit(EXIT_USER_ERROR)
         return
     if run.results:
-        table = Table("model", "task", "metric", "value", "images (skipped)")
+        table = Table("model", "data", "task", "metric", "value", "images (skipped)")
         for r in map(Result.from_dict, run.results):
             m = r.flat
             key, value = r.headline()
-            val = "n/a" if key is None else f"{value:.4f}"
-            table.add_row(escape(r.label), r.task, key or "-", val, f"{m['n_images']} ({m['n_skipped']})")
+            val = "n/a" if key is None or value is None else f"{value:.4f}"
+            skipped = m.get("n_skipped", m.get("n_missing_examples", 0))
+            table.add_row(escape(r.label), escape(r.dataset), r.task, key or "-", val, f"{m.get('n_images', '?')} ({skipped})")
         stdout.print(table)
     for note in run.notes:
         print_line(f"note: {note}")
@@ -468,6 +560,65 @@ def eval_cmd(
         for _spec, msg in run.failures:
             err.print(format_error(AobenchError(msg)), markup=False, highlight=False, soft_wrap=True)
         sys.exit(EXIT_USER_ERROR)
+
+
+benchmarks_app = typer.Typer(help="The standard compositionality benchmarks `aobench eval` runs (SugarCrepe, VALSE, ARO, Winoground, ...).")
+app.add_typer(benchmarks_app, name="benchmarks")
+
+
+@benchmarks_app.callback(invoke_without_command=True)
+def benchmarks_cmd(
+    ctx: typer.Context,
+    images: Optional[List[str]] = typer.Option(None, "--images", help="image folder(s) to look in: DIR or SOURCE=DIR (as for `aobench eval`)"),
+    annotations: Optional[Path] = typer.Option(None, "--annotations", help="annotation folder to look in (default: the data home)"),
+) -> None:
+    """List each benchmark: subsets, counts, image sources, licence, where its annotations come from, and what this machine has.
+
+    \b
+    Examples:
+      aobench benchmarks
+      aobench benchmarks --images ~/coco/val2017
+      aobench benchmarks get sugarcrepe
+      aobench benchmarks get aro --from ~/Downloads/aro
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from aobench.suite.listing import describe_benchmarks
+
+    for b in describe_benchmarks(annotations, images):
+        print_line(f"{b['name']}: {b['description']}")
+        uncounted = " (not all counted: files not seen by aobench)" if None in b["counts"].values() else ""
+        print_line(f"  subsets: {', '.join(s if n is None else f'{s} ({n:,})' for s, n in b['counts'].items())}; total {b['total']:,}{uncounted}")
+        print_line(f"  annotations: {b['annotations']}; licence: {b['licence']}")
+        print_line(f"  protocol: {b['protocol']}")
+        print_line(f"  here: annotations {b['have_annotations']}; images {b['have_images']}")
+        for source, where in b["image_sources"].items():
+            print_line(f"  images {source}: {where}")
+
+
+@benchmarks_app.command("get")
+def benchmarks_get_cmd(
+    name: str = typer.Argument(..., help="benchmark name (`aobench benchmarks` lists them)"),
+    from_dir: Optional[Path] = typer.Option(None, "--from", help="copy from a local checkout or folder holding the published files (offline)"),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="download from a mirror serving the files at the same paths as the source repository"),
+) -> None:
+    """Put a benchmark's annotation files in the data home ($AOBENCH_DATA/benchmarks/NAME), each checked against its published sha256.
+
+    \b
+    Examples:
+      aobench benchmarks get sugarcrepe
+      aobench benchmarks get valse --from ~/src/VALSE
+      aobench benchmarks get winoground          # gated: accept the licence on the Hub and log in first
+    """
+    from aobench.evaluate.sources import benchmark_source
+    from aobench.suite.data import get_benchmark
+
+    res = get_benchmark(benchmark_source(name).spec, from_dir=from_dir, base_url=base_url)
+    unverified = f"; {len(res.unverified)} without a published sha256 to check" if res.unverified else ""
+    images = "".join(f"; images {s} → {p}" for s, p in res.images.items())
+    print_line(f"{res.dest}: {len(res.written)} file(s) written, {len(res.kept)} already there (sha256 checked){unverified}{images}")
+    if res.missing:
+        print_line(f"not got: {', '.join(res.missing)} — {res.hint}")
 
 
 @app.command("spectrum")
@@ -490,11 +641,11 @@ def spectrum_cmd(
     spectrum.csv (a row per model), correlations.json (Pearson and Spearman with bootstrap CIs and
     permutation p-values), spectrum.png and dynamics.png into --out.
 
+    \b
     Examples:
-
-      aobench spectrum runs/aobench runs/clip_benchmark --out spectrum/
-
-      aobench spectrum runs/ --out spectrum/ --reference vl_compo/individual_results.csv --y sugar_crepe/image_caption_selection/acc
+      aobench spectrum results/aobench results/clip_benchmark --out spectrum/
+      aobench spectrum results/ --out spectrum/ --reference vl_compo/individual_results.csv
+      aobench spectrum results/ --out spectrum/ --y sugar_crepe/image_caption_selection/acc --fine-tuned '*negclip*'
     """
     from aobench.spectrum.run import make_spectrum
 

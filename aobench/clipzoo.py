@@ -55,6 +55,28 @@ def check_open_clip(arch: str, pretrained: Optional[str] = None) -> str:
     return "tag"
 
 
+def activation_mismatch(arch: str, pretrained: Optional[str]) -> Optional[str]:
+    """A warning when an OpenAI architecture with GELU in its config loads a checkpoint from a path (None otherwise).
+
+    OpenAI's CLIPs were trained with QuickGELU; open_clip's `ViT-B-32` config says GELU and only its `openai` tag
+    switches to QuickGELU, so a checkpoint fine-tuned from OpenAI weights loaded as `ViT-B-32:/path` runs with the
+    wrong activation and gives wrong numbers (sugar-crepe#7, vision-language-models-are-bows#35). A checkpoint
+    carries no record of its activation, so the combination is what is flagged.
+    """
+    import open_clip
+
+    register_configs()
+    if not pretrained or arch.startswith(SCHEMAS) or not Path(pretrained).expanduser().exists():
+        return None
+    openai_archs = {a for a, tag in open_clip.list_pretrained() if tag == "openai"}
+    cfg = open_clip.get_model_config(arch) or {}
+    if arch in openai_archs and not cfg.get("quick_gelu", False) and f"{arch}-quickgelu" in open_clip.list_models():
+        return (f"open_clip:{arch}:{pretrained}: {arch}'s config uses GELU, but OpenAI's CLIP weights (and checkpoints fine-tuned "
+                f"from them) use QuickGELU — if these weights descend from OpenAI's, use open_clip:{arch}-quickgelu:{pretrained}, "
+                "or the numbers are wrong (sugar-crepe#7)")  # fmt: skip
+    return None
+
+
 class _DropRandomInitWarning(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return not record.getMessage().startswith("No pretrained weights loaded for model")
@@ -83,6 +105,9 @@ def create_open_clip(arch: str, pretrained: Optional[str] = None, *, device: str
     how = check_open_clip(arch, pretrained)
     if how == "path":
         pretrained = str(Path(pretrained).expanduser())
+        note = activation_mismatch(arch, pretrained)
+        if note:
+            logging.getLogger(__name__).warning("%s", note)
     try:
         with intended_random_init() if arch == TINY_ARCH and not pretrained else nullcontext():
             model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=pretrained or None, device=device, cache_dir=cache_dir)

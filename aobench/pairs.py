@@ -1,4 +1,4 @@
-"""Attribute x object pairs: enumerate, weigh the corpus evidence, mark seen/unusual, sample, spread images.
+"""Attribute x object pairs: enumerate, weigh the corpus evidence, mark seen/unusual, sample (images per pair: `aobench.budget`).
 
 Evidence: a pair is `seen` when caption corpora pair its attribute with its object at least `seen_threshold`
 times (counts: `aobench.corpora`, anything with `.pair_count(a, o)`), or a `seen_pairs` file lists it. With
@@ -24,7 +24,7 @@ from typing import Iterable, Optional, Protocol
 import numpy as np
 
 from aobench.errors import AobenchError
-from aobench.seeds import rng_for, stable_int
+from aobench.seeds import rng_for
 from aobench.vocab import Vocab
 
 LEVELS = ("class", "hypernym")
@@ -52,6 +52,7 @@ class Pair:
     via: list = field(default_factory=list)  # generic caption nouns that matched ("dog" for a dog breed)
     counts: dict = field(default_factory=dict)  # corpus name -> pair count at the levels consulted
     negated: dict = field(default_factory=dict)  # corpus name -> negated mentions ("not blue"), where counted
+    flags: list = field(default_factory=list)  # ids of the vocab's flag rules the pair meets (default states: "default-clean-dry")
 
     def key(self) -> tuple[str, str]:
         """(attribute, object)."""
@@ -94,6 +95,45 @@ def read_seen_pairs(path: str | Path) -> set[tuple[str, str]]:
 def compatible_pairs(vocab: Vocab) -> list[tuple]:
     """All attribute x object pairs the vocabulary's rules allow, in vocabulary order."""
     return [(a, o) for o in vocab.objects for a in vocab.attributes if vocab.compatible(a, o)]
+
+
+@dataclass
+class Census:
+    """What the vocabulary's pair rules did to the enumerated attribute x object pairs (the card's rule table)."""
+
+    enumerated: int  # distinct (attribute, object) names before any rule
+    removed: dict  # rule id -> candidates it removed (each counted once, by the first rule that denies it)
+    flagged: dict  # flag rule id -> candidates it flagged (a pair may meet several)
+    described: dict  # rule id -> what the rule does, in a few words
+
+    @property
+    def candidates(self) -> int:
+        """Pairs left after the rules."""
+        return self.enumerated - sum(self.removed.values())
+
+
+def candidates(vocab: Vocab) -> tuple[list[tuple], Census]:
+    """(the distinct compatible (Attribute, ObjectClass) pairs, the census of what each rule removed or flagged)."""
+    removed = {r.id: 0 for r in vocab.rules if not hasattr(r, "flags")}
+    flagged = {r.id: 0 for r in vocab.rules if hasattr(r, "flags")}
+    out: dict = {}  # two classes may share a name: the pair keeps its first place and the last compatible class
+    denied: dict = {}
+    for o in vocab.objects:
+        for a in vocab.attributes:
+            key = (a.name, o.name)
+            rule = vocab.denied_by(a, o)
+            if rule is None:
+                out[key] = (a, o)
+            else:
+                denied.setdefault(key, rule)
+    for key, rule in denied.items():
+        if key not in out:
+            removed[rule] += 1
+    for a, o in out.values():
+        for f in vocab.flags(a, o):
+            flagged[f] += 1
+    described = {r.id: r.describe() for r in vocab.rules}
+    return list(out.values()), Census(len(out.keys() | denied.keys()), removed, flagged, described)
 
 
 class Evidence:
@@ -172,18 +212,24 @@ def _cyclic_holdout(n_objects: int, n_attrs: int, fraction: float, seed: int) ->
 
 @dataclass
 class Selection:
-    """The pairs of a build (`pairs.jsonl`), how many candidates there were, and the evidence consulted."""
+    """The pairs of a build (`pairs.jsonl`), how many candidates there were, the evidence consulted and what the rules did."""
 
     pairs: list[Pair]
     n_candidates: int
     evidence: Evidence
+    census: Optional[Census] = None
 
 
 def choose_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None) -> Selection:
-    """Pairs for a build with their evidence: seen/unusual/unchecked labels, K sampled per object, seen candidates kept for the audit."""
+    """Pairs for a build with their evidence: seen/unusual/unchecked labels, K sampled per object, seen candidates kept for the audit.
+
+    Flagged candidates (a flag rule of the vocab: default states) carry `flags`; with `pairs.flagged: exclude` (the
+    default) an unusual one is never drawn and is listed with `selected: false`, like a seen one.
+    """
     spec = recipe.pairs
     ev = Evidence.for_recipe(recipe, vocab, counts)
-    cand = list({(a.name, o.name): (a, o) for a, o in compatible_pairs(vocab)}.values())  # two classes share a name
+    cand, census = candidates(vocab)
+    exclude = spec.flagged == "exclude"
     rows: list[Pair] = []
     if spec.unusual_fraction is not None:
         attr_index = {a.name: j for j, a in enumerate(vocab.attributes)}
@@ -193,13 +239,17 @@ def choose_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None
             is_seen, fields = ev.check(a, o)
             held = mask[obj_index[o.name], attr_index[a.name]] and not is_seen
             fields["evidence"] = fields["evidence"] + ["holdout"]
-            rows.append(Pair(a.name, o.name, a.type, o.group, "unusual" if held else "seen", **fields))
-        return Selection(rows, len(cand), ev)
+            flags = vocab.flags(a, o)
+            rows.append(Pair(a.name, o.name, a.type, o.group, "unusual" if held else "seen", selected=not (held and flags and exclude), flags=flags, **fields))
+        return Selection(rows, len(cand), ev, census)
     by_object: dict[str, list[Pair]] = {}
     unseen = "unusual" if ev.sources else "unchecked"
     for a, o in cand:
         is_seen, fields = ev.check(a, o)
-        by_object.setdefault(o.name, []).append(Pair(a.name, o.name, a.type, o.group, "seen" if is_seen else unseen, selected=not is_seen, **fields))
+        flags = vocab.flags(a, o)
+        by_object.setdefault(o.name, []).append(
+            Pair(a.name, o.name, a.type, o.group, "seen" if is_seen else unseen, selected=not is_seen and not (flags and exclude), flags=flags, **fields)
+        )
     for name in dict.fromkeys(o.name for o in vocab.objects):
         pool = by_object.get(name, [])
         options = [p for p in pool if p.selected]
@@ -207,9 +257,9 @@ def choose_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None
             pick = set(rng_for(recipe.seed, "pairs", name).choice(len(options), spec.attributes_per_object, replace=False).tolist())
             for i, p in enumerate(options):
                 p.selected = i in pick
-        # unpicked unusual candidates are implied (vocab x rules minus the rest); seen ones are listed: they were excluded
-        rows.extend(p for p in pool if p.selected or p.status == "seen")
-    return Selection(rows, len(cand), ev)
+        # unpicked unusual candidates are implied (vocab x rules minus the rest); seen and excluded flagged ones are listed
+        rows.extend(p for p in pool if p.selected or p.status == "seen" or (p.flags and exclude))
+    return Selection(rows, len(cand), ev, census)
 
 
 def select_pairs(recipe, vocab: Vocab, counts: Optional[list[PairCounts]] = None) -> list[Pair]:
@@ -235,15 +285,18 @@ def load_corpora(recipe) -> list:
     return out
 
 
-def summarize(recipe, pairs: list[Pair], n_candidates: Optional[int] = None, corpora: Optional[list] = None) -> dict:
-    """Evidence numbers of a build (card, first line): corpora, level, candidates, seen/excluded, kept.
+def summarize(recipe, pairs: list[Pair], n_candidates: Optional[int] = None, corpora: Optional[list] = None, census: Optional[Census] = None) -> dict:
+    """Evidence numbers of a build (card, first line): corpora, level, candidates, seen/excluded, kept, what each rule did.
 
-    `corpora`: the ones the pairs were checked against (default: load the recipe's `pairs.counts` again).
+    `corpora`: the ones the pairs were checked against (default: load the recipe's `pairs.counts` again);
+    `census`: what the vocabulary's rules removed and flagged (default: count it again from the recipe's vocab).
     """
-    if n_candidates is None:
+    if census is None:
         from aobench.vocab import load_vocab
 
-        n_candidates = len({(a.name, o.name) for a, o in compatible_pairs(load_vocab(recipe.vocab))})
+        _, census = candidates(load_vocab(recipe.vocab))
+    if n_candidates is None:
+        n_candidates = census.candidates
     if corpora is None:
         from aobench.corpora import load_corpus
 
@@ -269,6 +322,12 @@ def summarize(recipe, pairs: list[Pair], n_candidates: Optional[int] = None, cor
         "seen_by_level": {lvl: sum(p.level == lvl for p in seen) for lvl in LEVELS},
         "kept": sum(p.selected for p in pairs),
         "by_status": {s: sum(p.selected and p.status == s for p in pairs) for s in ("seen", "unusual", "unchecked")},
+        "enumerated": census.enumerated,
+        "rules": [{"id": k, "what": census.described.get(k, ""), "action": "removed", "n": n} for k, n in census.removed.items()]
+        + [{"id": k, "what": census.described.get(k, ""), "action": "flagged", "n": n} for k, n in census.flagged.items()],
+        "removed_by_rules": sum(census.removed.values()),
+        "flagged_policy": recipe.pairs.flagged,
+        "flagged_excluded": sum(bool(p.flags) and not p.selected and p.status != "seen" for p in pairs),
     }
 
 
@@ -285,7 +344,11 @@ def evidence_line(summary: dict) -> str:
     if s["seen_pairs_file"]:
         what = ", ".join(x for x in (what, f"seen pairs {s['seen_pairs_file']}") if x)
     kept = f"{s['kept']:,} drawn" if not s["holdout"] else f"{s['by_status']['unusual']:,} held out"
-    return (f"pairs: checked against {what} at {s['match']} level: {s['candidates']:,} candidates, "
+    rules = ""
+    if s.get("removed_by_rules") or s.get("flagged_excluded"):
+        rules = f" (the vocab's rules removed {s['removed_by_rules']:,} of {s['enumerated']:,} pairs"
+        rules += f"; {s['flagged_excluded']:,} unusual candidates flagged as default states were left out)" if s.get("flagged_excluded") else ")"
+    return (f"pairs: checked against {what} at {s['match']} level: {s['candidates']:,} candidates{rules}, "
             f"{s['seen']:,} seen ({s['seen_by_level']['class']:,} by class name, {s['seen_by_level']['hypernym']:,} only by a generic noun), {kept}")
 
 
@@ -301,133 +364,3 @@ def read_pairs(path: str | Path) -> list[Pair]:
     from aobench.io import read_jsonl
 
     return [Pair(**row) for row in read_jsonl(path)]
-
-
-def preferred_attribute(obj: str, options: list[str], seed: int, obj_rank: int) -> str:
-    """The attribute an object leans towards when a split has dependence > 0 (spread across attributes)."""
-    order = sorted(options)
-    shift = stable_int(seed, "preferred") % max(1, len(order))
-    return order[(obj_rank + shift) % len(order)]
-
-
-def train_distribution(pairs: list[Pair], dependence: float, seed: int) -> dict[tuple[str, str], float]:
-    """p(attribute, object) of a split: objects uniform, p(a|o) = (1-d)/|S_o| + d [a = preferred(o)]."""
-    by_obj: dict[str, list[str]] = {}
-    for p in pairs:
-        by_obj.setdefault(p.object, []).append(p.attribute)
-    probs = {}
-    n_obj = len(by_obj)
-    for rank, (obj, attrs) in enumerate(by_obj.items()):
-        pref = preferred_attribute(obj, attrs, seed, rank)
-        for a in attrs:
-            probs[(a, obj)] = ((1 - dependence) / len(attrs) + (dependence if a == pref else 0.0)) / n_obj
-    return probs
-
-
-DEPENDENCE_KINDS = ("mixture", "shared-to-own")
-
-
-def split_counts(
-    pairs: list[Pair], dependence: float, seed: int, total: int, floor: int = 0, kind: str = "mixture", where: str = "split"
-) -> dict[tuple[str, str], int]:
-    """Images per pair of a split of `total` images at `dependence`, every pair at least `floor` (see the two kinds below).
-
-    mixture: `floor` each, the rest spread by `train_distribution` (p(a|o) = (1-d)/|S_o| + d [a = preferred(o)]).
-    shared-to-own: `shared_to_own_counts` — the per-pair counts are the same multiset at every dependence.
-    """
-    if floor * len(pairs) > total:
-        raise AobenchError(
-            f"{where}: min_images_per_pair {floor} x {len(pairs)} pairs = {floor * len(pairs)} images, more than the split's "
-            f"{total} — lower min_images_per_pair or raise images"
-        )
-    if kind == "shared-to-own":
-        return shared_to_own_counts(pairs, dependence, seed, total, floor, where)
-    counts = allocate(train_distribution(pairs, dependence, seed), total - floor * len(pairs))
-    return {k: n + floor for k, n in counts.items()}
-
-
-def shared_attributes(pairs: list[Pair]) -> dict[str, str]:
-    """Per object, the attribute all objects lean towards when they share one: the most widely seen, first in name order."""
-    reach: dict[str, int] = {}
-    by_obj: dict[str, list[str]] = {}
-    for p in pairs:
-        reach[p.attribute] = reach.get(p.attribute, 0) + 1
-        by_obj.setdefault(p.object, []).append(p.attribute)
-    order = {a: i for i, a in enumerate(sorted(reach, key=lambda a: (-reach[a], a)))}
-    return {o: min(attrs, key=order.__getitem__) for o, attrs in by_obj.items()}
-
-
-def own_attributes(by_obj: dict[str, list[str]], shared: dict[str, str], seed: int) -> dict[str, str]:
-    """Per object, an attribute of its own: no other object's and not the shared one where a matching allows it.
-
-    Distinct own attributes make every object that switches to its own attribute add dependence (no two
-    objects pile onto one attribute); a bipartite matching by augmenting paths, candidates in the seeded
-    order `preferred_attribute` uses, and `preferred_attribute` for objects the matching cannot serve.
-    """
-    cands = {}
-    for rank, (obj, attrs) in enumerate(by_obj.items()):
-        pool = sorted(a for a in attrs if a != shared[obj]) or sorted(attrs)
-        first = pool.index(preferred_attribute(obj, pool, seed, rank))
-        cands[obj] = pool[first:] + pool[:first]
-    owner: dict[str, str] = {}
-
-    def place(obj: str, seen: set) -> bool:
-        for a in cands[obj]:
-            if a in seen:
-                continue
-            seen.add(a)
-            if a not in owner or place(owner[a], seen):
-                owner[a] = obj
-                return True
-        return False
-
-    for obj in by_obj:
-        place(obj, set())
-    mine = {o: a for a, o in owner.items()}
-    return {obj: mine.get(obj, cands[obj][0]) for obj in by_obj}
-
-
-def shared_to_own_counts(pairs: list[Pair], dependence: float, seed: int, total: int, floor: int, where: str = "split") -> dict[tuple[str, str], int]:
-    """Counts whose per-pair profile is fixed while attribute-object dependence varies.
-
-    Objects get equal shares of `total`; every pair of an object gets `floor` and the object's remaining
-    images all go to one of its attributes: a shared one (the same for every object where it can be:
-    low dependence) or the object's own preferred one (spread across attributes: high dependence).
-    `dependence` d is the fraction of objects (in a seeded order) whose extra images go to their own
-    attribute; one object at the boundary splits them, so NMI moves continuously with d while the
-    multiset of per-pair counts stays the same (exactly at d * n_objects integer).
-    """
-    by_obj: dict[str, list[str]] = {}
-    for p in pairs:
-        by_obj.setdefault(p.object, []).append(p.attribute)
-    per_obj = allocate({o: 1.0 / len(by_obj) for o in by_obj}, total)
-    shared = shared_attributes(pairs)
-    own = own_attributes(by_obj, shared, seed)
-    switch_order = sorted(by_obj, key=lambda o: (stable_int(seed, "switch", o), o))
-    counts: dict[tuple[str, str], int] = {}
-    for obj, attrs in by_obj.items():
-        extra = per_obj[obj] - floor * len(attrs)
-        if extra < 0:
-            raise AobenchError(
-                f"{where}: object {obj!r} gets {per_obj[obj]} images, fewer than min_images_per_pair {floor} x {len(attrs)} "
-                "of its pairs — lower min_images_per_pair or raise images"
-            )
-        frac = min(1.0, max(0.0, dependence * len(by_obj) - switch_order.index(obj)))
-        to_own = int(round(frac * extra))
-        for a in attrs:
-            counts[(a, obj)] = floor
-        counts[(own[obj], obj)] += to_own
-        counts[(shared[obj], obj)] += extra - to_own
-    return counts
-
-
-def allocate(probs: dict[tuple[str, str], float], total: int) -> dict[tuple[str, str], int]:
-    """Integer image counts per pair summing to `total` (largest-remainder rounding, ties by key)."""
-    keys = list(probs)
-    raw = np.array([probs[k] * total for k in keys])
-    base = np.floor(raw).astype(int)
-    rem = total - int(base.sum())
-    order = sorted(range(len(keys)), key=lambda i: (-(raw[i] - base[i]), keys[i]))
-    for i in order[:rem]:
-        base[i] += 1
-    return {k: int(n) for k, n in zip(keys, base)}

@@ -60,6 +60,10 @@ class PairsSpec(_Strict):
     match: Literal["class", "hypernym"] = Field(
         "class", description="class: only captions naming the class count; hypernym: generic nouns above it too (needs vocab.hypernyms)"
     )
+    flagged: Literal["exclude", "keep"] = Field(
+        "exclude",
+        description="pairs the vocab's flag rules mark as default states (clean, dry, a tiny terrier): exclude keeps them out of unusual splits; keep draws them like the rest (flags still recorded)",
+    )
 
 
 class GeneratorSpec(_Strict):

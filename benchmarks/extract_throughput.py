@@ -70,10 +70,10 @@ def _source(args, tmp: Path) -> tuple[Path, str]:
     src = Path(args.corpus)
     if _coco(src):
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-        from make_coco_counts import write_jsonl  # the same annotation-id order as the shipped coco-captions counts
+        from make_corpus_counts import coco_rows, write_jsonl  # the same annotation-id order as the shipped coco-captions counts
 
         out = tmp / "coco.jsonl"
-        write_jsonl(src, out)
+        write_jsonl(coco_rows([src]), out)
         return out, f"{src} (COCO annotations)"
     return src, str(src)
 

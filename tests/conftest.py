@@ -150,6 +150,81 @@ def shapes_build(tmp_path_factory, small_shapes_recipe) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def suite_files(tmp_path_factory) -> dict:
+    """Synthetic files of every standard benchmark in its published schema (tests/fixtures/suite.py), with their images."""
+    from fixtures.suite import build_all
+
+    return build_all(tmp_path_factory.mktemp("suite"))
+
+
+@pytest.fixture(scope="session")
+def known_suite_model(suite_files):
+    """An in-memory model whose embeddings fix every score of the synthetic benchmarks (so each outcome is known)."""
+    from fixtures.suite import known_model
+
+    return known_model(list(suite_files.values()))
+
+
+MIRRORS = Path(os.environ.get("AOBENCH_MIRRORS", "/work/.mirror"))
+
+
+def mirror_file(repo: str, path: str, dest: Path) -> Path | None:
+    """A published file from a fetched mirror of `repo` (OWNER+NAME), written under dest; None when the mirror is absent (CI)."""
+    git = MIRRORS / repo / "repo"
+    if not git.is_dir():
+        return None
+    out = subprocess.run(["git", "-C", str(git), "show", f"HEAD:{path}"], capture_output=True)
+    if out.returncode:
+        return None
+    target = dest / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(out.stdout)
+    return target
+
+
+@pytest.fixture
+def published_annotations(tmp_path):
+    """NAME → a folder of tiny annotation files in that benchmark's published format (tests/fixtures/published_annotations.py)."""
+    from fixtures import published_annotations as pa
+
+    def make(name: str) -> Path:
+        root = tmp_path / f"{name}-annotations"
+        if name == "vl_checklist":
+            from aobench.suite.vl_checklist import CORPUS
+
+            return pa.vl_checklist(root, CORPUS)
+        return getattr(pa, name)(root)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def known_three(tmp_path_factory) -> tuple:
+    """(fixtures, model): ImageCoDe, CREPE and What'sUp files whose scores an in-memory model fixes, ties included."""
+    from fixtures.published_annotations import known_three as build
+    from fixtures.suite import known_model
+
+    fixtures = build(tmp_path_factory.mktemp("known-three"))
+    return fixtures, known_model(list(fixtures.values()))
+
+
+@pytest.fixture
+def published_file(tmp_path):
+    """(owner/name, path) → that published file from a fetched mirror (`mirror_file`); skips when it is absent (CI, or over the mirror's size limit)."""
+
+    def get(repo: str, path: str) -> Path:
+        found = mirror_file(repo.replace("/", "+"), path, tmp_path / "mirror")
+        if found is None:
+            pytest.skip(f"{repo}:{path} is not in a local mirror ({MIRRORS})")
+        return found
+
+    return get
+
+
+from fixtures.synthetic_corpus import draw_captions, known_joint, population_nmi  # noqa: E402,F401  (synthetic corpora of a known distribution)
+
+
 @pytest.fixture
 def numpy24_accuracy_shim(monkeypatch):
     """SHIM for clip_benchmark 1.6.2 on numpy >= 2.4 (test-only; remove once upstream fixes it).

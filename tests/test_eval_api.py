@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from aobench.evaluate import LoadedModel, evaluate
-from aobench.evaluate.results import Result, flat_metrics, load_results
+from aobench.evaluate.results import Result, flat_metrics, load_results, result_path
 from conftest import REPO, cli, handmade_dataset
 
 TASKS = ["composition", "object"]
@@ -120,7 +120,7 @@ def test_hf_revision_pins_and_records_the_commit(data, tiny_hf_clip, hub_cache, 
         by_spec.setdefault(r["spec"], {})[r["task"]] = flat_metrics(r["metrics"])
         assert r["model_revision"] == SHA
     assert by_spec["hf:org/tiny-clip@v1"] == by_spec[f"hf:org/tiny-clip@{SHA}"] == _metrics(ref)
-    assert run.results[0]["pretrained"] == "org/tiny-clip@v1" and (tmp_path / "o" / "bare_org_tiny-clip@v1_hf_en_object.json").exists()
+    assert run.results[0]["pretrained"] == "org/tiny-clip@v1" and result_path(tmp_path / "o", "bare", "hf", "org/tiny-clip@v1", "object").exists()
     assert len(run.failures) == 1 and "cannot resolve revision 'v2'" in run.failures[0][1] and "\n" not in run.failures[0][1]
 
 

@@ -96,6 +96,14 @@ def test_list_models(capsys):
     assert code == 0 and "open_clip:ViT-B-32:openai" in so and "wise:SPEC_A,SPEC_B@ALPHA" in so
 
 
+def test_list_tasks_shows_each_headline_and_direction(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    code, so, _ = _run(["eval", "--list-tasks"], capsys)
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:6]] for line in so.splitlines() if line.startswith("│")}
+    assert code == 0 and rows["czsl"] == ["closed/best_hm", "higher", "1", "czsl_protocol"]
+    assert rows["composition"][:2] == ["acc1", "higher"] and rows["retrieval"][0] == "text_retrieval_recall@1" and rows["foils"][0] == "acc"
+
+
 def test_corrupt_images_are_skipped_counted_listed(tmp_path):
     data = handmade_dataset(tmp_path, corrupt={1, 4})
     foils = tmp_path / "foils.jsonl"

@@ -99,7 +99,7 @@ def test_a_rerun_with_skip_existing_computes_only_what_is_missing(capsys, data, 
     files = sorted(p for p in out.glob("*.json"))
     assert len(files) == 6
     stamps = {p: p.stat().st_mtime_ns for p in files}
-    lost = next(p for p in files if "epoch_2" in p.name and p.name.endswith("_object.json"))
+    lost = next(p for p in files if (lambda d: d["task"] == "object" and d["step"] == 2)(json.loads(p.read_text())))
     before = json.loads(lost.read_text())
     lost.unlink()  # an interrupted run: one (model, task) missing
     code, stdout, _ = cli(capsys, *args)

@@ -10,7 +10,7 @@ import yaml
 
 from conftest import REPO, run_cli
 from aobench import recipe
-from aobench.corpora import Corpus, list_builtin, load_corpus
+from aobench.nmidir import Corpus, list_builtin, load_corpus
 from aobench.errors import AobenchError
 from aobench.pairs import choose_pairs, evidence_line, load_corpora, select_pairs, summarize
 from aobench.text.counts import Counts
@@ -66,14 +66,16 @@ def test_sampled_build_keeps_excluded_seen_pairs_for_the_audit():
     r = recipe.load("imagenet-ao", {"vocab": {"max_objects": 12}})
     sel = choose_pairs(r, load_vocab(r.vocab), [corpus])
     drawn = [p for p in sel.pairs if p.selected]
-    excluded = [p for p in sel.pairs if not p.selected]
+    excluded = [p for p in sel.pairs if not p.selected and p.status == "seen"]
     assert len(drawn) == 36 and {p.status for p in drawn} == {"unusual"}
+    # the other unselected rows are unusual candidates flagged as default states, kept out by default
+    assert all(p.flags and p.status == "unusual" for p in sel.pairs if not p.selected and p.status != "seen")
     # every bird class (7-11 in the first 12) lost "white"; each is listed with the noun that matched
     assert {p.object for p in excluded} == {"rooster", "hen", "ostrich", "brambling", "goldfinch"}
     assert all(p.attribute == "white" and p.status == "seen" and p.via == ["bird"] for p in excluded)
     s = summarize(r, sel.pairs, sel.n_candidates, sel.evidence.corpora)
     assert (s["excluded_as_seen"], s["seen_by_level"], s["kept"]) == (5, {"class": 0, "hypernym": 5}, 36)
-    assert s["candidates"] == sel.n_candidates > 1000
+    assert s["candidates"] == sel.n_candidates == s["enumerated"] - s["removed_by_rules"] and sel.n_candidates >= 900
     line = evidence_line(s)
     assert line.startswith("pairs: checked against capts at hypernym level") and "5 seen" in line
 
@@ -107,7 +109,7 @@ def test_builtin_coco_counts_ship_with_their_source():
     c = load_corpus("builtin:coco-captions")
     assert c.name == "coco-captions" and c.info["n_captions"] == c.counts.n_captions == 25014
     assert "CC BY 4.0" in c.info["licence"] and "Lin et al. 2014" in c.info["attribution"]
-    assert "scripts/make_coco_counts.py" in c.info["command"] and c.info["versions"]["parse_py_sha256"]
+    assert "scripts/make_corpus_counts.py coco-captions" in c.info["command"] and c.info["versions"]["parse_py_sha256"]
     assert c.counts.n_events > 1000 and c.pair_count("red", "umbrella") > 0
     assert c.pair_count("black", "dog") > 0  # generic nouns counted at the level the caption used
     assert "coco-captions" in list_builtin()
@@ -119,7 +121,39 @@ def test_builtin_coco_counts_ship_with_their_source():
         load_corpus("builtin:laion")
     for name in ("imagenet-ao", "imagenet-ao-v1"):
         r = recipe.load(name)
-        assert r.pairs.counts == ["builtin:coco-captions"] and r.pairs.match == "hypernym" and r.vocab.hypernyms == "imagenet"
+        assert r.pairs.counts == [f"builtin:{n}" for n in BUILTINS] and r.pairs.match == "hypernym" and r.vocab.hypernyms == "imagenet"
+
+
+BUILTINS = ("coco-captions", "cc-val", "laion-10k", "vg-attributes")
+
+
+@pytest.mark.parametrize(
+    "name, n_captions, licence, pair",
+    [
+        ("cc-val", 15833, "freely used for any purpose", ("wooden", "table")),
+        ("laion-10k", 10000, "CC BY 4.0", ("white", "dress")),
+        ("vg-attributes", 17431, "CC BY 4.0", ("white", "plate")),
+    ],
+)
+def test_more_builtin_corpora_ship_with_their_source(name, n_captions, licence, pair):
+    """CC val and a LAION sample (web alt-text) and VG attribute phrases: derived counts only, with where they came from."""
+    c = load_corpus(f"builtin:{name}")
+    assert c.info["n_captions"] == c.counts.n_captions == n_captions and licence in c.info["licence"]
+    assert c.info["command"].startswith(f"python scripts/make_corpus_counts.py {name} ") and c.info["versions"]["parse_py_sha256"]
+    assert c.pair_count(*pair) > 0
+    src = yaml.safe_load((REPO / "aobench" / "corpora" / name / "source.yaml").read_text())
+    assert len(src["copy"]["commit"]) == 40 and src["copy"]["repo"].startswith("github.com/") and len(src["input_sha256"]) >= 1
+    folder = REPO / "aobench" / "corpora" / name
+    assert sorted(p.name for p in folder.iterdir()) == ["counts.json", "nmi.json", "source.yaml"]  # never the captions
+    # shipped as package data: the pyproject globs cover every file of the folder
+    import tomllib
+
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["aobench"]
+    assert all(any(p.relative_to(REPO / "aobench").match(g) for g in globs) for p in folder.iterdir())
+    # the same vocabulary as the recipe that checks them: attributes of VAW, objects classes or generic nouns
+    v = load_vocab(recipe.load("imagenet-ao").vocab)
+    objects = {o.name.lower() for o in v.objects} | set(v.hypernyms.nouns)
+    assert {a for a, _ in c.counts.pairs} <= {a.name for a in v.attributes} and {o for _, o in c.counts.pairs} <= objects
 
 
 def test_recipes_command_names_the_corpus():
@@ -138,7 +172,7 @@ def test_readme_user_corpus_from_parquet_metadata(tmp_path, monkeypatch):
     command = next(line.strip() for line in readme.splitlines() if line.strip().startswith("aobench nmi meta/*.parquet"))
     snippet = re.search(r"```yaml\n(include: imagenet-ao\n.*?)```", readme, re.S).group(1)
     (tmp_path / "meta").mkdir()
-    caps = ["a purple golden retriever sitting on a bench", "A purple golden retriever.", "A purple dog.", None]
+    caps = ["a purple labrador retriever sitting on a bench", "A purple Labrador Retriever.", "A purple dog.", None]
     pq.write_table(pa.table({"url": [f"http://x/{i}.jpg" for i in range(4)], "caption": caps}), tmp_path / "meta" / "part-00000.parquet")
     done = subprocess.run(["bash", "-c", command.replace("aobench ", f"{sys.executable} -m aobench.cli ", 1)], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -147,8 +181,8 @@ def test_readme_user_corpus_from_parquet_metadata(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)  # the recipe's relative path resolves against the recipe's folder, not here
     r = recipe.load(tmp_path / "my-recipe.yaml", {"vocab": {"max_objects": 300}, "pairs": {"attributes_per_object": None}})
     pairs = {p.key(): p for p in select_pairs(r, load_vocab(r.vocab), load_corpora(r))}
-    p = pairs[("purple", "Golden Retriever")]
-    assert p.status == "seen" and p.evidence == ["coco-captions", "laion"] and p.counts["laion"] == 3  # 2 by name + 1 "dog"
+    p = pairs[("purple", "Labrador Retriever")]
+    assert p.status == "seen" and p.evidence == ["coco-captions", "cc-val", "laion-10k", "vg-attributes", "laion"] and p.counts["laion"] == 3  # 2 by name + 1 "dog"
     assert p.level == "class" and p.via == ["dog"]
     beagle = pairs[("purple", "Beagle")]
     assert beagle.status == "seen" and beagle.counts["laion"] == 1 and beagle.level == "hypernym"
@@ -175,7 +209,7 @@ def test_coco_counts_script_reproduces_aobench_nmi(tmp_path):
     coco = {"info": {}, "annotations": [{"image_id": 1, "id": 9 - i, "caption": c} for i, c in enumerate(caps)]}
     (tmp_path / "captions_val2017.json").write_text(json.dumps(coco))
     out = tmp_path / "coco-captions"
-    done = subprocess.run([sys.executable, str(REPO / "scripts" / "make_coco_counts.py"), str(tmp_path / "captions_val2017.json"), "--out", str(out)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "make_corpus_counts.py"), "coco-captions", str(tmp_path / "captions_val2017.json"), "--out", str(out)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     (tmp_path / "c.txt").write_text("\n".join(reversed(caps)) + "\n")  # annotation-id order
     expected, _ = count_corpora([str(tmp_path / "c.txt")], "imagenet-ao")
@@ -190,14 +224,20 @@ def test_default_imagenet_build_records_corpus_seen_pairs(tmp_path):
     out = tmp_path / "b"
     r = run_cli("build", "imagenet-ao", "--tiny", "--limit", "8", "--out", out)
     assert r.returncode == 0, r.stderr
-    assert "pairs: checked against coco-captions (25,014 captions) at hypernym level" in r.stderr
+    assert ("pairs: checked against coco-captions (25,014 captions), cc-val (15,833 captions), laion-10k (10,000 captions), "
+            "vg-attributes (17,431 captions) at hypernym level") in r.stderr
     rows = [json.loads(line) for line in (out / "pairs.jsonl").read_text().splitlines()]
     seen = [p for p in rows if p["status"] == "seen"]
-    assert seen and all(not p["selected"] and p["counts"]["coco-captions"] >= 1 and p["level"] in ("class", "hypernym") for p in seen)
+    assert seen and all(not p["selected"] and sum(p["counts"].values()) >= 1 and p["level"] in ("class", "hypernym") for p in seen)
     assert any(p["level"] == "hypernym" and "dog" in p["via"] for p in seen)
-    assert all(p["status"] == "unusual" and p["counts"] == {"coco-captions": 0} for p in rows if p["selected"])
+    assert {c for p in seen for c, n in p["counts"].items() if n} == set(BUILTINS)  # every corpus excluded some pair
+    assert all(p["status"] == "unusual" and p["counts"] == dict.fromkeys(BUILTINS, 0) and not p["flags"] for p in rows if p["selected"])
+    flagged = [p for p in rows if p["flags"]]  # default states are listed, never drawn
+    assert flagged and all(not p["selected"] for p in flagged)
     manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     drawn = {(p["attribute"], p["object"]) for p in rows if p["selected"]}
     assert manifest and all((m["attribute"], m["object"]) in drawn and m["pair_status"] == "unusual" for m in manifest)
     card = (out / "README.md").read_text()
     assert "`coco-captions`: COCO 2017 val captions" in card and f"| {sum(1 for p in rows if p['selected'])} |" in card
+    assert "`cc-val`: Conceptual Captions" in card and "`laion-10k`" in card and "`vg-attributes`" in card
+    assert "## Pair rules" in card and "| `stated-in-class-name` |" in card and "| `default-clean-dry` |" in card

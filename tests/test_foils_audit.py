@@ -69,11 +69,11 @@ def test_pmi_right_by_construction_embedding_at_chance():
     report, mask = run_audit(rows, counts=counts, embed=hashing_embedder, reference=["a red car", "a blue bus"], k=2)
     assert mask is None
     t = report["types"]
-    assert t["swap_att"]["pmi"] == {"acc": 1.0, "ties": 0.0}
-    assert t["swap_att"]["embedding"] == {"acc": 0.5, "ties": 1.0}
+    assert t["swap_att"]["pmi"] == {"acc": 1.0, "stderr": 0.0, "ties": 0.0}
+    assert t["swap_att"]["embedding"] == {"acc": 0.5, "stderr": 0.0, "ties": 1.0}
     assert t["swap_att"]["bow_identical"] == 1.0
     assert t["replace_att"]["pmi"]["acc"] == 1.0
-    assert t["negate"]["pmi"] == {"acc": 0.5, "ties": 1.0}  # same pairs on both sides: PMI is blind to negation
+    assert t["negate"]["pmi"] == {"acc": 0.5, "stderr": None, "ties": 1.0}  # same pairs on both sides: PMI is blind to negation
 
 
 def test_embedding_scorer_right_by_construction():
@@ -89,7 +89,7 @@ def test_reference_copies_of_the_caption_are_left_out():
     # the reference holds only the caption itself: without leave-out the caption would win with similarity 1
     rows = [row("replace_att", "a red car", "a blue car", [], [])]
     report, _ = run_audit(rows, embed=hashing_embedder, reference=["a red car"], k=1)
-    assert report["types"]["replace_att"]["embedding"] == {"acc": 0.5, "ties": 1.0}
+    assert report["types"]["replace_att"]["embedding"] == {"acc": 0.5, "stderr": None, "ties": 1.0}
 
 
 def test_outcome_ties_count_half():

@@ -1,4 +1,4 @@
-"""`aobench foils` end to end: exit codes of user errors, skipped captions reported, audit.json, --balance."""
+"""`aobench foils` end to end: exit codes of user errors, skipped captions reported, FOILS.audit.json, --balance."""
 
 from __future__ import annotations
 
@@ -50,14 +50,14 @@ def test_captions_file_foils_audit_and_balance(tmp_path):
     out = tmp_path / "out" / "foils.jsonl"
     r = run_cli("foils", caps, "--out", out, "--vocab", recipe, "--seed", "3", "--balance", "--tolerance", "0.2")
     assert r.returncode == 0, r.stderr
-    assert "skipped 1 captions with no parsable attribute-object pair, e.g. 'a photo of nothing in particular'" in r.stdout
+    assert "skipped 1 captions with no attribute-object pair, e.g. 'a photo of nothing in particular'" in r.stdout
     assert "blind text-only scorers" in r.stdout and "balance: dropped" in r.stdout
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert rows and all(list(x)[:5] == ["id", "caption", "foil", "type", "bow_identical"] for x in rows)
     assert all(x["foil"] != x["caption"] for x in rows)
     swaps = [x for x in rows if x["type"] == "swap_att"]
     assert all(x["bow_identical"] for x in swaps)
-    audit = json.loads((out.parent / "audit.json").read_text())
+    audit = json.loads((out.parent / "foils.audit.json").read_text())
     assert audit["counts_source"] == "the input's own captions"
     assert audit["n_foils"] >= len(rows) and audit["balance"]["n_dropped"] == audit["n_foils"] - len(rows)
     assert audit["scorers"]["embedding"].startswith("mean cosine similarity (all-MiniLM-L6-v2)")

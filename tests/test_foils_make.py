@@ -116,7 +116,7 @@ def test_negate(extractor):
 
 
 def test_every_row_records_type_span_and_never_equals_its_caption(extractor):
-    caption = "a red car next to a blue dog"
+    caption = "a red car next to a blue bus and a gray dog"  # swap_obj needs two nouns of one kind
     rows = foils(extractor, caption)
     assert {r["type"] for r in rows} == set(FOIL_TYPES)
     for r in rows:
@@ -222,7 +222,7 @@ def test_letter_case_of_moved_words_and_vocab_names(extractor):
     rows = foils(extractor, "Red car next to a blue bus", ["swap_att"])
     assert [r["foil"] for r in rows] == ["Blue car next to a red bus"]
     vocab = small_vocab()
-    vocab.objects.append(ObjectClass("Australian Kelpie", group="animal"))
+    vocab.objects.append(ObjectClass("Land Rover", group="vehicle"))
     vocab = Vocab(vocab.objects, vocab.attributes)
     # a proper name from the vocab keeps its capitals mid-sentence
-    assert "a red Australian Kelpie" in texts(foils(extractor, "a red dog", ["replace_obj"], vocab=vocab), "replace_obj")
+    assert "a red Land Rover" in texts(foils(extractor, "a red car", ["replace_obj"], vocab=vocab), "replace_obj")

@@ -6,7 +6,8 @@ import pytest
 
 from aobench import recipe
 from aobench.errors import AobenchError
-from aobench.pairs import allocate, read_seen_pairs, select_pairs, train_distribution
+from aobench.budget import allocate, train_distribution
+from aobench.pairs import read_seen_pairs, select_pairs
 from aobench.prompts import article, render
 from aobench.vocab import load_attributes, load_objects, load_vocab
 
@@ -117,7 +118,8 @@ def test_dependence_distribution_known_answer():
 
 
 def test_split_counts_floor_and_shared_to_own_known_answers():
-    from aobench.pairs import Pair, shared_attributes, split_counts
+    from aobench.budget import shared_attributes, split_counts
+    from aobench.pairs import Pair
 
     # objects x, y; attribute p seen with both (the shared one), q only with x, r only with y
     pairs = [Pair(a, o, "colour", "g", "seen") for o, attrs in (("x", "pq"), ("y", "pr")) for a in attrs]

@@ -86,3 +86,71 @@ def test_plugin_backend_from_the_registry(monkeypatch):
     assert isinstance(b, Solid) and b.kwargs == {"tiny": True}
     with pytest.raises(AobenchError, match=r"unknown generator backend 'procedurl'; did you mean 'procedural'\?"):
         create_backend("procedurl", r.generator)
+
+
+def test_a_name_is_registered_once_unless_replaced():
+    reg = Registry("task")
+    reg.register("a", "os:getcwd", "first", meta={"v": 1})
+    with pytest.raises(AobenchError, match=r"task 'a' is already registered — .*replace=True"):
+        reg.register("a", "os:getcwd")
+    with pytest.raises(AobenchError, match="already registered"):
+        reg.register("a")(lambda: 1)
+    assert reg.describe() == {"a": "first"} and reg.meta("a") == {"v": 1}  # the refused registration changed nothing
+    reg.register("a", "os:getpid", "second", replace=True)
+    import os
+
+    assert reg.get("a") is os.getpid and reg.meta("a") is None
+
+
+def test_metadata_is_read_without_importing_the_target():
+    reg = Registry("data source")
+    reg.register("x", "no_such_module_xyz:load", "a source", meta={"schema": "image×texts"})
+    assert reg.meta("x") == {"schema": "image×texts"} and reg.entry("x").target == "no_such_module_xyz:load"
+    with pytest.raises(AobenchError, match=r"unknown data source 'y'"):
+        reg.meta("y")
+
+
+def test_tasks_carry_their_headline_direction_and_options(monkeypatch):
+    from aobench.evaluate.results import Result
+    from aobench.evaluate.tasks import TASKS, TaskOption, check_options, list_tasks, register_task, task_spec
+
+    assert task_spec("czsl").headline == "closed/best_hm" and task_spec("retrieval").headline == "text_retrieval_recall@1"
+    listed = {t["name"]: t for t in list_tasks()}
+    assert listed["czsl"]["options"] == ["czsl_protocol"] and listed["composition"]["direction"] == "higher"
+    with pytest.raises(AobenchError, match=r"--czsl-protocol 'nope': choose reference or exact"):
+        check_options({"czsl_protocol": "nope"})
+    with pytest.raises(AobenchError, match="task 'czsl' is already registered"):
+        register_task("czsl", "os:getcwd", "again")
+
+    monkeypatch.setattr(TASKS, "_entries", dict(TASKS._entries))
+    seen = []
+    register_task("errors", lambda ctx: {}, "error rate", headline="err", higher_is_better=False,
+                  options=(TaskOption("errors_k", 3, "k", lambda v: seen.append(v) or int(v)),))  # fmt: skip
+    assert check_options({"errors_k": "5", "other": "x"}) == {"errors_k": 5, "other": "x"} and seen == ["5"]
+    assert {t["name"]: t for t in list_tasks()}["errors"]["direction"] == "lower"
+    # the table shows the metric the task names, though a generic headline key (acc1) is there too
+    r = Result(dataset="d", model="m", pretrained="p", task="errors", metrics={"acc1": 0.5, "err": 0.25})
+    assert r.headline() == ("err", 0.25)
+    assert Result(dataset="d", model="m", pretrained="p", task="zeroshot_classification", metrics={"acc1": 0.5}).headline() == ("acc1", 0.5)
+
+
+def test_backends_describe_themselves_for_the_card():
+    from aobench.generate.backend import Backend, card_info
+    from aobench.generate.diffusers_backend import DiffusersBackend
+    from aobench.generate.procedural import ProceduralBackend
+    from aobench.recipe import validate
+
+    g = validate({"name": "x", "generator": {"backend": "diffusers", "model": "org/m", "options": {"compute_batch": 2}}}).generator
+    assert card_info(DiffusersBackend, g, tiny=True) == {"backend": "diffusers", "resolution": 64, "model": f"tiny-random-{g.family}",
+                                                         "steps": g.steps, "guidance_scale": g.guidance_scale, "compute_batch": 2}  # fmt: skip
+    p = validate({"name": "x", "generator": {"backend": "procedural", "options": {"clutter": 2}}}).generator
+    assert card_info(ProceduralBackend, p, tiny=True) == {"backend": "procedural", "resolution": p.resolution, "clutter": 2}
+
+    class Plain:  # a plug-in that says nothing about itself still gets a card line
+        name = "plain"
+
+        def check(self, items): ...
+
+        def generate(self, items): return []
+
+    assert isinstance(Plain(), Backend) and card_info(Plain, p, tiny=False) == {"backend": "procedural", "resolution": p.resolution, "clutter": 2}

@@ -14,7 +14,7 @@ from aobench.errors import AobenchError
 from aobench.evaluate.results import flat_metrics, load_results, summarize
 from aobench.io import read_jsonl
 from aobench.report.gallery import make_report
-from aobench.report.inputs import parse_ci
+from aobench.nmidir import parse_ci
 from conftest import run_cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -282,3 +282,38 @@ def test_a_dir_given_twice_counts_once_and_paths_read_normalised(two_tools, tmp_
     run = make_spectrum([ao, twin, cb], tmp_path / "out2", bootstrap=0)
     assert any("a second result of RN50:openai on shapes-ao/object" in n for n in run.notes)
     assert {r["model"]: r for r in _rows(run.csv)}["RN50"]["shapes-ao/object/acc1"] == "0.6"
+
+
+def test_suite_benchmarks_and_clip_benchmark_winoground(tmp_path):
+    """Results in the suite's format (task image_caption_selection, dataset = benchmark, `SUBSET/m` and `m_chance`) and CLIP_benchmark's Winoground."""
+    d = tmp_path / "r"
+    for i, (model, pre) in enumerate(MODELS[:3]):
+        write_clip_benchmark_result(d, "imagenet1k", model, pre, "zeroshot_classification", {"acc1": X[i]})
+        write_clip_benchmark_result(d, "winoground", model, pre, "image_caption_selection", {"acc": 0.1 * i, "text_acc": 0.3, "image_acc": 0.2})
+        svo = {"subj_neg/acc": 0.8 - 0.1 * i, "subj_neg/acc_chance": 0.5, "verb_neg/acc": 0.7, "verb_neg/acc_chance": 0.5, "acc": 0.75 - 0.05 * i,
+               "acc_stderr": 0.02}  # fmt: skip
+        write_aobench_result(d, "svo_probes", model, pre, "image_caption_selection", svo, spec=f"open_clip:{model}:{pre}")
+        group = {"test/text": 0.3, "test/image": 0.2, "test/group": 0.1 + 0.05 * i, "test/group_chance": 1 / 6, "group": 0.1 + 0.05 * i, "acc": 0.1 + 0.05 * i}
+        write_aobench_result(d, "colorswap", model, pre, "image_caption_selection", group)
+    ref = tmp_path / "results.csv"
+    ref.write_text("arch,pretrained,family,elevator::imagenet-1k,svo_probes,svo_probes::subj_neg,winoground::group,colorswap::group\n"
+                   "A,x,OpenCLIP,60,80,85,10,12\nB,y,OpenCLIP,70,82,86,12,15\nC,z,OpenCLIP,50,78,80,8,11\n")  # fmt: skip
+    run = make_spectrum([d], tmp_path / "out", reference=[ref], bootstrap=0)
+    svo, cs, wg = "svo_probes/image_caption_selection/acc", "colorswap/image_caption_selection/acc", "winoground/image_caption_selection/acc"
+    assert set(run.y) == {svo, cs, wg}
+    doc = json.loads(run.correlations.read_text())
+    # chance: svo's from the suite's SPEC (1/2); a 2×2-group benchmark's aggregate is its group score (1/6); Winoground's group (1/6)
+    assert doc["columns"][svo]["chance"] == 0.5 and doc["columns"][cs]["chance"] == pytest.approx(1 / 6) and doc["columns"][wg]["chance"] == pytest.approx(1 / 6)
+    from aobench.spectrum.plots import subset_lines
+    from aobench.spectrum.table import load_table
+
+    table = load_table([d])
+    assert subset_lines(table, svo) == ["svo_probes/image_caption_selection/subj_neg/acc", "svo_probes/image_caption_selection/verb_neg/acc"]
+    assert subset_lines(table, cs) == ["colorswap/image_caption_selection/test/group"]
+    assert table.columns["svo_probes/image_caption_selection/subj_neg/acc"].chance == 0.5
+    assert all(r.stderrs[svo] == 0.02 for r in table.rows) and not any(cs in r.stderrs for r in table.rows)  # error bars where stated
+    # the reference: svo's aggregate column (results.csv), Winoground's and ColorSwap's group columns, each against elevator::imagenet-1k
+    ref_x = [0.6, 0.7, 0.5]
+    for y, ref_y in ((svo, [0.80, 0.82, 0.78]), (wg, [0.10, 0.12, 0.08]), (cs, [0.12, 0.15, 0.11])):
+        pair = next(p for p in run.pairs if p["x"] == MEAN_X and p["y"] == y)
+        assert pair["reference"]["n"] == 3 and pair["reference"]["pearson"]["r"] == pytest.approx(st.pearsonr(ref_x, ref_y).statistic, abs=1e-12), y

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from aobench.errors import AobenchError
-from aobench.study.splits import TOLERANCE, NmiSolver, bisect, bracket, measure_captions, nmi_of_counts, parse_levels
+from aobench.study.splits import TOLERANCE, NmiSolver, bisect, bracket, measure_captions, nmi_value, parse_levels
 from conftest import run_cli
 
 
@@ -71,8 +71,8 @@ def test_parse_levels():
 
 def test_bisect_and_nmi_of_counts_known_answers():
     assert bisect(lambda x: x * x, 0.25, tol=1e-4) == pytest.approx(0.5, abs=1e-3)
-    assert nmi_of_counts({("red", "circle"): 5, ("blue", "square"): 5}) == pytest.approx(1.0)
-    assert nmi_of_counts({(a, o): 3 for a in ("red", "blue") for o in ("circle", "square")}) == pytest.approx(0.0, abs=1e-12)
+    assert nmi_value({("red", "circle"): 5, ("blue", "square"): 5}) == pytest.approx(1.0)
+    assert nmi_value({(a, o): 3 for a in ("red", "blue") for o in ("circle", "square")}) == pytest.approx(0.0, abs=1e-12)
 
 
 @pytest.fixture(scope="module")

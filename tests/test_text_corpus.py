@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from aobench.errors import AobenchError
+from aobench.nmidir import NmiDir
 from aobench.text.corpus import iter_records
-from conftest import run_cli
+from conftest import cli, run_cli
 
 
 def _write_messy_txt(path: Path):
@@ -152,6 +153,61 @@ def test_nmi_cli_end_to_end_and_pairs_roundtrip(tmp_path):
     assert info2["nmi"] == pytest.approx(info["nmi"]) and info2["n_events"] == info["n_events"]
 
 
+def _shapes_corpora(tmp_path):
+    """a.txt: 300 captions, colour independent of shape; b.txt: 40 captions, colour decides shape."""
+    import random
+
+    rng, colours, shapes = random.Random(0), ["red", "blue", "green", "yellow", "purple"], ["circle", "square", "triangle", "star"]
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("".join(f"a {rng.choice(colours)} {rng.choice(shapes)} on a table\n" for _ in range(300)))
+    b.write_text("".join(f"a {c} {shapes[colours.index(c) % 4]}\n" for c in (rng.choice(colours) for _ in range(40))))
+    return a, b
+
+
+def test_nmi_compares_corpora_by_ami_intervals_and_at_one_size(tmp_path, capsys):
+    a, b = _shapes_corpora(tmp_path)
+    out = tmp_path / "cmp"
+    code, stdout, err = cli(capsys, "nmi", a, b, "--vocab", "shapes-ao", "--out", out, "--bootstrap", "100", "--min-count", "3")
+    assert code == 0, err
+    # without --sample-captions, corpora 7.5x apart in size: one line naming the flag
+    assert "corpora differ 7.5x in size" in stdout and "--sample-captions 40" in stdout
+    pooled = json.loads((out / "nmi.json").read_text())
+    per = {n: json.loads((out / "corpora" / n / "nmi.json").read_text()) for n in ("a", "b")}
+    for info in (pooled, *per.values()):
+        assert {"ami", "expected_mi", "ami_normalization"} <= set(info) and info["expected_mi"] > 0
+        ci = info["ci"]
+        assert ci["method"] == "basic" and ci["n_boot"] == 100 and ci["resample"] == "captions"
+        for key in ("nmi", "ami"):  # no interval excludes its own estimate
+            assert ci[key]["low"] <= ci[key]["estimate"] <= ci[key]["high"] and ci[key]["bias"] is not None
+    # a: independent by construction. Plug-in NMI is far from 0 at 300 events; AMI is near 0
+    assert per["a"]["nmi"] > 2 * abs(per["a"]["ami"]) and abs(per["a"]["ami"]) < 0.02
+    assert per["b"]["ami"] > 0.9
+    # pairs.csv: only pairs seen at least 3 times (a: 20 cells, 300 events; b: colour decides shape, 5 pairs)
+    rows = (out / "corpora" / "b" / "pairs.csv").read_text().splitlines()[1:]
+    assert rows and all(int(r.split(",")[2]) >= 3 for r in rows) and per["b"]["min_count"] == 3
+    header = (out / "comparison.csv").read_text().splitlines()[0].split(",")
+    assert {"ami", "ci_estimate", "ci_low", "ci_high", "ami_ci_low", "ami_ci_high", "nmi_at_n", "ami_at_n", "ami_at_n_low", "ami_at_n_high"} <= set(header)
+    # size-matched: every corpus at 40 captions, seeded draws without replacement
+    code, stdout, err = cli(capsys, "nmi", a, b, "--vocab", "shapes-ao", "--out", out, "--sample-captions", "40", "--repeats", "25", "--seed", "3")
+    assert code == 0, err
+    assert "corpora differ" not in stdout and "@40" in stdout
+    at_a = json.loads((out / "corpora" / "a" / "nmi.json").read_text())["at_n"]
+    at_b = json.loads((out / "corpora" / "b" / "nmi.json").read_text())["at_n"]
+    assert at_a["n_captions"] == 40 and at_a["repeats"] == 25 and at_a["seed"] == 3
+    assert at_a["nmi"]["mean"] > per["a"]["nmi"]  # plug-in NMI of 40 captions is higher than of 300: size, not dependence
+    assert at_b["nmi"]["mean"] == pytest.approx(per["b"]["nmi"]) and at_b["nmi"]["std"] == pytest.approx(0.0, abs=1e-12)  # b is all 40 captions
+    import csv
+
+    rows = {r["corpus"]: r for r in csv.DictReader((out / "comparison.csv").open())}
+    assert float(rows["a"]["nmi_at_n"]) == pytest.approx(at_a["nmi"]["mean"]) and rows["a"]["at_n"] == "40"
+    # more captions than a corpus has: one line naming it and its size, exit 2, nothing written over
+    before = (out / "nmi.json").read_bytes()
+    code, _, err = cli(capsys, "nmi", a, b, "--vocab", "shapes-ao", "--out", out, "--sample-captions", "41")
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1 and "corpus b has only 40 captions" in errors[0] and "Traceback" not in err
+    assert (out / "nmi.json").read_bytes() == before
+
+
 def test_workers_equal_one_process_and_read_ahead_is_bounded(monkeypatch):
     from aobench.text import engine
     from aobench.text.corpus import Record
@@ -209,7 +265,7 @@ def test_corpus_leak_filter_is_parsed_not_substring(tmp_path):
     f = tmp_path / "c.txt"
     f.write_text("a bored tiger\nthe tiger is striped\n")
     counts, _ = count_corpora([str(f)], "imagenet-ao")
-    counts.save(tmp_path / "counts")
+    NmiDir(tmp_path / "counts").write_counts(counts)
     recs = [{"attribute": "red", "object": "tiger"}, {"attribute": "striped", "object": "tiger"}]
     kept, dropped = corpus_leak_filter(recs, CorpusLeakSpec(enabled=True, counts=[str(tmp_path / "counts")]), None)
     assert kept == [recs[0]]  # "bored" does not leak "red"
@@ -224,7 +280,7 @@ def test_recipe_counts_mark_pairs_seen(tmp_path):
 
     c = Counts()
     c.add_caption([("red", "tench")])
-    c.save(tmp_path / "nmi")
+    NmiDir(tmp_path / "nmi").write_counts(c)
     r = load("imagenet-ao", {"vocab": {"max_objects": 1}, "pairs": {"attributes_per_object": None, "counts": [str(tmp_path / "nmi")]}})
     from aobench.pairs import load_corpora
 

@@ -1,4 +1,4 @@
-"""NMI/MI/PMI known answers, scikit-learn equality, bootstrap over captions, counts merge/save."""
+"""NMI/AMI/MI/PMI known answers, scikit-learn equality, bias-corrected bootstrap over captions, size-matched values, counts merge/save."""
 
 import math
 from collections import Counter
@@ -6,8 +6,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from aobench.text.counts import Counts, load_counts
-from aobench.text.stats import Contingency, bootstrap_ci, information, nmi_of_counts, pmi_table
+from aobench.errors import AobenchError
+from aobench.nmidir import NmiDir, load_counts
+from aobench.text.counts import Counts
+from aobench.text.stats import Contingency, bootstrap_ci, expected_mutual_info, information, nmi_of_counts, pmi_table, size_matched
 
 
 def _counts(table):
@@ -88,17 +90,137 @@ def test_bootstrap_resamples_captions_not_events():
     # so NMI stays 1 in every resample (resampling events would not)
     caps = [[("red", "car"), ("blue", "bus")]] * 30
     ci = bootstrap_ci(caps, 200, seed=1)
-    assert ci["low"] == pytest.approx(1.0) and ci["high"] == pytest.approx(1.0) and ci["n_boot"] == 200
+    assert ci["method"] == "basic" and ci["resample"] == "captions" and ci["n_boot"] == 200
+    assert ci["nmi"]["low"] == pytest.approx(1.0) and ci["nmi"]["high"] == pytest.approx(1.0) and ci["nmi"]["bias"] == pytest.approx(0.0)
     noisy = [[("red", "car")]] * 20 + [[("blue", "bus")]] * 20 + [[("red", "bus")]] * 10
     ci2 = bootstrap_ci(noisy, 300, seed=1)
-    point = nmi_of_counts(_counts({("red", "car"): 20, ("blue", "bus"): 20, ("red", "bus"): 10}))["nmi"]
-    assert ci2["low"] < point < ci2["high"]
+    point = nmi_of_counts(_counts({("red", "car"): 20, ("blue", "bus"): 20, ("red", "bus"): 10}))
+    for key in ("nmi", "ami"):
+        iv = ci2[key]
+        assert iv["low"] < iv["estimate"] < iv["high"] and iv["low"] < point[key] < iv["high"]
+        assert iv["std"] > 0
     # the same captions grouped by type (what the engines keep: memory bounded by distinct pair lists)
     from aobench.text.stats import caption_types
 
     types = caption_types(noisy + [[]] * 7)
     assert types == Counter({(("red", "car"),): 20, (("blue", "bus"),): 20, (("red", "bus"),): 10})
     assert bootstrap_ci(types, 300, seed=1, n_captions=57) == bootstrap_ci(noisy + [[]] * 7, 300, seed=1)
+
+
+def test_basic_interval_is_bias_corrected_and_contains_its_estimate():
+    from aobench.text.stats import basic_interval
+
+    # replicates all above the estimate (an upward-biased plug-in statistic): the percentile interval would be
+    # [0.30, 0.40] and exclude 0.25; the basic one reflects it about the estimate and holds 2θ̂ - median
+    reps = np.linspace(0.30, 0.40, 101)
+    iv = basic_interval(0.25, reps, 0.95)
+    assert iv["low"] == pytest.approx(0.5 - np.percentile(reps, 97.5)) and iv["high"] == pytest.approx(0.5 - np.percentile(reps, 2.5))
+    assert iv["estimate"] == pytest.approx(0.15) and iv["bias"] == pytest.approx(0.10)
+    assert iv["low"] <= iv["estimate"] <= iv["high"]
+    assert basic_interval(0.01, reps, 0.95, 0.0, 1.0)["low"] == 0.0  # clipped to the statistic's range
+    rng = np.random.default_rng(3)
+    for _ in range(200):  # any replicate set: the estimate is inside its interval
+        r = rng.gamma(rng.uniform(0.2, 5), size=int(rng.integers(2, 50)))
+        iv = basic_interval(float(rng.uniform(0, 3)), r, float(rng.uniform(0.5, 0.99)))
+        assert iv["low"] <= iv["estimate"] <= iv["high"]
+
+
+def test_size_matched_draws_exactly_n_captions_without_replacement():
+    caps = [[("red", "car")]] * 30 + [[("blue", "bus"), ("red", "bus")]] * 10 + [[]] * 60
+    full = size_matched(caps, 100, repeats=3)  # every caption: each repeat is the corpus itself
+    point = nmi_of_counts(_counts({("red", "car"): 30, ("blue", "bus"): 10, ("red", "bus"): 10}))
+    assert full["nmi"]["mean"] == pytest.approx(point["nmi"]) and full["nmi"]["std"] == pytest.approx(0.0, abs=1e-12)
+    assert full["ami"]["mean"] == pytest.approx(point["ami"])
+    at = size_matched(caps, 20, repeats=50, seed=4)
+    assert at["n_captions"] == 20 and at["repeats"] == 50 and at["sampling"] == "captions without replacement"
+    assert at["nmi"]["low"] <= at["nmi"]["mean"] <= at["nmi"]["high"] and at["nmi"]["std"] > 0
+    assert size_matched(caps, 20, repeats=50, seed=4) == at  # seeded
+    from aobench.text.stats import CaptionTable
+
+    ct = CaptionTable.from_types(caps)
+    drawn = ct.subsample(20, 40, np.random.default_rng(0), "arithmetic")
+    assert drawn["n_events"].max() <= 20 * 2 and drawn["n_events"].min() >= 0
+    with pytest.raises(AobenchError, match="has 100 captions"):
+        size_matched(caps, 101)
+
+
+def _ami_tables(seed=0):
+    """(attribute labels, object labels): dense, dependent, Zipf-sparse (most cells seen once), tiny and degenerate."""
+    rng = np.random.default_rng(seed)
+    for k in range(60):
+        n = int(rng.integers(2, 4000))
+        kind = k % 4
+        if kind == 0:  # dense and dependent
+            a = rng.integers(0, int(rng.integers(2, 12)), n)
+            o = (a * int(rng.integers(1, 4)) + rng.integers(0, int(rng.integers(2, 15)), n)) % 17
+        elif kind == 1:  # very sparse: Zipf labels, far more cells than events per cell
+            a, o = rng.zipf(1.3, n) % 3000, rng.zipf(1.4, n) % 5000
+        elif kind == 2:  # tiny tables
+            n = int(rng.integers(2, 12))
+            a, o = rng.integers(0, 3, n), rng.integers(0, 4, n)
+        else:  # many classes, few events each (kept small: scikit-learn's E[MI] loop grows with R x C)
+            n = n // 4
+            a, o = rng.integers(0, n, n), rng.integers(0, max(2, n // 3), n)
+        yield a, o
+    yield np.zeros(50, int), np.arange(50) % 7  # one attribute
+    yield np.arange(50) % 7, np.zeros(50, int)  # one object
+    yield np.zeros(9, int), np.zeros(9, int)  # one of each
+    yield np.array([0, 1]), np.array([0, 1])  # two events
+
+
+def test_ami_equals_sklearn_on_random_and_sparse_tables():
+    from sklearn.metrics import adjusted_mutual_info_score
+    from sklearn.metrics.cluster import contingency_matrix
+    from sklearn.metrics.cluster._expected_mutual_info_fast import expected_mutual_information
+
+    n_tables = 0
+    for a, o in _ami_tables():
+        t = Contingency.from_labels(a, o)
+        ref_emi = expected_mutual_information(contingency_matrix(a, o, sparse=True), len(a))
+        for norm in ("arithmetic", "geometric", "min", "max"):
+            info = information(t, norm)
+            assert info["expected_mi"] == pytest.approx(ref_emi, abs=1e-10, rel=1e-9)
+            assert abs(info["ami"] - adjusted_mutual_info_score(a, o, average_method=norm)) <= 1e-9, (len(a), norm)
+        n_tables += 1
+    assert n_tables >= 50
+
+
+def test_ami_degenerate_cases_are_documented_values_never_nan():
+    one_attr = information(Contingency.from_labels(np.zeros(20, int), np.arange(20) % 5))
+    assert one_attr["ami"] == 0.0 and one_attr["expected_mi"] == 0.0
+    one_each = nmi_of_counts(_counts({("red", "car"): 3}))
+    assert one_each["ami"] == 1.0 and one_each["nmi"] == 1.0
+    empty = nmi_of_counts(Counts())
+    assert empty["ami"] == 1.0 and empty["expected_mi"] == 0.0 and math.isnan(empty["nmi"])  # scikit-learn's empty-labels convention
+    assert expected_mutual_info([], []) == 0.0
+    # joint: no chance-corrected form; AMI uses the arithmetic normalisation and says so
+    t = Contingency.from_labels(np.arange(30) % 3, np.arange(30) % 6)
+    joint, arith = information(t, "joint"), information(t, "arithmetic")
+    assert joint["ami_normalization"] == "arithmetic" and joint["ami"] == arith["ami"] and joint["nmi"] != arith["nmi"]
+
+
+def test_ami_is_near_zero_on_independent_tables_where_plugin_nmi_is_not():
+    rng = np.random.default_rng(7)
+    a, o = rng.integers(0, 40, 600), rng.integers(0, 60, 600)  # independent by construction
+    info = information(Contingency.from_labels(a, o))
+    assert info["nmi"] > 0.3  # plug-in NMI of 600 events over 2,400 cells: mostly sample size
+    assert abs(info["ami"]) < 0.02
+    # E[MI] of an independent table ≈ (R-1)(C-1)/(2N) nats (the Miller–Madow order term), exactly known here
+    assert info["expected_mi"] == pytest.approx(info["mi"], rel=0.1)
+
+
+def test_many_weightings_equal_one_at_a_time():
+    from aobench.text.stats import information_many
+
+    rng = np.random.default_rng(5)
+    t = Contingency.from_labels(rng.integers(0, 8, 400), rng.zipf(1.5, 400) % 30)
+    w = rng.poisson(t.counts[None, :], size=(6, t.counts.size)).astype(float)
+    w[2] = 0  # an empty resample
+    many = information_many(t, w, "geometric")
+    for i in range(6):
+        one = information(t, "geometric", weights=w[i])
+        assert (math.isnan(one["nmi"]) and math.isnan(many["nmi"][i])) or many["nmi"][i] == pytest.approx(one["nmi"], abs=1e-12)
+        assert many["ami"][i] == pytest.approx(one["ami"], abs=1e-10)
 
 
 def test_counts_merge_save_load(tmp_path):
@@ -110,7 +232,31 @@ def test_counts_merge_save_load(tmp_path):
     merged = a + b
     assert merged.pairs == Counter({("red", "car"): 2, ("blue", "bus"): 1})
     assert (merged.n_captions, merged.n_captions_with_pairs, merged.n_events, merged.skipped_total()) == (3, 2, 3, 1)
-    merged.save(tmp_path)
+    NmiDir(tmp_path).write_counts(merged)
     back = load_counts(tmp_path)
     assert back.to_dict() == merged.to_dict()
     assert back.pair_count("Red", "Car") == 2 and back.pair_count("red", "bus") == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_events", [2000, 20000])
+def test_bootstrap_intervals_cover_the_population_value(n_events):
+    """95% basic intervals of NMI and AMI cover the population NMI of a known distribution in 90–99% of 200 seeds.
+
+    The target of both: the population NMI (the AMI interval's target is the value AMI tends to as events grow,
+    which is the population NMI; see `bootstrap_ci`). 6 x 8 cells, all positive, dependent; 300 resamples a seed.
+    """
+    from conftest import draw_captions, known_joint, population_nmi
+
+    p = known_joint()
+    truth = population_nmi(p)
+    covered = {"nmi": 0, "ami": 0}
+    for seed in range(200):
+        types, n_cap = draw_captions(p, n_events, np.random.default_rng(seed))
+        ci = bootstrap_ci(types, 300, seed=seed, n_captions=n_cap)
+        for key in covered:
+            iv = ci[key]
+            assert iv["low"] <= iv["estimate"] <= iv["high"]
+            covered[key] += iv["low"] <= truth <= iv["high"]
+    for key, n in covered.items():
+        assert 180 <= n <= 198, (key, n)  # 90–99% of 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aobench.artifacts import COLUMN_TYPES, HF_COLUMNS
+from aobench.artifacts import COLUMN_TYPES, HF_COLUMNS, BuildDir
 from aobench.dataset.labels import LABEL_COLUMNS, encode, label_features, label_names, pair_name
 from aobench.io import replace_dir, temp_dir_beside
 
@@ -28,6 +28,7 @@ def build_dataset_dict(records: list[dict], root: Path, split_order: list[str], 
 
     feats = features(label_names([*pairs, *((r["attribute"], r["object"]) for r in records)]))
     out = {}
+    bd = BuildDir(root)  # every image read through the build's one containment rule
     for split in split_order:
         rows = [r for r in records if r["split"] == split and r.get("filters") == "kept"]
         if not rows:
@@ -35,7 +36,7 @@ def build_dataset_dict(records: list[dict], root: Path, split_order: list[str], 
         data = {c: [pair_name(r["attribute"], r["object"]) if c == "pair" else r[c] for r in rows] for c in HF_COLUMNS}
         for col in LABEL_COLUMNS:
             data[col] = [encode(v) for v in data[col]]
-        data["image"] = [{"bytes": (Path(root) / r["file"]).read_bytes(), "path": Path(r["file"]).name} for r in rows]
+        data["image"] = [{"bytes": bd.file_path(r["file"], f"image of {r['id']!r}").read_bytes(), "path": Path(r["file"]).name} for r in rows]
         out[split] = Dataset.from_dict(data, features=feats)
     return DatasetDict(out)
 

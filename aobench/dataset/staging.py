@@ -82,6 +82,7 @@ def _configs(bd: BuildDir, tmp: Path, max_bytes: int) -> tuple[list[dict], dict]
 
     disable_progress_bar()
     dsd = load_from_disk(str(bd.hf_dir))
+    bd.check_images(dsd, str(bd.hf_dir))  # a push publishes the build alone: no image path may lead outside it
     order = bd.split_names(dsd)
     extra = {}
     for name, path in (("pairs", bd.pairs_path), ("foils", bd.foils_path)):
@@ -91,6 +92,7 @@ def _configs(bd: BuildDir, tmp: Path, max_bytes: int) -> tuple[list[dict], dict]
                 extra[name] = {"train": ds}
     if bd.real.hf_dir.exists():
         extra["real"] = dict(load_from_disk(str(bd.real.hf_dir)))
+        bd.check_images(extra["real"], str(bd.real.hf_dir))
 
     configs, splits_meta = [], []
     jobs = [("default", "data", s, dsd[s]) for s in order if len(dsd[s])]  # an empty split has no rows to load

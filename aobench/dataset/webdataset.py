@@ -134,7 +134,7 @@ def _encode(png: bytes, image_format: str) -> bytes:
     return buf.getvalue()
 
 
-def _write_split(ds, labels: list[int], split_dir: Path, image_format: str, shard_size: int, progress, task) -> int:
+def _write_split(bd: BuildDir, ds, labels: list[int], split_dir: Path, image_format: str, shard_size: int, progress, task) -> int:
     split_dir.mkdir(parents=True)
     n_shards = (len(labels) + shard_size - 1) // shard_size
     col = ds.cast_column("image", _raw_image()).select_columns(["image"])
@@ -142,7 +142,8 @@ def _write_split(ds, labels: list[int], split_dir: Path, image_format: str, shar
         with tarfile.open(split_dir / f"{s}.tar", "w", format=tarfile.USTAR_FORMAT) as tar:
             for i in range(s * shard_size, min(len(labels), (s + 1) * shard_size)):
                 key = f"s{i:07d}"
-                for name, data in ((f"{key}.{image_format}", _encode(col[i]["image"]["bytes"], image_format)), (f"{key}.cls", str(labels[i]).encode())):
+                png = bd.image_bytes(col[i]["image"], f"{bd.hf_dir} split {split_dir.name} row {i + 1}")
+                for name, data in ((f"{key}.{image_format}", _encode(png, image_format)), (f"{key}.cls", str(labels[i]).encode())):
                     tar.addfile(_tarinfo(name, len(data)), io.BytesIO(data))
                 progress.advance(task)
     atomic_write_text(split_dir / "nshards.txt", f"{n_shards}\n")
@@ -199,6 +200,7 @@ def export_webdataset(
 
     disable_progress_bar()
     dsd = load_from_disk(str(bd.hf_dir))
+    bd.check_images(dsd, str(bd.hf_dir))  # before anything is written: no image from outside the build
     order = bd.split_names(dsd)
     prompts = list(bd.lock.prompts) or list(DEFAULT_EVAL_TEMPLATES)
     res = ExportResult(out=out, classes=classes, skipped=[s for s in order if len(dsd[s]) == 0])
@@ -232,7 +234,7 @@ def export_webdataset(
                     for split in splits:
                         labels = [index[k] for k in keys(split, view)]
                         task = progress.add_task(f"{view}/{split}", total=len(labels))
-                        n = _write_split(dsd[split], labels, root / split, image_format, shard_size, progress, task)
+                        n = _write_split(bd, dsd[split], labels, root / split, image_format, shard_size, progress, task)
                         res.views[view]["splits"][split] = {"samples": len(labels), "shards": n, "classes": len(cls), "root": str(root.relative_to(tmp))}
         res.exact = not res.notes
         marker = {"fingerprint": bd.fingerprint, "recipe": bd.lock.name, "format": "webdataset", "image_format": image_format, "classes": classes,

@@ -85,8 +85,15 @@ class TaskContext:
     text_batch_size: int = 256
     seed: int = 0
     options: dict = field(default_factory=dict)  # task options (e.g. a CZSL protocol), recorded in every result
-    notes: list = field(default_factory=list)  # tasks append; each result carries the notes its task added
+    notes: list = field(default_factory=list)  # each result carries the notes its task added (`note`)
+    quiet_notes: set = field(default_factory=set)  # notes recorded in the result but not shown on the console
     _memo: dict = field(default_factory=dict)
+
+    def note(self, text: str, shown: bool = True) -> None:
+        """Record a note in this task's result; `shown=False`: provenance only (not printed after the run)."""
+        self.notes.append(text)
+        if not shown:
+            self.quiet_notes.add(text)
 
     # --- text side -----------------------------------------------------------------------------
     def model(self):
@@ -212,7 +219,7 @@ def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: Embeddin
     mine: dict = {}
 
     def run() -> None:
-        mine["part"] = _embed_batches(ds, ids, starts, batch_size, handle.load(), workers, progress, split)
+        mine["part"] = _embed_batches(ds, ids, starts, batch_size, handle.load(), workers, progress, split, data.root)
 
     if launch is None:
         run()
@@ -230,7 +237,7 @@ def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: Embeddin
     return kept_ids, emb, skipped
 
 
-def _embed_batches(ds, ids: list, starts: list, batch_size: int, model, workers: int, progress, split: str):
+def _embed_batches(ds, ids: list, starts: list, batch_size: int, model, workers: int, progress, split: str, root=None):
     """(ids, embeddings, skipped) of the batches of `ds` starting at `starts` (unreadable images skipped)."""
     import torch
 
@@ -239,7 +246,9 @@ def _embed_batches(ds, ids: list, starts: list, batch_size: int, model, workers:
     def prep(item):
         i, value = item
         try:
-            return i, model.preprocess(decode_image(value)), None
+            return i, model.preprocess(decode_image(value, root)), None
+        except AobenchError:  # a file outside the build: refused, never skipped
+            raise
         except Exception as exc:  # noqa: BLE001 - corrupt/missing image: skipped and reported, never fatal
             return i, None, one_line(exc)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from aobench.artifacts import COLUMNS, BuildDir
+from aobench.artifacts import COLUMNS, BuildDir, contained
 from aobench.dataset.labels import read_columns
 from aobench.errors import AobenchError, one_line
 from aobench.paths import looks_like_path
@@ -31,6 +31,7 @@ class EvalData:
     pairs: Optional[list[dict]] = None  # the pairs rows of a build
     fingerprint: Optional[str] = None  # recipe fingerprint of a build
     other_splits: dict = field(default_factory=dict)  # not evaluated (train): read for seen pairs only
+    root: Optional[Path] = None  # a build dir: image paths (where no bytes are embedded) are inside it
 
     def split_fingerprint(self, split: str) -> str:
         """A stable identity of one split's content (HF fingerprint, plus the build's recipe fingerprint)."""
@@ -71,7 +72,7 @@ def load_data(data: str, splits: Optional[list[str]] = None) -> EvalData:
     import datasets
 
     p = Path(data).expanduser()
-    name, templates, pairs, fp = None, None, None, None
+    name, templates, pairs, fp, root = None, None, None, None, None
     if p.exists():
         bd = BuildDir(p)
         hf_dir = bd.hf_dir if bd.hf_dir.is_dir() else p
@@ -91,6 +92,9 @@ def load_data(data: str, splits: Optional[list[str]] = None) -> EvalData:
             # generated splits separates generator artefacts from composition
             real = datasets.load_from_disk(str(bd.real.hf_dir))
             dsd[split] = real[split] if isinstance(real, datasets.DatasetDict) else real
+        if hf_dir == bd.hf_dir:  # a build: no image may come from outside it
+            bd.check_images(dsd, str(hf_dir))
+            root = bd.root
         name = name or (p.name if hf_dir == p else p.name) or str(p)
     else:
         if looks_like_path(data):
@@ -119,11 +123,11 @@ def load_data(data: str, splits: Optional[list[str]] = None) -> EvalData:
 
     sel = {s: dsd[s].cast_column("image", Image(decode=False)) for s in chosen}
     extra = {s: dsd[s] for s in available if s not in chosen}  # train: seen pairs, never embedded
-    return EvalData(name=str(name), source=str(data), splits=sel, templates=templates, pairs=pairs, fingerprint=fp, other_splits=extra)
+    return EvalData(name=str(name), source=str(data), splits=sel, templates=templates, pairs=pairs, fingerprint=fp, other_splits=extra, root=root)
 
 
-def decode_image(value) -> "object":
-    """A PIL RGB image from an undecoded `Image` value ({bytes, path}); raises on missing or corrupt data."""
+def decode_image(value, root: Optional[Path] = None) -> "object":
+    """A PIL RGB image from an undecoded `Image` value ({bytes, path}; a path is inside `root`, a build, when given); raises on missing or corrupt data."""
     from PIL import Image
 
     if value is None:
@@ -132,7 +136,7 @@ def decode_image(value) -> "object":
         if value.get("bytes"):
             im = Image.open(io.BytesIO(value["bytes"]))
         elif value.get("path"):
-            im = Image.open(value["path"])
+            im = Image.open(contained(root, value["path"], "image") if root is not None else value["path"])
         else:
             raise ValueError("empty image value")
     else:

@@ -9,9 +9,11 @@ data fingerprint, the templates, the protocol options and the aobench version.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +27,7 @@ FILENAME = "{dataset}_{pretrained}_{model}_{language}_{task}.json"  # CLIP_bench
 REQUIRED = ("dataset", "model", "pretrained", "task", "metrics")  # what makes a JSON a result
 CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "templates", "model_revision", "data_fingerprint", "aobench_version", "options",
             "step", "alpha")  # fmt: skip
-# the metric a table shows first for a result: the first of these its metrics have (tasks name theirs this way)
+# the metric a table shows first for a result of a task that names none (another tool's, a plug-in's): the first of these it has
 HEADLINE_KEYS = ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1")
 
 
@@ -85,7 +87,7 @@ class Result:
 
     def headline(self) -> tuple[Optional[str], Optional[float]]:
         """(key, value) of the metric a table shows first, or (None, None)."""
-        return headline(self.flat)
+        return headline(self.flat, self.task)
 
 
 def label(d: dict) -> str:
@@ -96,9 +98,12 @@ def label(d: dict) -> str:
     return f"{model}:{pre}" if pre not in (None, "", "none") else model
 
 
-def headline(flat: dict) -> tuple[Optional[str], Optional[float]]:
-    """(key, value) of the first of HEADLINE_KEYS present in flat metrics, or (None, None)."""
-    key = next((k for k in HEADLINE_KEYS if k in flat), None)
+def headline(flat: dict, task: Optional[str] = None) -> tuple[Optional[str], Optional[float]]:
+    """(key, value) of the headline metric `task` declares (its TaskSpec), else of the first of HEADLINE_KEYS present; or (None, None)."""
+    from aobench.evaluate.tasks import TASKS, task_spec
+
+    declared = task_spec(task).headline if task in TASKS else None
+    key = declared if declared in flat else next((k for k in HEADLINE_KEYS if k in flat), None)
     return key, (flat[key] if key else None)
 
 
@@ -107,10 +112,27 @@ def safe_part(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9._@=+()-]+", "_", str(part)).strip("_") or "none"
 
 
+NAME_HASH = 8  # hex digits of the identity hash a sanitised name carries
+
+
 def result_path(out: Path, dataset: str, model: str, pretrained: str, task: str, language: str = LANGUAGE) -> Path:
-    """Where the JSON of one (dataset, model, pretrained, task) result goes."""
-    name = FILENAME.format(dataset=safe_part(dataset), pretrained=safe_part(pretrained), model=safe_part(model), language=language, task=task)
+    """Where the JSON of one (dataset, model, pretrained, task) result goes: CLIP_benchmark's name, injective in the identity.
+
+    Sanitising maps `/`, `_`, spaces and other characters alike (`ck/a_b/ep.pt` and `ck/a/b/ep.pt` both become
+    `ck_a_b_ep.pt`), so whenever it changed a part the name ends with a short hash of the raw parts
+    (`..._en_composition-1a2b3c4d.json`); names that needed no change stay exactly CLIP_benchmark's.
+    """
+    raw = {"dataset": str(dataset), "pretrained": str(pretrained), "model": str(model)}
+    parts = {k: safe_part(v) for k, v in raw.items()}
+    name = FILENAME.format(**parts, language=language, task=task)
+    if parts != raw:
+        digest = hashlib.sha256(json.dumps([raw["dataset"], raw["model"], raw["pretrained"]]).encode("utf-8")).hexdigest()[:NAME_HASH]
+        name = f"{name[: -len('.json')]}-{digest}.json"
     return Path(out) / name
+
+
+def _identity(r: "Result") -> tuple:
+    return (r.dataset, r.model, r.pretrained, r.task, r.language)
 
 
 def jsonable(v: Any) -> Any:
@@ -158,8 +180,14 @@ def flat_metrics(metrics: dict) -> dict:
 
 
 def write_result(out: Path, result: Result) -> Path:
-    """Write a result atomically to its CLIP_benchmark file name in OUT; returns the path."""
+    """Write a result atomically to its file name in OUT; returns the path. Replacing another model's result is an error."""
     path = result_path(out, result.dataset, result.model, result.pretrained, result.task, result.language)
+    old = read_result(path) if path.exists() else None
+    if old is not None and (_identity(old) != _identity(result) or (old.spec and result.spec and old.spec != result.spec)):
+        raise AobenchError(
+            f"{path}: holds the {old.task} result of {old.label} on {old.dataset}; {result.label} would replace it "
+            "— evaluate it into another --out, or remove that file"
+        )
     atomic_write_json(path, result.to_dict())
     result.path = path
     return path
@@ -179,8 +207,10 @@ def read_result(path: Path) -> Optional[Result]:
         return None
 
 
-def load_results(paths: Iterable[str | Path], recursive: bool = False, skip_dirs: tuple[str, ...] = ("report",)) -> list[Result]:
-    """Every result in the given files and dirs (a dir's own JSONs, or all below it when recursive), sorted per dir by name."""
+def load_results(paths: str | Path | Iterable[str | Path], recursive: bool = False, skip_dirs: tuple[str, ...] = ("report",)) -> list[Result]:
+    """Every result in the given file(s) and dir(s) (a dir's own JSONs, or all below it when recursive), sorted per dir by name."""
+    if isinstance(paths, (str, os.PathLike)):  # one path, as the README shows: `load_results(DIR)`
+        paths = [paths]
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_file():

@@ -20,10 +20,10 @@ from aobench.device import resolve_device
 from aobench.errors import AobenchError
 from aobench.evaluate.cache import EmbeddingCache, content_hash, default_cache_dir
 from aobench.evaluate.context import TaskContext, embed, select_templates
-from aobench.evaluate.data import EvalData, load_data
+from aobench.evaluate.data import EvalData
 from aobench.evaluate.models import EmbeddingModel, LoadedModel, ModelHandle, ModelSpec, as_handle, expand_specs, parse_alphas, resolve
 from aobench.evaluate.results import Result, jsonable, load_results, nest_metrics, result_path, write_csv, write_result
-from aobench.evaluate.tasks import TASKS, TaskNotApplicable, parse_tasks
+from aobench.evaluate.tasks import TASKS, TaskNotApplicable, check_options, parse_tasks
 from aobench.io import read_jsonl
 from aobench.options import parse_shard
 
@@ -136,6 +136,10 @@ def evaluate(
     progress: bool = True,
     options: Optional[dict] = None,
     distributed: Optional[bool] = None,
+    images: Optional[Sequence[str]] = None,
+    annotations: Optional[str | Path] = None,
+    skip_missing: bool = False,
+    precision: Optional[str] = None,
 ) -> EvalRun:
     """Evaluate models on DATA; write `OUT/<dataset>_<pretrained>_<model>_en_<task>.json` and `OUT/results.csv`.
 
@@ -145,6 +149,11 @@ def evaluate(
     `ctx.options`), recorded in every result with the seed. Under torchrun / `accelerate launch` the ranks
     share each split's images for every model and rank 0 alone runs the tasks and writes (`distributed`: None
     follows the launcher; False runs this process alone, for a call made on one rank only).
+
+    DATA may also name standard benchmarks (`sugarcrepe`, `sugarcrepe/swap_att`, `sugarcrepe,valse,aro`, `suite`;
+    `aobench benchmarks` lists them): `images` (`DIR` or `SOURCE=DIR` values), `annotations` (a folder) and
+    `skip_missing` say where their files are; `precision` is fp32 (default) or amp. One result per
+    (benchmark, model), with per-example scores in `OUT/examples/` (`aobench.suite.run`).
     """
     from aobench import launch as launching
 
@@ -152,19 +161,23 @@ def evaluate(
         with launching.alone():
             return evaluate(data, models, out, tasks, templates=templates, device=device, batch_size=batch_size, skip_existing=skip_existing,
                             plot=plot, foils=foils, wise_alphas=wise_alphas, cache_dir=cache_dir, splits=splits, workers=workers, amp=amp,
-                            seed=seed, shard=shard, progress=progress, options=options)  # fmt: skip
+                            seed=seed, shard=shard, progress=progress, options=options, images=images, annotations=annotations,
+                            skip_missing=skip_missing, precision=precision)  # fmt: skip
     out = Path(out)
+    from aobench.evaluate.sources import parse_benchmarks, resolve as resolve_source
+
+    bench = parse_benchmarks(str(data), Path(annotations).expanduser() if annotations else None)
+    if bench is not None:
+        return _evaluate_benchmarks(bench, models, out, tasks, device=device, batch_size=batch_size, skip_existing=skip_existing,
+                                    cache_dir=cache_dir, workers=workers, amp=amp, shard=shard, progress=progress, images=images,
+                                    annotations=annotations, skip_missing=skip_missing, precision=precision, wise_alphas=wise_alphas)  # fmt: skip
     protocol_tasks = parse_tasks(tasks)
     items = parse_models(models, wise_alphas, shard)
     if batch_size < 1:
         raise AobenchError(f"--batch-size {batch_size}: must be at least 1")
-    options = dict(options or {})
-    if "czsl_protocol" in options:  # a bad protocol fails before any model loads
-        from aobench.evaluate.tasks.czsl import check_protocol
-
-        check_protocol(options["czsl_protocol"])
+    options = check_options(dict(options or {}))  # each task checks its own options: a bad one fails before any model loads
     dev = resolve_device(device)
-    ed = load_data(str(data), list(splits) if splits else None)
+    ed = resolve_source(str(data)).load(str(data), list(splits) if splits else None)
     tmpl, tmpl_label = select_templates(templates, ed)
     protocol = Protocol(protocol_tasks, tmpl, tmpl_label, read_foils(Path(foils)) if foils else None, batch_size, workers, seed, amp, options)
     cache = EmbeddingCache(default_cache_dir() if cache_dir == "default" else cache_dir)
@@ -188,6 +201,38 @@ def evaluate(
         from aobench.evaluate.plots import make_plots
 
         run.plots = make_plots(out, written)
+    return run
+
+
+def _evaluate_benchmarks(bench: list, models, out: Path, tasks, *, device: str, batch_size: int, skip_existing: bool, cache_dir, workers: int,
+                         amp: bool, shard, progress: bool, images, annotations, skip_missing: bool, precision: Optional[str], wise_alphas) -> EvalRun:  # fmt: skip
+    """Standard benchmarks × models (`aobench.suite.run`): one result per (benchmark, model), results.csv."""
+    from aobench import launch as launching
+    from aobench.evaluate.sources import SELECTION_TASK, tasks_for
+    from aobench.suite.run import evaluate_benchmarks
+
+    names = [n.strip() for v in (tasks or []) for n in str(v).split(",") if n.strip() and n.strip() != "all"]
+    for src, _ in bench:
+        bad = [n for n in names if n not in tasks_for(src.schema)]
+        if bad:
+            raise AobenchError(f"task {bad[0]!r} does not apply to benchmark {src.name} (rows: {src.schema}); its task is {SELECTION_TASK}")
+    if precision is None:
+        precision = "amp" if amp else "fp32"
+    if batch_size < 1:
+        raise AobenchError(f"--batch-size {batch_size}: must be at least 1")
+    items = parse_models(models, wise_alphas, shard)
+    dev = resolve_device(device)
+    launch = launching.current()
+    run = EvalRun(processes=launch.world if launch else 1, rank=launch.rank if launch else 0)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = EmbeddingCache(default_cache_dir() if cache_dir == "default" else cache_dir)
+    evaluate_benchmarks(bench, items, out, run, handle_of=lambda item: _handle(item, dev, precision == "amp"), cache=cache,
+                        annotations=Path(annotations).expanduser() if annotations else None, images=images, skip_missing=skip_missing,
+                        precision=precision, batch_size=batch_size, workers=workers, skip_existing=skip_existing, progress=progress)  # fmt: skip
+    run.cache_hits, run.cache_misses = cache.hits, cache.misses
+    if run.rank:  # the ranks met in evaluate_benchmarks' final gather: every result file is written
+        return run
+    run.csv = write_csv(out, load_results([out]))
     return run
 
 
@@ -228,8 +273,12 @@ def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache:
             if result is None:
                 continue
             result.data_fingerprint, result.options = fingerprint, protocol.recorded_options()
-            run.paths.append(write_result(out, result))
-            run.results.append(result.to_dict())
+            path = write_result(out, result)
+            if path in run.paths:  # the same spec given twice: one file, so one result in the count
+                run.results[run.paths.index(path)] = result.to_dict()
+            else:
+                run.paths.append(path)
+                run.results.append(result.to_dict())
             log.info("%s: %s → %s", ms.spec, t, result.path.name)
     except AobenchError as exc:
         run.failures.append((ms.spec, str(exc)))
@@ -239,7 +288,7 @@ def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache:
         return
     if ctx.skipped:
         run.notes.append(f"{ms.spec}: {len(ctx.skipped)} unreadable image(s) skipped (listed in each result's skipped_ids)")
-    run.notes.extend(f"{ms.spec}: {n}" for n in dict.fromkeys(ctx.notes) if not n.startswith("czsl: seen pairs"))
+    run.notes.extend(f"{ms.spec}: {n}" for n in dict.fromkeys(ctx.notes) if n not in ctx.quiet_notes)
 
 
 def run_task(ctx: TaskContext, task: str, run: EvalRun) -> Optional[Result]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aobench.corpora import load_corpus
+from aobench.nmidir import load_corpus
 
 
 def corpus_leak_filter(records: list[dict], spec, ctx) -> tuple[list[dict], list[tuple[dict, str]]]:

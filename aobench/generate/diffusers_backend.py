@@ -112,17 +112,11 @@ class DiffusersBackend:
                 "(offline? give a local path, or use --tiny for a random tiny model)"
             ) from None
 
-    def describe(self) -> dict:
-        """What produced the images (for the card and lock)."""
-        return {
-            "backend": self.name,
-            "model": "tiny-random-" + self.spec.family if self.tiny else self.spec.model,
-            "pipeline": type(self.pipe).__name__,
-            "steps": self.spec.steps,
-            "guidance_scale": self.spec.guidance_scale,
-            "resolution": self.resolution,
-            "compute_batch": self.compute_batch,
-        }
+    @classmethod
+    def card_info(cls, spec, tiny: bool) -> dict:
+        """What the card says produced the images, from the recipe and --tiny alone (no weights load)."""
+        return {"backend": spec.backend, "resolution": 64 if tiny else spec.resolution, "model": f"tiny-random-{spec.family}" if tiny else spec.model,
+                "steps": spec.steps, "guidance_scale": spec.guidance_scale}  # fmt: skip
 
     def check(self, items) -> None:
         """Nothing to check before generating: any prompt is drawable."""

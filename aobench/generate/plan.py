@@ -6,7 +6,8 @@ import re
 from dataclasses import asdict, dataclass
 
 from aobench.artifacts import image_file
-from aobench.pairs import Pair, split_counts
+from aobench.budget import split_counts
+from aobench.pairs import Pair
 from aobench.prompts import render
 from aobench.seeds import image_seed
 

@@ -170,9 +170,10 @@ class ProceduralBackend:
         self.clutter = int(spec.options.get("clutter", 4))
         self.supersample = int(spec.options.get("supersample", 2))
 
-    def describe(self) -> dict:
-        """What produced the images (for the card and lock)."""
-        return {"backend": self.name, "resolution": self.spec.resolution, "clutter": self.clutter}
+    @classmethod
+    def card_info(cls, spec, tiny: bool) -> dict:
+        """What the card says produced the images (the recipe's options follow)."""
+        return {"backend": spec.backend, "resolution": spec.resolution}
 
     def check(self, items) -> None:
         """Fail before any work if an item names something the renderer cannot draw."""

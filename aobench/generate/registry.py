@@ -1,4 +1,7 @@
-"""Generator backends by name, in the shared lazy `Registry` (other packages add theirs through the `aobench.backends` entry point group)."""
+"""Generator backends by name, in the shared lazy `Registry` (other packages add theirs through the `aobench.backends` entry point group).
+
+Each is a class following `aobench.generate.backend.Backend`.
+"""
 
 from __future__ import annotations
 

@@ -96,6 +96,7 @@ def make_real(build_dir: str | Path, tables: list[Path], *, per_object: int = 50
         r["aob_id"] = f"{SPLIT}-{_slug(r['attribute'])}-{_slug(r['object'])}-{counters.get(key, 0):05d}"
         counters[key] = counters.get(key, 0) + 1
     real = RealDir(build_dir)
+    BuildDir(build_dir).file_path(real.SPLIT, "the real split's folder")  # DIR/real may not be a symlink out of the build
     _write_selection(rows, real.selection_path, force)
     dl.download(real.selection_path, real.download_dir, image_size=image_size, output_format=output_format, distributor=distributor,
                 processes=processes, threads=threads, timeout=timeout, retries=retries, shard_size=shard_size, spark_master=spark_master)
@@ -109,6 +110,7 @@ def _assemble(build_dir: Path, rows: list[dict], output_format: str) -> RealResu
     real = RealDir(build_dir)
     got = {o[dl.ID_COLUMN]: o for o in dl.outcomes(real.download_dir)}
     records, cache, cache_shard = [], None, None
+    bd = BuildDir(build_dir)
     with make_progress("images") as progress:
         task = progress.add_task("real split", total=len(rows))
         for r in rows:
@@ -118,8 +120,9 @@ def _assemble(build_dir: Path, rows: list[dict], output_format: str) -> RealResu
             if status == "success":
                 if o["shard"] != cache_shard:
                     cache, cache_shard = dl.shard_images(real.download_dir, output_format, o["shard"]), o["shard"]
-                if not (build_dir / rel).exists():
-                    atomic_write_bytes(build_dir / rel, dl.image_bytes(real.download_dir, o, cache))
+                dst = bd.file_path(rel, f"real image {r['aob_id']!r}")  # real/images/ may not be a symlink out
+                if not dst.exists():
+                    atomic_write_bytes(dst, dl.image_bytes(real.download_dir, o, cache))
             records.append({
                 "id": r["aob_id"], "split": SPLIT, "attribute": r["attribute"], "attribute_type": r["attribute_type"],
                 "object": r["object"], "object_group": r["object_group"], "pair_status": r["pair_status"], "prompt": r["caption"],
@@ -128,7 +131,7 @@ def _assemble(build_dir: Path, rows: list[dict], output_format: str) -> RealResu
             })
             progress.advance(task)
     atomic_write_jsonl(real.manifest_path, records)
-    bd = BuildDir(build_dir)  # the build's pairs, so the real split's label ids are the build's
+    # the build's pairs, so the real split's label ids are the build's
     build_pairs = [(p["attribute"], p["object"]) for p in bd.pairs() if p.get("selected", True)] if bd.pairs_path.exists() else []
     save_dataset_dict(build_dataset_dict(records, build_dir, [SPLIT], build_pairs), real.hf_dir)
     st = dl.stats(real.download_dir)

@@ -22,7 +22,7 @@ from aobench.evaluate.results import ModelSummary, Result, load_results, summari
 from aobench.io import atomic_write_bytes, atomic_write_text
 from aobench.progress import make_progress
 from aobench.report import plots
-from aobench.report.inputs import Corpus, load_corpus
+from aobench.nmidir import NMI_JSON, PAIRS_CSV, Corpus, NmiDir, load_corpus
 from aobench.spectrum.run import draw_spectrum
 
 THUMB_MAX = 192  # px; images at most 2x this are shown as they are, larger ones get a JPEG thumbnail
@@ -57,10 +57,11 @@ def make_thumbs(records: list[dict], root: Path, report_dir: Path) -> dict[str, 
 
     out: dict[str, Optional[str]] = {}
     todo = []
+    bd = BuildDir(root)
     for r in records:
-        src = Path(r.get("file") or "")
-        src = src if src.is_absolute() else root / src
-        if not r.get("file") or not src.is_file():
+        # a file outside the build (absolute, `../`, a symlink out) is refused: thumbnails are published with the report
+        src = bd.file_path(r["file"], f"{bd.manifest_path} (id {r.get('id')!r})") if r.get("file") else None
+        if src is None or not src.is_file():
             out[r["id"]] = None
             continue
         todo.append((r, src))
@@ -156,9 +157,9 @@ def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optio
     loaded_results = load_results(result_paths, recursive=True) if result_paths else []
     if not _has_build(root) and not loaded_results:
         loaded_results = load_results([root], recursive=True)  # DIR itself may be an eval results dir
-    loaded_corpora = [load_corpus(Path(p)) for p in (corpora or [])]
-    if (root / "nmi.json").is_file() and not any(c.path.resolve() == root.resolve() for c in loaded_corpora):
-        loaded_corpora.append(load_corpus(root))
+    loaded_corpora = [load_corpus(Path(p), need="stats") for p in (corpora or [])]
+    if NmiDir(root).has_stats() and not any(c.path.resolve() == root.resolve() for c in loaded_corpora):
+        loaded_corpora.append(load_corpus(root, need="stats"))
     bd = BuildDir(root)
     records = bd.manifest() if _has_build(root) else []
     if records and bd.real.manifest_path.is_file():
@@ -180,7 +181,7 @@ def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optio
         figs.append((plots.pair_heatmap(c, fig_dir / f"pair_counts_{stem}.png"), f"{c.name}: pair counts"))
         figs.append((plots.pmi_histogram(c, fig_dir / f"pmi_{stem}.png"), f"{c.name}: PMI histogram"))
         if not c.pairs:
-            res.notes.append(f"corpus {c.name}: no pairs.csv beside nmi.json, so no heatmap or PMI histogram")
+            res.notes.append(f"corpus {c.name}: no {PAIRS_CSV} beside {NMI_JSON}, so no heatmap or PMI histogram")
     figs.append((plots.nmi_per_corpus(loaded_corpora, fig_dir / "nmi_per_corpus.png"), "NMI per corpus"))
     figs.append((eval_plots.per_attribute_type(loaded_results, fig_dir / "accuracy_by_attribute_type.png"), "Composition accuracy per attribute type"))
     figs.append((eval_plots.composition_vs_object(loaded_results, fig_dir / "composition_vs_object.png"), "Composition vs object accuracy"))

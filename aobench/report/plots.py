@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
 from aobench.evaluate.plots import save_figure as _save  # noqa: E402
-from aobench.report.inputs import Corpus  # noqa: E402
+from aobench.nmidir import Corpus  # noqa: E402
 
 MAX_HEATMAP = 40  # attributes/objects shown in a heatmap; more is unreadable at report size
 

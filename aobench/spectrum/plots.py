@@ -3,7 +3,7 @@
 `spectrum.png`: one panel per compositional metric (y) against the recognition metric (x); a point per
 model, marked by group (pre-trained, fine-tuned, WiSE-FT, random); checkpoint series and WiSE-FT sweeps drawn
 as paths in step / alpha order; chance levels as dashed lines; published checkpoints (`--reference`) in grey
-behind. `dynamics.png`: per checkpoint series, each metric against the step, one line per subset.
+behind; ±1 standard error bars where the results state one (`<metric>_stderr`). `dynamics.png`: per checkpoint series, each metric against the step, one line per subset.
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ def spectrum_figure(table: SpectrumTable, x: str, ys: list[str], path: Path, cor
             colour = colours.get(r.series, "#c44e52" if r.group == FINE_TUNED else "#4c72b0")
             label = r.group if r.group not in drawn else None
             drawn.add(r.group)
+            xe, ye = r.stderrs.get(x), r.stderrs.get(y)
+            if xe is not None or ye is not None:  # ±1 standard error, as the results state it
+                ax.errorbar([xv], [yv], xerr=None if xe is None else [xe], yerr=None if ye is None else [ye], fmt="none", ecolor=colour, elinewidth=0.7, alpha=0.7, zorder=2)
             edge = {} if MARKERS.get(r.group) == "x" else {"edgecolors": "black", "linewidths": 0.4}  # 'x' has no face to outline
             ax.scatter([xv], [yv], marker=MARKERS.get(r.group, "o"), color=colour, s=36, zorder=3, label=label, **edge)
         named = [r for r in table.rows if r.values.get(x) is not None and r.values.get(y) is not None]
@@ -110,9 +113,7 @@ def subset_lines(table: SpectrumTable, column: str) -> list[str]:
     col = table.columns[column]
     if col.dataset == MEAN:  # the mean zero-shot accuracy: a line per classification dataset
         return [f"{d}/{CLASSIFICATION}/acc1" for d in col.parts]
-    subs = sorted(c.name for c in table.columns.values() if c.subset is not None and not c.headline and c.group == col.group
-                  and c.task == col.task and c.metric.rpartition("/")[2] == col.metric.rpartition("/")[2])  # fmt: skip
-    return subs
+    return sorted(c.name for c in table.columns.values() if c.subset is not None and not c.headline and c.group == col.group and c.task == col.task)
 
 
 def dynamics_figure(table: SpectrumTable, metrics: list[str], path: Path) -> Optional[Path]:

@@ -16,8 +16,8 @@ A column of the spectrum table finds its reference values by `reference_value`, 
 | mean/zeroshot_classification/acc1                    | the mean of the above over the same datasets (all needed)|
 | mscoco_captions, flickr30k / zeroshot_retrieval      | coco_karpathy::, flickr30k:: t2i/R@1 (image_retrieval), i2t/R@1 (text_retrieval) |
 | sugar_crepe/S/image_caption_selection/acc            | sugarcrepe::S (the group's mean: the mean over the same S) |
-| winoground/image_caption_selection/acc, text_acc, image_acc | winoground::group, ::text, ::image                 |
-| suite benchmark B: S/m, aggregate m                  | B::S (B::S::m for text/image/group), the aggregate column B |
+| suite benchmark B (and CLIP_benchmark's winoground): S/acc, S/m | B::S, B::S::m (m: text/image/group)             |
+|   its aggregate acc (B/S: one subset chosen)         | the aggregate column B (results.csv), else B::group (acc, text_acc, image_acc → B::group, ::text, ::image); B::S |
 """
 
 from __future__ import annotations
@@ -125,20 +125,18 @@ def reference_value(values: dict, column: Column) -> Optional[float]:
         return values.get(f"elevator{SEP}{ELEVATER[ds]}") if ds in ELEVATER else None
     if task == "zeroshot_retrieval" and ds in RETRIEVAL and metric in DIRECTION:
         return values.get(f"{RETRIEVAL[ds]}{SEP}{DIRECTION[metric]}")
-    if task == "image_caption_selection":
-        if ds == "winoground" and metric in WINOGROUND:
-            return values.get(f"winoground{SEP}{WINOGROUND[metric]}")
-        if metric == "acc" and column.group == "sugar_crepe":
-            subsets = column.parts if column.derived else [column.subset]
-            return _mean([values.get(f"{SUGAR_CREPE}{SEP}{s}") for s in subsets])
-        return None
+    if column.group == "sugar_crepe" and task == "image_caption_selection" and metric == "acc":  # CLIP_benchmark's sugar_crepe/SUBSET files
+        subsets = column.parts if column.derived else [column.subset]
+        return _mean([values.get(f"{SUGAR_CREPE}{SEP}{s}") for s in subsets])
     rule = roles.rule_for(task, ds)
     if rule is None or rule.producer != roles.SUITE_PRODUCER:
         return None
-    bench = ds.partition("/")[0]
+    bench, _, chosen = ds.partition("/")
     if "/" in metric:  # a subset: S/acc, or S/text|image|group of a 2×2-group benchmark
         subset, _, m = metric.rpartition("/")
         return values.get(f"{bench}{SEP}{subset}") if m == "acc" else values.get(f"{bench}{SEP}{subset}{SEP}{m}")
+    if chosen:  # the aggregate of some subsets only: the reference's one subset, when one was chosen
+        return values.get(f"{bench}{SEP}{chosen}") if "+" not in chosen and metric == "acc" else None
     if metric in ("acc", "group") and bench in values:  # results.csv's aggregate column
         return values[bench]
-    return values.get(f"{bench}{SEP}{metric}")  # individual_results.csv's `winoground::group`
+    return values.get(f"{bench}{SEP}{WINOGROUND.get(metric, metric)}")  # individual_results.csv's `winoground::group`, ::text, ::image

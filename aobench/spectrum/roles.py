@@ -10,8 +10,7 @@ chance level, and the group its subsets belong to:
 | zeroshot_classification (any)                 | CLIP_benchmark | recognition   | acc1                                        | 1 / classes |
 | zeroshot_retrieval (any)                      | CLIP_benchmark | recognition   | image_ and text_retrieval_recall@1          | not in the file |
 | image_caption_selection (sugar_crepe/SUBSET)  | CLIP_benchmark | compositional | acc (= text_acc: one image, two captions)   | 1/2 |
-| image_caption_selection (winoground)          | CLIP_benchmark | compositional | acc (= group score)                         | 1/6 |
-| any task (a standard benchmark in `SUITE`, or `NAME/SUBSET`) | aobench suite | compositional | acc, else group (the benchmark's aggregate) | the result's, else `SUITE` |
+| any task (a registered benchmark B, or B/SUBSET: `aobench benchmarks`) | aobench suite, CLIP_benchmark's winoground | compositional | acc (the benchmark's aggregate; a 2×2-group benchmark's group score) | the result's, else B's `SPEC.chance` |
 | image_caption_selection (other)               | CLIP_benchmark | compositional | acc                                         | unknown |
 | composition (an aobench dataset)              | aobench        | compositional | by_status/unusual/acc1, else acc1           | 1 / classes |
 | czsl                                          | aobench        | compositional | closed/best_hm                              | none (a curve's maximum) |
@@ -19,7 +18,9 @@ chance level, and the group its subsets belong to:
 | object                                        | aobench        | recognition   | acc1                                        | 1 / classes |
 | attribute, retrieval                          | aobench        | other         | (in spectrum.csv, not correlated by default) | |
 
-Subsets (the lines of dynamics.png): CLIP_benchmark's `sugar_crepe/SUBSET` datasets; the suite's `SUBSET/acc`;
+A registered benchmark is one of the eval data-source registry (`aobench.evaluate.sources.benchmarks()`: the
+suite's and plug-ins'); CLIP_benchmark's `winoground` results (task image_caption_selection, `acc` its group
+score) are Winoground's too. Subsets (the lines of dynamics.png): CLIP_benchmark's `sugar_crepe/SUBSET` datasets; the suite's `SUBSET/acc`;
 composition's `by_status/STATUS/acc1` (seen and unusual pairs); foils' `by_type/TYPE/acc` (`SUBSET/group` for a 2×2-group benchmark).
 
 Chance levels come, in order, from the result itself (a `chance/<metric>` or `<metric>_chance` metric),
@@ -30,7 +31,8 @@ from the class names CLIP_benchmark dumps (`--dump_classnames`) or the `n_classe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from functools import lru_cache
+from typing import Any, Callable, Optional
 
 CLIP_BENCHMARK, AOBENCH, SUITE_PRODUCER = "clip_benchmark", "aobench", "aobench suite"
 COMPOSITIONAL = "compositional"
@@ -50,13 +52,19 @@ CLASS_COUNTS = {
     "dmlab": 6, "diabetic_retinopathy": 5,
 }  # fmt: skip
 
-# The standard compositionality benchmarks aobench's suite evaluates (registry names): headline metric(s), chance of each.
-SUITE = {
-    "sugarcrepe": {"acc": 0.5}, "sugarcrepe_pp": {"acc": None}, "valse": {"acc": 0.5}, "aro": {"acc": None},
-    "winoground": {"group": 1 / 6, "acc": 1 / 6}, "svo_probes": {"acc": 0.5}, "whatsup": {"acc": None}, "crepe": {"acc": None},
-    "vl_checklist": {"acc": 0.5}, "colorswap": {"group": 1 / 6, "acc": 1 / 6}, "mmvp_vlm": {"group": 1 / 6, "acc": 1 / 6},
-    "eqben": {"group": 1 / 6, "acc": 1 / 6}, "imagecode": {"acc": 0.1},
-}  # fmt: skip
+GROUP_SCHEMA = "group"  # aobench.suite.schema.GROUP: a 2×2-group benchmark, whose aggregate `acc` is a group score
+
+
+@lru_cache(maxsize=None)
+def _benchmark_specs() -> dict[str, Any]:
+    from aobench.evaluate.sources import benchmarks
+
+    return {b.name: b.spec for b in benchmarks()}
+
+
+def benchmark_spec(dataset: str) -> Optional[Any]:
+    """The `BenchmarkSpec` of a registered standard benchmark a result's dataset names (`B` or `B/SUBSET+…`), or None."""
+    return _benchmark_specs().get(dataset.partition("/")[0])
 
 
 def dataset_name(dataset: str) -> str:
@@ -74,9 +82,9 @@ class Rule:
     metrics: tuple[str, ...]  # candidate headline metrics
     datasets: Optional[tuple[str, ...]] = None  # exact dataset names; None: any
     prefix: Optional[str] = None  # a dataset-name prefix (CLIP_benchmark's `sugar_crepe/SUBSET`): the rest is the subset
-    subset_datasets: bool = False  # `datasets` also match as `NAME/SUBSET` (a suite benchmark evaluated on one subset)
+    benchmark: bool = False  # matches the datasets of registered standard benchmarks (`benchmark_spec`)
     every: bool = False  # all of `metrics` stand for the result (retrieval's two directions), not the first present
-    subsets: Optional[str] = None  # per-subset metric keys ('*': one path part, '{m}': the headline's last part), for dynamics.png
+    subsets: tuple[str, ...] = ()  # per-subset metric keys ('*': one path part, '{m}': the headline's last part), for dynamics.png; first that matches
     chance: Callable[[str, str, dict], Optional[float]] = lambda dataset, metric, flat: None
     source: str = ""  # what the rule follows
 
@@ -86,9 +94,9 @@ class Rule:
             return False
         if self.prefix is not None:
             return dataset.startswith(self.prefix) and len(dataset) > len(self.prefix)
-        if self.datasets is None or dataset in self.datasets:
-            return True
-        return self.subset_datasets and dataset.partition("/")[0] in self.datasets
+        if self.benchmark:
+            return benchmark_spec(dataset) is not None
+        return self.datasets is None or dataset in self.datasets
 
     def headline(self, flat: dict) -> list[str]:
         """The metric keys of a result (flat) that stand for it."""
@@ -96,16 +104,17 @@ class Rule:
         return present if self.every else present[:1]
 
     def subset_metrics(self, flat: dict, metric: str) -> dict[str, str]:
-        """{metric key: subset name} of the per-subset values of `metric` in a result (keys matching `subsets`)."""
-        if self.subsets is None:
-            return {}
-        head, _, tail = self.subsets.format(m=metric).partition("*")
-        out = {}
-        for k in flat:
-            mid = k[len(head): len(k) - len(tail)] if k.startswith(head) and k.endswith(tail) and len(k) > len(head) + len(tail) else ""
-            if mid and "/" not in mid:
-                out[k] = mid
-        return out
+        """{metric key: subset name} of the per-subset values of `metric` in a result (keys matching the first of `subsets` that any match)."""
+        for pattern in self.subsets:
+            head, _, tail = pattern.format(m=metric).partition("*")
+            out = {}
+            for k in flat:
+                mid = k[len(head): len(k) - len(tail)] if k.startswith(head) and k.endswith(tail) and len(k) > len(head) + len(tail) else ""
+                if mid and "/" not in mid:
+                    out[k] = mid
+            if out:
+                return out
+        return {}
 
     def group(self, dataset: str) -> tuple[str, Optional[str]]:
         """(group, subset): a `prefix` rule's datasets are subsets of one group (sugar_crepe/add_att → sugar_crepe, add_att)."""
@@ -124,7 +133,12 @@ def _const(value: Optional[float]) -> Callable[[str, str, dict], Optional[float]
 
 
 def _suite(dataset: str, metric: str, flat: dict) -> Optional[float]:
-    return SUITE.get(dataset.partition("/")[0], {}).get(metric.rpartition("/")[2])
+    spec = benchmark_spec(dataset)
+    chance = dict(getattr(spec, "chance", None) or {})
+    name = metric.rpartition("/")[2]
+    if name == "acc" and "acc" not in chance and getattr(spec, "schema", "") == GROUP_SCHEMA:
+        return chance.get("group")  # a 2×2-group benchmark's aggregate is its group score
+    return chance.get(name)
 
 
 RULES: tuple[Rule, ...] = (  # first match wins: dataset-specific rules before task-only ones
@@ -133,15 +147,13 @@ RULES: tuple[Rule, ...] = (  # first match wins: dataset-specific rules before t
          source="CLIP_benchmark metrics/zeroshot_retrieval.py"),
     Rule(CLIP_BENCHMARK, COMPOSITIONAL, "image_caption_selection", ("acc",), prefix="sugar_crepe/", chance=_const(0.5),
          source="CLIP_benchmark metrics/image_caption_selection.py (acc = text_acc: image_acc is 1 with one image)"),
-    Rule(CLIP_BENCHMARK, COMPOSITIONAL, "image_caption_selection", ("acc",), datasets=("winoground",), chance=_const(1 / 6),
-         source="CLIP_benchmark metrics/image_caption_selection.py (acc = Winoground's group score)"),
-    Rule(SUITE_PRODUCER, COMPOSITIONAL, None, ("acc", "group"), datasets=tuple(SUITE), subset_datasets=True, chance=_suite, subsets="*/{m}",
-         source="aobench suite: the benchmark's aggregate as its authors compute it"),
+    Rule(SUITE_PRODUCER, COMPOSITIONAL, None, ("acc", "group"), benchmark=True, chance=_suite, subsets=("*/{m}", "*/group"),
+         source="aobench suite: the benchmark's aggregate as its authors compute it (CLIP_benchmark's winoground: acc = group score)"),
     Rule(CLIP_BENCHMARK, COMPOSITIONAL, "image_caption_selection", ("acc",), source="CLIP_benchmark metrics/image_caption_selection.py"),
-    Rule(AOBENCH, COMPOSITIONAL, "composition", ("by_status/unusual/acc1", "acc1"), chance=_classes, subsets="by_status/*/{m}",
+    Rule(AOBENCH, COMPOSITIONAL, "composition", ("by_status/unusual/acc1", "acc1"), chance=_classes, subsets=("by_status/*/{m}",),
          source="aobench composition: top-1 among all evaluated pairs, on the images of unusual pairs"),
     Rule(AOBENCH, COMPOSITIONAL, "czsl", ("closed/best_hm",), source="aobench czsl: best harmonic mean of seen/unseen accuracy over the bias sweep"),
-    Rule(AOBENCH, COMPOSITIONAL, "foils", ("acc",), chance=_const(0.5), subsets="by_type/*/{m}", source="aobench foils: true caption above its foil"),
+    Rule(AOBENCH, COMPOSITIONAL, "foils", ("acc",), chance=_const(0.5), subsets=("by_type/*/{m}",), source="aobench foils: true caption above its foil"),
     Rule(AOBENCH, RECOGNITION, "object", ("acc1",), chance=_classes, source="aobench object: top-1 among the object names"),
     Rule(AOBENCH, OTHER, "attribute", ("acc1",), source="aobench attribute: attribute given the true object (neither axis)"),
     Rule(AOBENCH, OTHER, "retrieval", ("text_retrieval_recall@1", "image_retrieval_recall@1"), every=True,

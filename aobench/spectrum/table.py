@@ -64,6 +64,7 @@ class ModelRow:
     group: str = PRE_TRAINED
     values: dict = field(default_factory=dict)
     chances: dict = field(default_factory=dict)  # column → this model's chance level
+    stderrs: dict = field(default_factory=dict)  # column → the standard error its result states (`<metric>_stderr`)
     files: list = field(default_factory=list)
 
     @property
@@ -194,6 +195,9 @@ def build_table(results: Iterable[Result], marks: Optional[dict[str, str]] = Non
             row.values[name] = v
             if metric in heads or metric in subsets:
                 row.chances[name] = roles.chance_of(rule, dataset, metric, flat, classnames)
+                se = _number(flat.get(f"{metric}_stderr"))
+                if se is not None:
+                    row.stderrs[name] = se
     if unclassified:
         notes.append("results of no rule in aobench.spectrum.roles (in spectrum.csv, not correlated by default): "
                      + ", ".join(f"{d}/{t}" for d, t in sorted(unclassified)))  # fmt: skip
@@ -254,6 +258,9 @@ def _mean_into(table: SpectrumTable, name: str, parts: list[str]) -> None:
             row.values[name] = sum(vals) / len(vals)
             ch = [row.chances.get(p) for p in parts]
             row.chances[name] = sum(ch) / len(ch) if all(c is not None for c in ch) else None
+            se = [row.stderrs.get(p) for p in parts]
+            if all(e is not None for e in se):  # the parts are scored on different data: independent errors
+                row.stderrs[name] = math.sqrt(sum(e * e for e in se)) / len(se)
         elif any(v is not None for v in vals):
             missing += 1
     if missing:

@@ -32,6 +32,7 @@ from aobench import __version__
 from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.io import JsonlAppender, atomic_write_json
+from aobench.nmidir import NmiDir
 from aobench.study.profiles import Profile
 from aobench.study.splits import (
     NmiSolver,
@@ -193,7 +194,7 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float,
         "measured_nmi": float(measured["nmi"]),
         "n_captions": measured.get("n_captions"),
         "coverage": coverage(data_dir, solver.split),
-        "nmi_json": str(level_dir / "nmi" / "nmi.json"),
+        "nmi_json": str(NmiDir(level_dir / "nmi").nmi_path),
         "data": str(data_dir.relative_to(out)),  # relative: a study folder can be moved or copied
     }
     atomic_write_json(info_path, info)

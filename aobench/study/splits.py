@@ -19,14 +19,15 @@ import yaml
 from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.io import atomic_write_text
+from aobench.nmidir import NmiDir
 from aobench.options import parse_floats
 
 TOLERANCE = 0.02
 NORMALIZATION = "arithmetic"  # aobench nmi's default
 
 
-def nmi_of_counts(counts: dict[tuple[str, str], int], normalization: str = NORMALIZATION) -> float:
-    """NMI between attribute and object over exact pair counts (aobench.text.stats, the solver's prediction)."""
+def nmi_value(counts: dict[tuple[str, str], int], normalization: str = NORMALIZATION) -> float:
+    """The NMI number of a {(attribute, object): count} table (the solver's prediction; `aobench.text.stats.nmi_of_counts` gives the full statistics of a `Counts`)."""
     from collections import Counter
 
     from aobench.text.counts import Counts
@@ -61,7 +62,7 @@ class NmiSolver:
     kind "mixture" (min_images_per_pair 0: the recipe's own knob) moves images from each object's other
     pairs to its preferred one, so seen-pair coverage falls as NMI rises; kind "shared-to-own" keeps
     every pair at min_images_per_pair and the same per-pair counts at every level (see
-    `aobench.pairs.shared_to_own_counts`), so only which attribute each object's extra images carry changes.
+    `aobench.budget.shared_to_own_counts`), so only which attribute each object's extra images carry changes.
     """
 
     def __init__(self, base: str = "shapes-ao", images: int = 3000, split: str = "train", tolerance: float = TOLERANCE,
@@ -96,13 +97,13 @@ class NmiSolver:
 
     def counts(self, dependence: float) -> dict[tuple[str, str], int]:
         """Exact images per (attribute, object) of the split at this dependence."""
-        from aobench.pairs import split_counts
+        from aobench.budget import split_counts
 
         return split_counts(self.seen, dependence, self.recipe.seed, self.images, self.min_images_per_pair, kind=self.kind)
 
     def predict(self, dependence: float) -> float:
         """NMI of the split's pair counts (what the captions should measure)."""
-        return nmi_of_counts({k: n for k, n in self.counts(dependence).items() if n > 0})
+        return nmi_value({k: n for k, n in self.counts(dependence).items() if n > 0})
 
     def reachable(self) -> tuple[float, float]:
         """(NMI at dependence 0, NMI at dependence 1)."""
@@ -221,16 +222,15 @@ def check_same_pairs(a: Path, b: Path) -> None:
 
 def measured_split_nmi(build_dir: Path, split: str, workdir: Path, recipe_ref: str, target: float, tolerance: float = TOLERANCE, reuse: bool = False) -> dict:
     """Measure a built split's captions with aobench nmi (reuse: workdir already holds that measurement); refuse a level outside tolerance."""
-    if reuse and (workdir / "nmi" / "nmi.json").exists():
-        import json
-
-        res = json.loads((workdir / "nmi" / "nmi.json").read_text())
+    nd = NmiDir(workdir / "nmi")
+    if reuse and nd.has_stats():
+        res = nd.stats()
     else:
         res = measure_captions(kept_captions(build_dir, split), workdir, recipe_ref)
     if abs(res["nmi"] - target) > tolerance:
         raise AobenchError(
             f"split {build_dir}/{split}: measured caption NMI {res['nmi']:.4f} is outside ±{tolerance} of target {target:g} "
-            f"(filters dropped images?); see {workdir}/nmi/nmi.json"
+            f"(filters dropped images?); see {nd.nmi_path}"
         )
     return res
 

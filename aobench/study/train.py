@@ -51,8 +51,9 @@ def load_split(build_dir: Path, split: str, preprocess, tokenizer):
     import torch
     from PIL import Image
 
-    rows = [r for r in BuildDir(build_dir).manifest() if r["split"] == split and r["filters"] == "kept"]
-    images = torch.stack([preprocess(Image.open(build_dir / r["file"]).convert("RGB")) for r in rows]) if rows else torch.zeros(0)
+    bd = BuildDir(build_dir)
+    rows = [r for r in bd.manifest() if r["split"] == split and r["filters"] == "kept"]
+    images = torch.stack([preprocess(Image.open(bd.file_path(r["file"])).convert("RGB")) for r in rows]) if rows else torch.zeros(0)
     tokens = tokenizer([r["prompt"] for r in rows])
     return images, tokens
 

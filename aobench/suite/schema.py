@@ -15,6 +15,7 @@ wrong unless a benchmark's authors count it otherwise, and then its loader says 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -53,12 +54,17 @@ class Example:
     meta: dict = field(default_factory=dict, compare=False, hash=False)  # fields a subset's aggregate needs (relation, tag…)
 
 
-def _beats(pos: np.ndarray, neg: np.ndarray, pos_first: bool, tie_rule: str) -> bool:
-    """Every positive above every negative (a tie counts only under TIE_FIRST when the positive comes first)."""
-    if neg.size == 0:
+def _beats(row: np.ndarray, pos: list[int], neg: list[int], tie_rule: str) -> bool:
+    """Every positive above every negative; under TIE_FIRST a tie goes to the earlier index, as argmax breaks it."""
+    if not neg:
         return True
-    lo, hi = float(pos.min()), float(neg.max())
-    return lo > hi or (tie_rule == TIE_FIRST and pos_first and lo == hi)
+    p, n = row[pos][:, None], row[neg][None, :]
+    wins = p > n
+    if tie_rule == TIE_FIRST:
+        # argmax returns the first of equal maxima: a positive tied with a later negative still wins (ARO order,
+        # What'sUp: positive first; ImageCoDe: the target anywhere among 10), tied with an earlier one it loses
+        wins |= (p == n) & (np.asarray(pos)[:, None] < np.asarray(neg)[None, :])
+    return bool(wins.all())
 
 
 def score_example(ex: Example, scores: np.ndarray) -> dict[str, bool]:
@@ -71,8 +77,7 @@ def score_example(ex: Example, scores: np.ndarray) -> dict[str, bool]:
     row = s[0, :] if ex.schema == IMAGE_TEXTS else s[:, 0]
     pos = list(ex.positives)
     neg = [i for i in range(row.size) if i not in pos]
-    pos_first = not neg or min(pos) < min(neg)
-    return {"correct": _beats(row[pos], row[neg], pos_first, ex.tie_rule)}
+    return {"correct": _beats(row, pos, neg, ex.tie_rule)}
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,21 @@ class BenchmarkSpec:
     `load_examples(annotations: Path, subsets: list[str] | None) -> list[Example]` (the authors' files, as
     published, under `annotations`) and `aggregate(per_subset: dict[str, dict]) -> dict` (the headline
     metrics from the per-subset metrics, exactly as the reference computes them).
+
+    Two optional functions refine the defaults (`aobench.suite.scoring`): `outcomes(ex, scores, text_scores)
+    -> dict[str, bool]` (an example's outcomes; default `score_example`, its "correct" named "acc"; define
+    it with `needs_text_scores = True` in the module to get the text×text similarities, e.g. a text-only
+    task) and `subset_metrics(subset, examples, outcomes) -> dict` (a subset's metrics; default: the mean
+    of each outcome with its stderr and chance level).
+
+    One more, for benchmarks whose images need more than a name: `resolve_images(examples, roots) ->
+    list[Example]`, called once the image folders are known and before the missing-image check
+    (`roots.roots(source)` lists a source's folders, `roots.resolve(ref)` is a ref's file or None): it may
+    rewrite refs only a folder listing names (ImageCoDe: the k-th frame of a set; CREPE: VG_100K or
+    VG_100K_2) and select rows as the authors do (VL-CheckList: per file, the first 1000 rows whose image
+    exists; rows it keeps whose image is absent are reported missing, so `--skip-missing` evaluates exactly
+    the authors' rows). Image files PIL cannot open are `.npy` frames (EqBen's YouCook2: BGR arrays), which
+    `embed.open_image` reads with `eqben.open_image`.
     """
 
     name: str  # the registry name, e.g. "sugarcrepe"
@@ -97,3 +117,30 @@ class BenchmarkSpec:
     protocol: str  # one line: the scoring rule and the aggregate, with the reference it follows
     metric_names: tuple[str, ...] = ("acc",)  # per-subset metric names (("text", "image", "group") for GROUP)
     chance: dict = field(default_factory=dict)  # metric → chance level of a random scorer
+    # --- where the published files are and how to check them (aobench ships this metadata, never the files) ---
+    subset_files: dict = field(default_factory=dict)  # subset → the annotation files it reads (default: every file)
+    sha256: dict = field(default_factory=dict)  # annotation file → sha256 of the published file (None: not seen by aobench)
+    urls: dict = field(default_factory=dict)  # annotation file → pinned URL it downloads from (absent: no direct download)
+    hub: str = ""  # a gated/hosted Hugging Face dataset repo the files come from (`huggingface_hub`, the user's token)
+    archives: dict = field(default_factory=dict)  # image source → a zip in `hub` holding its images (unpacked by `benchmarks get`)
+    access: str = ""  # one line: how to get the files where aobench cannot download them (gated, Google Drive, sign-up)
+    aggregate_rule: str = ""  # one line: how `acc` (the headline) is formed from the subsets, and whose rule it is
+    tie_rule: str = TIE_WRONG  # how its authors' code scores a tie (recorded in every result)
+    reference: str = ""  # the authors' scoring code this protocol follows (repo:path@commit)
+    optional_subsets: tuple[str, ...] = ()  # run only when named (`crepe/syst_…`): not part of the default run or aggregate
+
+    def files_for(self, subsets) -> tuple[str, ...]:
+        """The annotation files the given subsets read (all of them when `subsets` is None)."""
+        if subsets is None or not self.subset_files:
+            return self.annotation_files
+        need = {f for s in subsets for f in self.subset_files.get(s, self.annotation_files)}
+        return tuple(f for f in self.annotation_files if f in need)
+
+
+def chance_of(ex: Example) -> dict[str, float]:
+    """Per outcome, the probability that random continuous scores make `ex` right (every positive above every negative)."""
+    if ex.schema == GROUP:
+        return {"text": 0.25, "image": 0.25, "group": 1 / 6}  # Thrush et al. 2022: the group's events are not independent
+    k = len(ex.texts) if ex.schema == IMAGE_TEXTS else len(ex.images)
+    p = len(ex.positives)
+    return {"acc": math.factorial(p) * math.factorial(k - p) / math.factorial(k)}  # 1 / C(k, p)

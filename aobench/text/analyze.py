@@ -1,55 +1,72 @@
-"""`aobench nmi`: counts → NMI/MI/entropies (+ bootstrap CI), PMI per pair, comparison across corpora.
+"""`aobench nmi`: counts → NMI, AMI, MI, entropies (+ bias-corrected bootstrap intervals, size-matched values), PMI per pair, comparison.
 
-DIR/nmi.json, DIR/pairs.csv and DIR/counts.json describe all corpora pooled; with several corpora each
-also gets DIR/corpora/<name>/ with the same three files, and DIR/comparison.csv has one row per corpus.
+The output dir is `aobench.nmidir.NmiDir`'s: its top level describes all corpora pooled; with several
+corpora each also gets its own dir under `corpora/`, and a comparison table has one row per corpus.
+The estimators are aobench.text.stats's; this module only decides what goes into which file.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Optional
 
-from aobench.io import atomic_write_json, atomic_write_text
+from aobench.errors import AobenchError
+from aobench.nmidir import NmiDir
 from aobench.text.counts import Counts
-from aobench.text.stats import bootstrap_ci, nmi_of_counts, pmi_table
+from aobench.text.stats import bootstrap_ci, nmi_of_counts, pmi_table, size_matched
 
-SUMMARY_KEYS = ("nmi", "mi", "h_attribute", "h_object", "normalization", "n_events", "n_captions", "n_skipped")
-
-
-def _pairs_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["attribute", "object", "count", "pmi", "npmi", "seen"], lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "pmi": f"{r['pmi']:.6f}", "npmi": f"{r['npmi']:.6f}", "seen": int(r["seen"])})
-    return buf.getvalue()
+SUMMARY_KEYS = ("nmi", "ami", "expected_mi", "mi", "h_attribute", "h_object", "normalization", "ami_normalization", "n_events", "n_captions", "n_skipped")
+SIZE_RATIO_WARNING = 2.0  # compared corpora whose caption counts differ more than this: the summary says to size-match
 
 
-def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], *, name: str, normalization: str, bootstrap: int, seen_threshold: int, seed: int = 0, extra: Optional[dict] = None) -> dict:
-    """Write nmi.json, pairs.csv and counts.json for one table; returns the nmi.json content."""
-    out.mkdir(parents=True, exist_ok=True)
+def write_analysis(out: Path, counts: Counts, caption_pairs: Optional[Counter], *, name: str, normalization: str, bootstrap: int, seen_threshold: int,
+                   seed: int = 0, extra: Optional[dict] = None, sample_captions: Optional[int] = None, repeats: int = 20, min_count: int = 1) -> dict:  # fmt: skip
+    """Write one table's statistics, pair rows and counts into the nmi dir `out`; returns the statistics (nmi.json's document)."""
     info = nmi_of_counts(counts, normalization)
     info["n_skipped"] = counts.skipped_total()
     info["n_skipped_by_reason"] = dict(sorted(counts.n_skipped.items()))
     info["n_negated"] = counts.n_negated  # negated pair mentions ("the umbrella is not blue"): not events
     info["n_seen_pairs"] = sum(1 for n in counts.pairs.values() if n >= seen_threshold)
     info["seen_threshold"] = seen_threshold
+    info["min_count"] = min_count  # pairs.csv lists pairs seen at least this often; NMI/AMI count every event
     info["corpus"] = name
     if bootstrap and caption_pairs is not None:
         info["ci"] = bootstrap_ci(caption_pairs, bootstrap, normalization, seed, n_captions=counts.n_captions)
+    if sample_captions and caption_pairs is not None:
+        info["at_n"] = size_matched(caption_pairs, sample_captions, repeats, normalization, seed, n_captions=counts.n_captions)
     if extra:
         info.update(extra)
     ordered = {k: info[k] for k in SUMMARY_KEYS if k in info}
     ordered.update({k: v for k, v in info.items() if k not in ordered})
-    counts.save(out)
-    atomic_write_text(out / "pairs.csv", _pairs_csv(pmi_table(counts, seen_threshold)))
-    atomic_write_json(out / "nmi.json", ordered)
+    NmiDir(out).write(counts, ordered, pmi_table(counts, seen_threshold, min_count))
     return ordered
+
+
+def comparison_row(info: dict) -> dict:
+    """One comparison.csv row of an nmi.json: plug-in NMI, AMI, their bootstrap intervals and size-matched values."""
+    ci, at = info.get("ci") or {}, info.get("at_n") or {}
+    row = dict(info)
+    for prefix, iv in (("ci", ci.get("nmi") or {}), ("ami_ci", ci.get("ami") or {})):
+        row.update({f"{prefix}_estimate": iv.get("estimate"), f"{prefix}_low": iv.get("low"), f"{prefix}_high": iv.get("high")})
+    row["at_n"] = at.get("n_captions")
+    for key in ("nmi", "ami"):
+        v = at.get(key) or {}
+        row.update({f"{key}_at_n": v.get("mean"), f"{key}_at_n_low": v.get("low"), f"{key}_at_n_high": v.get("high")})
+    return row
+
+
+def size_note(infos: list[dict], sample_captions: Optional[int]) -> Optional[str]:
+    """One line when compared corpora differ in caption count by more than SIZE_RATIO_WARNING and nothing is size-matched."""
+    sizes = [(str(i["corpus"]), int(i["n_captions"])) for i in infos if i.get("n_captions")]
+    if sample_captions or len(sizes) < 2:
+        return None
+    (small, n_small), (big, n_big) = min(sizes, key=lambda x: x[1]), max(sizes, key=lambda x: x[1])
+    if n_big <= SIZE_RATIO_WARNING * n_small:
+        return None
+    return (f"corpora differ {n_big / n_small:.1f}x in size ({big}: {n_big:,} captions, {small}: {n_small:,}); plug-in NMI grows as corpora "
+            f"shrink — compare AMI, or NMI at one size with --sample-captions {n_small}")
 
 
 def corpus_name(source: str) -> str:
@@ -75,9 +92,16 @@ def run_nmi(
     seed: int = 0,
     spark_master: Optional[str] = None,
     spark_partitions: Optional[int] = None,
+    sample_captions: Optional[int] = None,
+    repeats: int = 20,
+    min_count: int = 1,
 ) -> dict:
-    """Analyse one or more corpora (or an `aobench extract` file); returns {"pooled": info, "corpora": [info, ...]}."""
-    from aobench.errors import AobenchError
+    """Analyse one or more corpora (or an `aobench extract` file); returns {"pooled": info, "corpora": [info, ...], "notes": [...]}.
+
+    `bootstrap` resamples captions for bias-corrected intervals of NMI and AMI (`ci`); `sample_captions` adds
+    each corpus's NMI and AMI at exactly that many captions (`at_n`: `repeats` seeded draws without
+    replacement); `min_count` keeps rarer pairs out of pairs.csv (not out of NMI). `seed` seeds both.
+    """
     from aobench.text.stats import NORMALIZATIONS
 
     if normalization not in NORMALIZATIONS:
@@ -90,47 +114,61 @@ def run_nmi(
         require("spark", "--engine spark")
     if engine != "spark" and (spark_master or spark_partitions):
         raise AobenchError("--spark-master/--spark-partitions need --engine spark")
+    if sample_captions is not None and sample_captions < 1:
+        raise AobenchError(f"--sample-captions {sample_captions}: must be at least 1")
+    if repeats < 1:
+        raise AobenchError(f"--repeats {repeats}: must be at least 1")
+    if min_count < 1:
+        raise AobenchError(f"--min-count {min_count}: must be at least 1")
     from aobench.io import writable_dir
 
     out = writable_dir(out)
-    kw = dict(normalization=normalization, bootstrap=bootstrap, seen_threshold=seen_threshold, seed=seed)
+    nd = NmiDir(out)
+    kw = dict(normalization=normalization, bootstrap=bootstrap, seen_threshold=seen_threshold, seed=seed, sample_captions=sample_captions,
+              repeats=repeats, min_count=min_count)  # fmt: skip
+    keep_types = bool(bootstrap or sample_captions)
     meta = {"vocab": vocab_ref or "none", "engine": engine}
     if pairs_file is not None:
         from aobench.text.engine import counts_from_pairs_file
 
         counts, cps = counts_from_pairs_file(pairs_file)
-        return {"pooled": write_analysis(out, counts, cps, name=Path(pairs_file).name, extra={**meta, "sources": [str(pairs_file)]}, **kw), "corpora": []}
+        _check_sample_size(sample_captions, [(Path(pairs_file).name, counts)])
+        return {"pooled": write_analysis(out, counts, cps, name=Path(pairs_file).name, extra={**meta, "sources": [str(pairs_file)]}, **kw), "corpora": [], "notes": []}
     per: list[tuple[str, Counts, Counter]] = []
     for src in sources:
         if engine == "spark":
             from aobench.text.spark import count_with_spark
 
             c, cps = count_with_spark([src], vocab_ref, text_column=text_column, master=spark_master, partitions=spark_partitions,
-                                      shard_dir=out / "shards", keep_caption_types=bool(bootstrap))
+                                      shard_dir=nd.shards_dir, keep_caption_types=keep_types)
         else:
             from aobench.text.engine import count_corpora
 
-            c, cps = count_corpora([src], vocab_ref, text_column=text_column, workers=workers, shard_dir=out / "shards", keep_caption_pairs=bool(bootstrap))
+            c, cps = count_corpora([src], vocab_ref, text_column=text_column, workers=workers, shard_dir=nd.shards_dir, keep_caption_pairs=keep_types)
         per.append((str(src), c, cps))
+    # a corpus smaller than the size-matched n fails here, before any analysis is written (its counts are kept in shards/)
+    _check_sample_size(sample_captions, [(corpus_name(src), c) for src, c, _ in per])
     pooled = Counts()
-    pooled_cps: Optional[Counter] = Counter() if bootstrap else None
+    pooled_cps: Optional[Counter] = Counter() if keep_types else None
     for _, c, cps in per:
         pooled.merge(c)
         if pooled_cps is not None:
             pooled_cps.update(cps)
-    result = {"pooled": write_analysis(out, pooled, pooled_cps, name="+".join(corpus_name(s) for s in sources), extra={**meta, "sources": list(map(str, sources))}, **kw), "corpora": []}
+    result = {"pooled": write_analysis(out, pooled, pooled_cps, name="+".join(corpus_name(s) for s in sources), extra={**meta, "sources": list(map(str, sources))}, **kw),
+              "corpora": [], "notes": []}  # fmt: skip
     if len(per) > 1:
-        rows = []
         for src, c, cps in per:
-            info = write_analysis(out / "corpora" / corpus_name(src), c, cps, name=corpus_name(src), extra={**meta, "sources": [src]}, **kw)
-            result["corpora"].append(info)
-            rows.append(info)
-        buf = io.StringIO()
-        fields = ["corpus", "nmi", "ci_low", "ci_high", "mi", "h_attribute", "h_object", "n_events", "n_captions", "n_skipped", "n_negated", "n_seen_pairs"]
-        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            row = {**r, "ci_low": r.get("ci", {}).get("low", ""), "ci_high": r.get("ci", {}).get("high", "")}
-            w.writerow({k: "" if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()})  # undefined: empty, as null in JSON
-        atomic_write_text(out / "comparison.csv", buf.getvalue())
+            name = corpus_name(src)
+            result["corpora"].append(write_analysis(nd.corpus(name).root, c, cps, name=name, extra={**meta, "sources": [src]}, **kw))
+        nd.write_comparison([comparison_row(r) for r in result["corpora"]])
+        note = size_note(result["corpora"], sample_captions)
+        if note:
+            result["notes"].append(note)
     return result
+
+
+def _check_sample_size(n: Optional[int], corpora: list[tuple[str, Counts]]) -> None:
+    """--sample-captions larger than a corpus: one line naming it and its size."""
+    for name, c in corpora:
+        if n and n > c.n_captions:
+            raise AobenchError(f"--sample-captions {n}: corpus {name} has only {c.n_captions:,} captions — choose at most {min(x.n_captions for _, x in corpora):,}")

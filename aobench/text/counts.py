@@ -1,17 +1,10 @@
-"""Sparse attribute x object co-occurrence counts: mergeable, saved to and loaded from disk."""
+"""Sparse attribute x object co-occurrence counts: mergeable, to and from their JSON document (saved in an nmi dir by `aobench.nmidir`)."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable
-
-from aobench.errors import AobenchError
-from aobench.io import atomic_write_json
-
-COUNTS_FILE = "counts.json"
 
 
 @dataclass
@@ -106,20 +99,3 @@ class Counts:
             n_skipped=Counter(d.get("n_skipped", {})),
             negated=Counter({(a, o): int(n) for a, o, n in d.get("negated", [])}),
         )
-
-    def save(self, path: str | Path) -> None:
-        """Write atomically (a file path, or a directory → DIR/counts.json)."""
-        p = Path(path)
-        atomic_write_json(p / COUNTS_FILE if p.suffix != ".json" else p, self.to_dict())
-
-
-def load_counts(path: str | Path) -> Counts:
-    """Counts saved by `aobench nmi` (its output dir) or by `Counts.save` (the JSON file); `builtin:NAME` goes through aobench.corpora."""
-    p = Path(path)
-    f = p / COUNTS_FILE if p.is_dir() else p
-    if not f.exists():
-        raise AobenchError(f"no saved counts at {path} (expected an `aobench nmi` output dir or a counts.json)")
-    try:
-        return Counts.from_dict(json.loads(f.read_text()))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise AobenchError(f"malformed counts file {f}: {exc}") from None

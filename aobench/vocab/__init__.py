@@ -99,10 +99,14 @@ class Vocab:
 
     objects: list[ObjectClass]
     attributes: list[Attribute]
-    rules: list[dict] = field(default_factory=list)
+    rules: list = field(default_factory=list)  # `aobench.vocab.rules` objects (mappings are parsed)
     hypernyms: Optional[Hypernyms] = None  # generic caption nouns above the objects (corpus evidence, extraction)
 
     def __post_init__(self) -> None:
+        from aobench.vocab.rules import parse_rule
+
+        # rules as parsed objects (`aobench.vocab.rules`); a plain mapping is parsed here too
+        self.rules = [parse_rule(r, f"rules[{i}]") if isinstance(r, dict) else r for i, r in enumerate(self.rules)]
         self.attribute_by_word: dict[str, Attribute] = {}
         for a in self.attributes:
             for w in (a.name, *a.synonyms):
@@ -125,14 +129,18 @@ class Vocab:
 
     def compatible(self, attribute: Attribute, obj: ObjectClass) -> bool:
         """Whether the compatibility rules allow this pair."""
+        return self.denied_by(attribute, obj) is None
+
+    def denied_by(self, attribute: Attribute, obj: ObjectClass) -> Optional[str]:
+        """The id of the first rule that removes this pair, or None (see `aobench.vocab.rules`)."""
         for rule in self.rules:
-            deny = rule.get("deny", {})
-            groups = deny.get("groups", ["*"])
-            if "*" not in groups and obj.group not in groups and obj.subgroup not in groups:
-                continue
-            if attribute.name in deny.get("attributes", []) or attribute.type in deny.get("attribute_types", []):
-                return False
-        return True
+            if not hasattr(rule, "flags") and rule.denies(attribute, obj, self):
+                return rule.id
+        return None
+
+    def flags(self, attribute: Attribute, obj: ObjectClass) -> list[str]:
+        """The ids of the flag rules this pair meets (default states: kept as candidates, marked)."""
+        return [rule.id for rule in self.rules if hasattr(rule, "flags") and rule.flags(attribute, obj)]
 
 
 def _data_dir() -> Path:
@@ -235,14 +243,28 @@ def _hypernyms_for(ref: str, objects: list[ObjectClass], all_objects: Iterable[O
     return hyp.restrict(o.name for o in objects)
 
 
-def load_rules(ref: Optional[str]) -> list[dict]:
-    """Compatibility rules (built-in name or YAML path); none when ref is None."""
+def load_rules(ref: Optional[str], _seen: tuple = ()) -> list:
+    """Pair rules (built-in name or YAML path; `include:` another rules file first); none when ref is None."""
+    from aobench.vocab.rules import parse_rule
+
     if not ref:
         return []
     path = Path(ref).expanduser() if looks_like_path(ref, (".yaml", ".yml")) else _data_dir() / f"{ref}.yaml"
     if not path.exists():
         raise AobenchError(f"compatibility rules not found: {ref}")
-    return list(_load_file(path).get("rules", []))
+    if path.resolve() in _seen:
+        raise AobenchError(f"compatibility rules {path}: include cycle")
+    data = _load_file(path) or {}
+    inc = data.get("include")  # a built-in name, or a path relative to this file
+    if inc and looks_like_path(str(inc), (".yaml", ".yml")) and not Path(inc).is_absolute():
+        inc = str(path.parent / inc)
+    rules = load_rules(inc, (*_seen, path.resolve())) if inc else []
+    rules += [parse_rule(raw, f"{path.name}: rules[{i}]", path.parent) for i, raw in enumerate(data.get("rules") or [])]
+    ids = [r.id for r in rules]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise AobenchError(f"compatibility rules {path}: duplicate rule id(s) {', '.join(dup)}")
+    return rules
 
 
 def load_vocab(spec) -> Vocab:

@@ -54,7 +54,7 @@ def czsl(ctx) -> dict:
     if len(attrs) * len(objs) <= MAX_OPEN_CLASSES:
         worlds["open"] = [(a, o) for o in objs for a in attrs]
     else:
-        ctx.notes.append(f"czsl: open world skipped ({len(attrs)}x{len(objs)} pairs > {MAX_OPEN_CLASSES})")
+        ctx.note(f"czsl: open world skipped ({len(attrs)}x{len(objs)} pairs > {MAX_OPEN_CLASSES})")
     out: dict = {"protocol": protocol, "n_seen_images": int((~unseen_image).sum()), "n_unseen_images": int(unseen_image.sum()), "n_seen_pairs": len(seen)}
     for world, classes in worlds.items():
         index = {c: i for i, c in enumerate(classes)}
@@ -70,5 +70,5 @@ def czsl(ctx) -> dict:
                     out[f"{world}/curve/{ck}"] = cv
             else:
                 out[f"{world}/{k}"] = v
-    ctx.notes.append(f"czsl: seen pairs from the {source}")
+    ctx.note(f"czsl: seen pairs from the {source}", shown=False)  # provenance, in the result
     return out

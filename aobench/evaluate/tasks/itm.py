@@ -79,7 +79,7 @@ def foils(ctx) -> dict:
     from_file, unknown = file_foils(ctx)
     fs += from_file
     if unknown:
-        ctx.notes.append(f"foils: {unknown} rows of --foils name ids not among the evaluated images (ignored)")
+        ctx.note(f"foils: {unknown} rows of --foils name ids not among the evaluated images (ignored)")
     texts = sorted({f["caption"] for f in fs} | {f["foil"] for f in fs})
     groups = winoground_groups(ctx)
     texts = sorted(set(texts) | {g[2] for g in groups} | {g[3] for g in groups})

@@ -1,0 +1,117 @@
+"""A blind plausibility prior for foils: drop a new pair that caption corpora reject outright (LM-free, counts only).
+
+SugarCrepe found that hard negatives a text-only model rejects as implausible ("wooden clouds") let blind models beat
+CLIP; it generated fluent negatives with ChatGPT, had people remove the implausible ones, then balanced text-only
+scores (`adversarial_refine.py`). aobench has neither an LLM nor annotators offline, so the "rejected outright" step
+is this rule over attribute–object counts of captions (the shipped `builtin:*` corpora, `--counts` when given, and
+the input's own captions, each caption left out of them while its foils are made):
+
+    a foil's new pair (a, o) is implausible when the reference never says `a` of `o` although it describes `o` itself
+    at least `4 × min_events` times, or never says `a` of anything of o's kind (caption-noun kinds: mammal, garment,
+    vehicle, ...) although it has at least `min_events` pairs of that kind.
+
+An added attribute (add_att) must moreover be attested: said of `o`, or of something of its kind, at least twice.
+
+So "a purple dog" is dropped when none of the thousands of reference pairs on dogs says purple, and "a turquoise
+lizard" when no reference caption calls any creature of its kind turquoise; "a white dog" is kept. An object and a kind
+the reference barely describes, and an object of no kind, are never judged: the prior abstains rather than guess. It reads text only (no image), and never the
+caption it is judging. Reference objects are given kinds with the ImageNet-AO lexicon (the shipped counts name its
+classes and generic nouns) and the caption-noun data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable, Optional
+
+MIN_EVENTS = 50
+ATTESTED = 2  # an added attribute must be said twice (once may be a parse error: "a full dog")
+OBJECT_FACTOR = 4  # an object is judged on its own pairs from OBJECT_FACTOR × min_events of them
+
+
+class PlausibilityPrior:
+    """Rejects a pair the reference never pairs with its object or kind, where the kind is well described."""
+
+    def __init__(self, tables: Iterable, kind_of, min_events: int = MIN_EVENTS, sources: Optional[list[str]] = None):
+        self.kind_of = kind_of  # object name → kind ('' unknown)
+        self.min_events = min_events
+        self.sources = list(sources or [])
+        self.pairs: Counter = Counter()
+        for t in tables:
+            self.pairs.update(getattr(t, "pairs", t))
+        self.kind_events: Counter = Counter()
+        self.attr_kind: Counter = Counter()
+        self.obj_events: Counter = Counter()
+        for (a, o), n in self.pairs.items():
+            self.obj_events[o] += n
+            k = kind_of(o)
+            if k:
+                self.kind_events[k] += n
+                self.attr_kind[(a, k)] += n
+        self._kind: dict[str, str] = {}
+        self._held = (Counter(), Counter(), Counter(), Counter())
+
+    def kind(self, obj: str) -> str:
+        """The kind the prior reads for an object (memoised)."""
+        k = self._kind.get(obj)
+        if k is None:
+            k = self._kind[obj] = self.kind_of(obj)
+        return k
+
+    def hold(self, pairs) -> None:
+        """Leave one caption's pairs out of the reference (they are in it when the reference includes the input)."""
+        held = Counter((a.lower(), o.lower()) for a, o in pairs)
+        attr_kind, kind_events, obj_events = Counter(), Counter(), Counter()
+        for (a, o), n in held.items():
+            obj_events[o] += n
+            k = self.kind(o)
+            if k:
+                attr_kind[(a, k)] += n
+                kind_events[k] += n
+        self._held = (held, attr_kind, kind_events, obj_events)
+
+    def ok(self, attribute: str, obj: str) -> bool:
+        """Whether the pair may appear in a foil."""
+        a, o = attribute.lower(), obj.lower()
+        held, held_ak, held_k, held_o = self._held
+        if self.pairs.get((a, o), 0) - held.get((a, o), 0) > 0:
+            return True
+        if self.obj_events[o] - held_o.get(o, 0) >= OBJECT_FACTOR * self.min_events:
+            return False  # described often, never so
+        k = self.kind(o)
+        if not k or self.kind_events[k] - held_k.get(k, 0) < self.min_events:
+            return True  # too little evidence to reject
+        return self.attr_kind[(a, k)] - held_ak.get((a, k), 0) > 0
+
+    def attested(self, attribute: str, obj: str) -> bool:
+        """Whether the reference says the attribute of this object or of something of its kind (what add_att needs:
+        an added attribute claims something new, so it must be a thing captions say, not merely one they do not deny)."""
+        a, o = attribute.lower(), obj.lower()
+        held, held_ak, _, _ = self._held
+        if self.pairs.get((a, o), 0) - held.get((a, o), 0) >= ATTESTED:
+            return True
+        k = self.kind(o)
+        return bool(k) and self.attr_kind[(a, k)] - held_ak.get((a, k), 0) >= ATTESTED
+
+    def describe(self) -> dict:
+        """What the prior is, for the audit file."""
+        return {
+            "rule": f"drop a foil whose new pair (a, o) the reference never contains although it has >= "
+                    f"{OBJECT_FACTOR * self.min_events} pairs of o, or whose a the reference never says of any object of o's "
+                    f"kind although it has >= {self.min_events} pairs of that kind; otherwise keep (abstain); the caption "
+                    f"being foiled is left out of the reference",
+            "reference": self.sources,
+            "n_events": int(sum(self.pairs.values())),
+            "kinds_judged": sorted(k for k, n in self.kind_events.items() if n >= self.min_events),
+        }  # fmt: skip
+
+
+def default_prior(tables=(), sources=(), min_events: int = MIN_EVENTS) -> PlausibilityPrior:
+    """The prior over every shipped corpus and these extra count tables (`--counts`, the input's own captions)."""
+    from aobench.corpora import list_builtin, load_corpus
+    from aobench.foils.lexicon import reference_lexicon
+
+    refs = [f"builtin:{name}" for name in list_builtin()]
+    lex = reference_lexicon()
+    return PlausibilityPrior([load_corpus(r).counts for r in refs] + list(tables), lambda o: lex.noun(o).kind,
+                             min_events=min_events, sources=refs + list(sources))  # fmt: skip
