@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import lru_cache
 from typing import Optional, Sequence
 
 import numpy as np
@@ -75,31 +76,69 @@ def permutation_test(x: Sequence[float], y: Sequence[float], method: str = "pear
         p = float(np.mean(np.abs(_corr_rows(xc, yc[perms])) >= abs(r) - TIE))
         out.update(method="exact", n_permutations=len(perms))
     else:
-        rng = np.random.default_rng(seed)
-        hits, done = 0, 0
-        while done < draws:
-            m = min(CHUNK, draws - done)
-            rows = rng.permuted(np.broadcast_to(yc, (m, n)), axis=1)
-            hits += int(np.sum(np.abs(_corr_rows(xc, rows)) >= abs(r) - TIE))
-            done += m
+        hits = sum(int(np.sum(np.abs(_corr_rows(xc, yc[idx])) >= abs(r) - TIE)) for idx in _permutations(n, draws, seed))
         p = (1 + hits) / (1 + draws)
         out.update(method="monte-carlo", n_permutations=draws, seed=seed)
     out.update(r=r, p_value=p)
     return out
 
 
-def _rowwise(xs: np.ndarray, ys: np.ndarray, method: str) -> np.ndarray:
-    """r of each row pair of [B, n] arrays; NaN where a row is constant."""
-    if method == "spearman":
-        from scipy.stats import rankdata
+CACHED = 20_000_000  # index draws of up to this many entries are kept for the next pair of the same n (many metrics, one set of models)
 
-        xs, ys = rankdata(xs, axis=1, method="average"), rankdata(ys, axis=1, method="average")
+
+def _draws(kind: str, n: int, count: int, seed: int) -> list[np.ndarray]:
+    """The seeded index draws, in CHUNK-row blocks: row permutations of 0..n-1, or bootstrap resamples (scipy.stats' draws)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(0, count, CHUNK):
+        m = min(CHUNK, count - k)
+        # permuting 0..n-1 consumes the generator as permuting any n values does: the same orders as scipy's
+        out.append(rng.permuted(np.broadcast_to(np.arange(n), (m, n)), axis=1) if kind == "perm" else rng.integers(0, n, (m, n)))
+    return out
+
+
+@lru_cache(maxsize=4)
+def _cached(kind: str, n: int, count: int, seed: int) -> tuple:
+    return tuple(_draws(kind, n, count, seed))
+
+
+def _permutations(n: int, draws: int, seed: int):
+    return _cached("perm", n, draws, seed) if n * draws <= CACHED else _draws("perm", n, draws, seed)
+
+
+def _resamples(n: int, n_boot: int, seed: int):
+    return _cached("boot", n, n_boot, seed) if n * n_boot <= CACHED else _draws("boot", n, n_boot, seed)
+
+
+def _resampled_ranks(v: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Average ranks (1..n, ties averaged: scipy's rankdata) of each resample v[idx[b]], without sorting each row.
+
+    A value's average rank in a resample is (resampled values below its tie group) + (its group's count + 1) / 2,
+    from per-row counts of each group of equal original values: exact halves, the same numbers as rankdata.
+    """
+    b, n = idx.shape
+    order = np.argsort(v, kind="stable")
+    sv = v[order]
+    grp = np.concatenate([[0], np.cumsum(sv[1:] != sv[:-1])])  # tie group of each sorted position
+    n_groups = int(grp[-1]) + 1
+    gid = np.empty(n, dtype=np.int64)
+    gid[order] = grp
+    g = gid[idx]
+    counts = np.bincount((g + n_groups * np.arange(b)[:, None]).ravel(), minlength=b * n_groups).reshape(b, n_groups).astype(float)
+    avg = np.cumsum(counts, axis=1) - counts + (counts + 1) / 2
+    return np.take_along_axis(avg, g, axis=1)
+
+
+def _rowwise(xv: np.ndarray, yv: np.ndarray, idx: np.ndarray, method: str) -> np.ndarray:
+    """r of each resample (rows of idx) of the pairs (xv, yv); NaN where a resample is constant."""
+    xs, ys = xv[idx], yv[idx]
+    flat = (np.ptp(xs, axis=1) == 0) | (np.ptp(ys, axis=1) == 0)  # a constant resample has no r
+    if method == "spearman":
+        xs, ys = _resampled_ranks(xv, idx), _resampled_ranks(yv, idx)
     xc, yc = xs - xs.mean(1, keepdims=True), ys - ys.mean(1, keepdims=True)
     sxx, syy = (xc * xc).sum(1), (yc * yc).sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.clip((xc * yc).sum(1) / np.sqrt(sxx * syy), -1.0, 1.0)
-    # a constant resample: its sum of squares is 0 up to rounding of the mean
-    flat = (np.ptp(xs, axis=1) == 0) | (np.ptp(ys, axis=1) == 0)
     r[flat] = np.nan
     return r
 
@@ -113,12 +152,7 @@ def bootstrap_ci(x: Sequence[float], y: Sequence[float], method: str = "pearson"
         return out
     xv, yv = np.asarray(x, float), np.asarray(y, float)
     n = len(xv)
-    rng = np.random.default_rng(seed)
-    rs = []
-    for k in range(0, n_boot, CHUNK):
-        idx = rng.integers(0, n, (min(CHUNK, n_boot - k), n))
-        rs.append(_rowwise(xv[idx], yv[idx], method))
-    r = np.concatenate(rs)
+    r = np.concatenate([_rowwise(xv, yv, idx, method) for idx in _resamples(n, n_boot, seed)])
     ok = r[~np.isnan(r)]
     out["n_undefined"] = int(r.size - ok.size)
     if ok.size:

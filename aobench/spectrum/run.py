@@ -80,13 +80,18 @@ def choose_axes(table: SpectrumTable, x: Optional[str], y: Optional[Sequence[str
     return xs, ys
 
 
-def _pairs(table: SpectrumTable, x: str, ys: list[str], reference: Optional[Reference], n_boot: int, draws: int, seed: int, level: float) -> list[dict]:
+def _pairs(table: SpectrumTable, x: str, ys: list[str], reference: Optional[Reference], n_boot: int, draws: int, seed: int, level: float,
+           progress: bool = False) -> list[dict]:  # fmt: skip
+    from contextlib import nullcontext
+
+    from aobench.progress import make_progress
+
     recognition = [x] + [c for c in table.by_role(roles.RECOGNITION) if c != x]
+    todo = [(y, xr) for y in ys for xr in recognition if xr != y]
     out = []
-    for y in ys:
-        for xr in recognition:
-            if xr == y:
-                continue
+    with make_progress("pairs", transient=True) if progress else nullcontext() as prog:
+        task = prog.add_task("correlations", total=len(todo)) if prog else None
+        for y, xr in todo:
             rows = [r for r in table.rows if r.values.get(xr) is not None and r.values.get(y) is not None]
             xv, yv = [r.values[xr] for r in rows], [r.values[y] for r in rows]
             res = correlate(xv, yv, n_boot=n_boot, draws=draws, seed=seed, level=level)
@@ -95,9 +100,10 @@ def _pairs(table: SpectrumTable, x: str, ys: list[str], reference: Optional[Refe
             if reference is not None:
                 pts = [(reference.value(r, table.columns[xr]), reference.value(r, table.columns[y])) for r in reference.rows]
                 pts = [p for p in pts if None not in p]
-                ref = correlate([a for a, _ in pts], [b for _, b in pts], n_boot=n_boot, draws=draws, seed=seed, level=level)
-                pair["reference"] = ref
+                pair["reference"] = correlate([a for a, _ in pts], [b for _, b in pts], n_boot=n_boot, draws=draws, seed=seed, level=level)
             out.append(pair)
+            if prog:
+                prog.advance(task)
     return out
 
 
@@ -117,7 +123,7 @@ def write_table_csv(path: Path, table: SpectrumTable, first: Sequence[str] = ())
 def make_spectrum(results: Sequence[str | Path], out: str | Path, *, x: Optional[str] = None, y: Optional[Sequence[str]] = None,
                   reference: Optional[Sequence[str | Path]] = None, reference_scale: float = 100.0, fine_tuned: Sequence[str] = (),
                   pre_trained: Sequence[str] = (), seed: int = 0, bootstrap: int = 2000, permutations: int = 9999, level: float = 0.95,
-                  plots: bool = True) -> SpectrumRun:  # fmt: skip
+                  plots: bool = True, progress: bool = True) -> SpectrumRun:  # fmt: skip
     """Join the result JSONs below RESULTS (aobench's and CLIP_benchmark's) by (model, pretrained) and write the spectrum into OUT.
 
     `x`/`y`: spectrum.csv column names (`dataset/task/metric`); default x is the mean zero-shot classification
@@ -141,7 +147,7 @@ def make_spectrum(results: Sequence[str | Path], out: str | Path, *, x: Optional
         run.notes.append(f"{len(table.rows)} model(s): a correlation needs at least 3 (r, CIs and p-values are null)")
     if any(r.series for r in table.rows):
         run.notes.append("checkpoint series / WiSE-FT sweeps are among the models: their points are not independent, so p-values over all models overstate the evidence")
-    run.pairs = _pairs(table, xs, ys, ref, bootstrap, permutations, seed, level)
+    run.pairs = _pairs(table, xs, ys, ref, bootstrap, permutations, seed, level, progress)
     out.mkdir(parents=True, exist_ok=True)
     run.csv = write_table_csv(out / CSV_NAME, table, [xs, *ys])
     doc = {
