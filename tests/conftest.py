@@ -150,6 +150,24 @@ def shapes_build(tmp_path_factory, small_shapes_recipe) -> Path:
     return out
 
 
+def hashing_embedder(texts):
+    """Deterministic bag-of-words embedding (no model) for the foils audit: texts sharing words are close."""
+    import numpy as np
+
+    out = np.zeros((len(texts), 64), np.float32)
+    for i, t in enumerate(texts):
+        for w in t.lower().split():
+            out[i, hash(w) % 64] += 1.0  # PYTHONHASHSEED varies per process; fine within one
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+    return out
+
+
+@pytest.fixture(scope="session")
+def natural_captions() -> Path:
+    """40 photo-style captions written for these tests (generic nouns, people, plurals, compounds, word senses)."""
+    return Path(__file__).parent / "fixtures" / "natural_captions.txt"
+
+
 @pytest.fixture(scope="session")
 def suite_files(tmp_path_factory) -> dict:
     """Synthetic files of every standard benchmark in its published schema (tests/fixtures/suite.py), with their images."""

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from aobench.foils.audit import PMIScorer, balance, outcome, run_audit
+from conftest import hashing_embedder
 
 
 class Table:
@@ -35,16 +36,6 @@ class Table:
 
 def row(typ, caption, foil, pairs, foil_pairs, bow=False):
     return {"id": caption, "caption": caption, "foil": foil, "type": typ, "bow_identical": bow, "pairs": pairs, "foil_pairs": foil_pairs}
-
-
-def hashing_embedder(texts):
-    """Deterministic bag-of-words embedding (no model): texts sharing words are close."""
-    out = np.zeros((len(texts), 64), np.float32)
-    for i, t in enumerate(texts):
-        for w in t.lower().split():
-            out[i, hash(w) % 64] += 1.0  # PYTHONHASHSEED varies per process; fine within one
-    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-    return out
 
 
 def test_smoothed_pmi_known_values():
@@ -119,3 +110,62 @@ def test_balance_in_run_audit_reports_drops_per_type():
     assert bal["n_dropped"] == int((~mask).sum()) == 8
     assert bal["dropped_per_type"] == {"replace_att": 8}
     assert bal["types"]["replace_att"]["pmi"]["acc"] == 0.5
+
+
+def test_pmi_leaves_the_caption_out_of_its_own_counts():
+    # four captions, one per pair: counted, the audited caption's own (red, car) ties with the foil's (blue, car);
+    # left out, (red, car) is unseen while (blue, car) is not, so the foil wins — the caption only tied on its own count
+    counts = Table({("red", "car"): 1, ("blue", "car"): 1, ("red", "bus"): 1, ("blue", "bus"): 1})
+    rows = [row("replace_att", "a red car", "a blue car", [("red", "car")], [("blue", "car")])]
+    with_own, _ = run_audit(rows, counts=counts, length=False)
+    left_out, _ = run_audit(rows, counts=counts, length=False, leave_out=True)
+    assert with_own["types"]["replace_att"]["pmi"]["acc"] == 0.5
+    assert left_out["types"]["replace_att"]["pmi"]["acc"] == 0.0
+    assert left_out["pmi_leave_one_out"] is True and with_own["pmi_leave_one_out"] is False
+    assert "each row's caption left out of the counts" in left_out["scorers"]["pmi"]
+    # known answer: N=4, a 2x2 add-one grid → total 8, minus the held-out event → 7
+    s = PMIScorer(counts)
+    assert s.score([("red", "car")], held_out=[("red", "car")]) == pytest.approx(math.log(1 / 7) - 2 * math.log(3 / 7))
+    assert s.score([("blue", "car")], held_out=[("red", "car")]) == pytest.approx(math.log(2 / 7) - math.log(4 / 7) - math.log(3 / 7))
+
+
+def test_length_scorer_sees_negation_foils_by_length_alone():
+    rows = [row("negate", "a red car", "a car that is not red", [("red", "car")], [("red", "car")]),
+            row("replace_att", "a red car", "a blue car", [("red", "car")], [("blue", "car")]),
+            row("add_att", "a red car", "a large red car", [("red", "car")], [("red", "car"), ("large", "car")])]  # fmt: skip
+    report, _ = run_audit(rows)
+    t = report["types"]
+    assert t["negate"]["length"]["acc"] == 1.0 and t["add_att"]["length"]["acc"] == 1.0
+    assert t["replace_att"]["length"] == {"acc": 0.5, "stderr": None, "ties": 1.0}
+    assert report["scorers"]["length"].startswith("the text with fewer words wins")
+    assert t["negate"]["pmi"] is None and t["negate"]["random_clip"] is None  # off unless asked for
+
+
+def test_random_clip_scorer_is_seeded_and_blind():
+    from aobench.foils.audit import RandomClipScorer
+
+    texts = ["a red car", "a car that is not red", "a blue bus next to a tree"]
+    a, b = RandomClipScorer("aobench-tiny", seed=3).scores(texts), RandomClipScorer("aobench-tiny", seed=3).scores(texts)
+    c = RandomClipScorer("aobench-tiny", seed=4).scores(texts)
+    assert a == b and a != c
+    assert all(-1.0 <= v <= 1.0 for v in a.values())
+    rows = [row("negate", "a red car", "a car that is not red", [], [])]
+    report, _ = run_audit(rows, blind_clip="aobench-tiny", seed=3)
+    expected = outcome(a["a red car"], a["a car that is not red"])
+    assert report["types"]["negate"]["random_clip"]["acc"] == expected
+    assert "random-init open_clip aobench-tiny (seed 3)" in report["scorers"]["random_clip"]
+
+
+def test_balance_uses_every_scorer_and_says_when_a_type_cannot_be_balanced():
+    # negate foils are all longer than their captions: no drop moves the length scorer, so the type stays unbalanced
+    rows = [row("negate", f"a red car {i}", f"a car {i} that is not red", [("red", "car")], [("red", "car")]) for i in range(6)]
+    # replace foils: PMI prefers 5 of 6 captions; balancing against PMI and length (a tie) drops until PMI is at chance
+    counts = Table({("red", "car"): 9, ("blue", "bus"): 9, ("blue", "car"): 1, ("red", "bus"): 1})
+    rows += [row("replace_att", f"a red car {i}", f"a blue car {i}", [("red", "car")], [("blue", "car")]) for i in range(5)]
+    rows += [row("replace_att", "a blue car x", "a red car x", [("blue", "car")], [("red", "car")])]
+    report, mask = run_audit(rows, counts=counts, do_balance=True, tolerance=0.05)
+    bal = report["balance"]
+    assert bal["scorers"] == ["pmi", "length"]
+    assert bal["types"]["negate"]["within_tolerance"] is False and bal["dropped_per_type"].get("negate", 0) == 0
+    assert bal["types"]["replace_att"]["within_tolerance"] is True
+    assert bal["types"]["replace_att"]["pmi"]["acc"] == 0.5 and bal["dropped_per_type"]["replace_att"] == 4

@@ -28,7 +28,7 @@ REQUIRED = ("dataset", "model", "pretrained", "task", "metrics")  # what makes a
 CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "templates", "model_revision", "data_fingerprint", "aobench_version", "options",
             "step", "alpha")  # fmt: skip
 # the metric a table shows first for a result of a task that names none (another tool's, a plug-in's): the first of these it has
-HEADLINE_KEYS = ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1")
+HEADLINE_KEYS = ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1", "group")  # group: Winoground-style benchmarks
 
 
 @dataclass

@@ -32,7 +32,7 @@ from aobench.vocab.lexicon import load_caption_nouns, load_scales
 # vocabulary groups too broad for "another object of the same group" to read as a sensible contradiction
 TOO_COARSE = frozenset({"artifact", "object"})
 # ImageNet's coarse groups → caption-noun kinds (for classes the noun data does not place)
-GROUP_KINDS = {"animal": "animal", "food": "food", "plant": "plant", "nature": "scene", "person": "person"}
+GROUP_KINDS = {"animal": "animal", "food": "food", "plant": "plant", "nature": "terrain", "person": "person"}
 _LISTED = re.compile(r"\s/\s|/|\bor\b")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 CLASS, HYPERNYM, NOUN = "class", "hypernym", "noun"
@@ -80,6 +80,7 @@ class FoilLexicon:
         for a in attrs:
             self.by_type.setdefault(a.type, []).append(a.name.lower())
         self.all_attributes = [a.name.lower() for a in attrs]
+        self.addable_attributes = [a for a in self.all_attributes if not a.endswith("ing")]
         self.rules = list(vocab.rules) if vocab is not None else []
         self._keep_apart = {(kind, t) for kind, types in self.nouns.keep_apart for t in types}
         self._noun: dict[str, Noun] = {}
@@ -92,11 +93,13 @@ class FoilLexicon:
         for kind, entries in self.nouns.kinds.items():
             for e in entries:
                 self._noun.setdefault(e, Noun(e, e, NOUN, kind, kind, e))
+                # every entry is a generic replacement, also where a class of the same name shadows it ("balloon")
+                self._pools.setdefault((NOUN, kind), []).append(e)
         for w, kind in self.nouns.general.items():
             self._noun.setdefault(w, Noun(w, w, NOUN, kind, "", ""))
         for n in self._noun.values():
-            if n.pool:
-                self._pools.setdefault((self._family(n.level), n.pool), []).append(n.name)
+            if n.pool and n.level == CLASS:
+                self._pools.setdefault((CLASS, n.pool), []).append(n.name)
 
     # -- construction ------------------------------------------------------------------------------
     def _add_classes(self, vocab: Vocab) -> None:
@@ -115,7 +118,8 @@ class FoilLexicon:
                 pool = next((k for k in map(self._entry_kind, (*ancestors, disp.lower(), o.name.lower())) if k), "")
             if not pool:
                 pool = next((g for g in (o.subgroup, o.group) if g and g not in TOO_COARSE), "")
-            entry = next((e for e in map(self.nouns.entry_of.get, heads) if e), "")
+            # its own name's entry only (every dog breed is under "dog", and no two breeds are near-synonyms)
+            entry = next((e for e in map(self.nouns.entry_of.get, (disp.lower(), o.name.lower())) if e), "")
             self._noun.setdefault(o.name.lower(), Noun(o.name.lower(), disp, CLASS, kind, pool, entry, o.group, o.subgroup))
         for h in hyps or ():
             o = first_class.get(h.name)
@@ -161,8 +165,14 @@ class FoilLexicon:
         if hit is None:
             n = self.noun(obj)
             pool = self._pools.get((self._family(n.level), n.pool), []) if n.pool else []
-            hit = self._obj_pool[obj] = [x for x in pool if x != n.name and not self._near_nouns(n, self._noun[x])]
+            hit = self._obj_pool[obj] = [x for x in pool if x != n.name and not self._near_nouns(n, self._pool_noun(n.level, x))]
         return hit
+
+    def _pool_noun(self, level: str, name: str) -> Noun:
+        n = self._noun[name]
+        if self._family(level) == NOUN and n.level == CLASS:  # the entry a class of the same name shadows
+            return Noun(name, name, NOUN, self.nouns.kind_of_entry.get(name, n.kind), n.pool, name)
+        return n
 
     def _near_nouns(self, a: Noun, b: Noun) -> bool:
         if a.entry and b.entry:

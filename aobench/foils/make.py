@@ -151,8 +151,9 @@ class FoilMaker:
         return lambda x: x != obj and x not in exclude and all(self.fits(a, x) for a in attributes)
 
     def add_att_pool(self) -> list[str]:
-        """Every typed attribute."""
-        return self.lexicon.all_attributes
+        """Every typed attribute but participles ("sleeping", "floating"): they say what the noun is doing, which the
+        caption's own verb already says ("a sleeping dog runs down a hill")."""
+        return self.lexicon.addable_attributes
 
     def add_att_ok(self, obj: str, present: Iterable[str], exclude: set):
         """Predicate: an attribute of a type the object does not have yet, not in the caption, that fits it."""

@@ -201,8 +201,9 @@ class AddAtt(FoilType):
     adds = True
 
     def from_parse(self, maker, ident, view):
+        lex = maker.lexicon
         slots = [((noun_i, obj), maker.add_att_pool(), maker.add_att_ok(obj, view.attrs_of_noun(noun_i), view.attributes))
-                 for noun_i, obj in view.nouns()]
+                 for noun_i, obj in view.nouns() if all(lex.foilable(a, obj) for a in view.attrs_of_noun(noun_i))]
         for (noun_i, obj), cand in maker.choose(maker.rng(ident, self.name), slots):
             pos = self._insert_position(maker, view.doc, view.noun_span(noun_i)[0], TYPE_ORDER.get(maker.attr_type(cand), 5))
             rw = Rewrite(view.toks)
@@ -255,7 +256,9 @@ class Negate(FoilType):
                     options.append((m, "not", verb.i))
             elif m.rule == "amod" and tok.head.i == head and not any(c.dep_ in ("conj", "cc") for c in tok.children):
                 nxt = view.doc[tok.i + 1] if tok.i + 1 < len(view.doc) else None
-                if nxt is not None and not nxt.is_punct and nxt.dep_ != "cc":
+                after = view.doc[head + 1] if head + 1 < len(view.doc) else None
+                # "the gray dog's ear" → "the dog that is not gray's ear" is no sentence
+                if nxt is not None and not nxt.is_punct and nxt.dep_ != "cc" and not (after is not None and after.tag_ == "POS"):
                     options.append((m, "relcl", head))
         for m, how, at in maker.pick(maker.rng(ident, self.name), options):
             rw = Rewrite(view.toks)

@@ -66,9 +66,12 @@ class CaptionNouns:
 
 
 def _read(name: str) -> dict:
+    from pathlib import Path
+
     from aobench.vocab import _data_dir, _load_file
 
-    data = _load_file(_data_dir() / name)
+    path = Path(name) if Path(name).is_absolute() else _data_dir() / name
+    data = _load_file(path)
     if not isinstance(data, dict):
         raise AobenchError(f"malformed vocabulary file {name}: expected a mapping")
     return data
@@ -84,7 +87,7 @@ def _words(item) -> tuple[str, list[str]]:
 
 @lru_cache(maxsize=None)
 def load_scales(name: str = "attribute_scales.yaml") -> Scales:
-    """The attribute scales shipped beside the vocabularies."""
+    """The attribute scales shipped beside the vocabularies (or the file at an absolute path)."""
     data = _read(name)
     near: dict[str, set] = {}
     opposite: dict[str, set] = {}
@@ -107,7 +110,7 @@ def load_scales(name: str = "attribute_scales.yaml") -> Scales:
 
 @lru_cache(maxsize=None)
 def load_caption_nouns(name: str = "caption_nouns.yaml") -> CaptionNouns:
-    """The caption nouns shipped beside the vocabularies; a word listed twice is an error naming it."""
+    """The caption nouns shipped beside the vocabularies (or the file at an absolute path); a word listed twice is an error naming it."""
     data = _read(name)
     kinds: dict[str, list[str]] = {}
     entry_of: dict[str, str] = {}
