@@ -174,8 +174,11 @@ def test_reference_overlay_in_vl_compo_format(tmp_path):
         write_clip_benchmark_result(cb, "imagenet1k", model, "openai", "zeroshot_classification", {"acc1": 0.2 + 0.1 * i})
         for sub in ("add_att", "swap_obj"):
             write_clip_benchmark_result(cb, f"sugar_crepe/{sub}", model, "openai", "image_caption_selection", {"acc": 0.9 - 0.1 * i, "text_acc": 0.9, "image_acc": 1.0})
+        retrieval = {f"{d}_retrieval_recall@{k}": 0.1 * (i + 1) * k / 10 for d in ("image", "text") for k in (1, 5, 10)}
+        write_clip_benchmark_result(cb, "mscoco_captions", model, "openai", "zeroshot_retrieval", retrieval)
     ref = tmp_path / "individual_results.csv"
-    ref.write_text(REFERENCE)
+    ref.write_text(REFERENCE.replace(",winoground::group\n", ",winoground::group,coco_karpathy::t2i/R@1\n")
+                   .replace("8.75\n", "8.75,30.5\n").replace("10.0\n", "10.0,36.0\n").replace("9.0\n", "9.0,28.0\n"))  # fmt: skip
     run = make_spectrum([cb], tmp_path / "out", reference=[ref], bootstrap=0)
     pair = next(p for p in run.pairs if p["x"] == MEAN_X)
     # the reference's x is elevator::imagenet-1k, its y the mean of the same two SugarCrepe subsets, percent → fraction
@@ -185,6 +188,12 @@ def test_reference_overlay_in_vl_compo_format(tmp_path):
     assert pair["reference"]["spearman"]["r"] == pytest.approx(st.spearmanr(xs, ys).statistic, abs=1e-12)
     doc = json.loads(run.correlations.read_text())
     assert doc["reference"]["n_models"] == 4 and doc["reference"]["scale"] == 100.0
+    # CLIP_benchmark's retrieval is recognition too: each direction's R@1 is correlated; text→image R@1 is vl_compo's t2i/R@1
+    t2i = "mscoco_captions/zeroshot_retrieval/image_retrieval_recall@1"
+    assert {t2i, "mscoco_captions/zeroshot_retrieval/text_retrieval_recall@1"} <= {p["x"] for p in run.pairs}
+    pair = next(p for p in run.pairs if p["x"] == t2i)
+    assert pair["n"] == 3 and pair["reference"]["n"] == 3  # DAC-LLM has no coco_karpathy value
+    assert pair["reference"]["pearson"]["r"] == pytest.approx(st.pearsonr([0.305, 0.36, 0.28], [0.70, 0.745, 0.825]).statistic, abs=1e-12)
 
 
 def test_bad_input_is_one_line_exit_2(capsys, two_tools, tmp_path):
