@@ -213,6 +213,12 @@ def test_bad_input_is_one_line_exit_2(capsys, two_tools, tmp_path):
     bad.write_text("arch,pretrained,sugarcrepe::add_att\nA,openai,high\n")
     code, _, err = cli(capsys, "spectrum", ao, cb, "--out", tmp_path / "o", "--reference", bad)
     assert code == 2 and f"{bad}:2: column 'sugarcrepe::add_att' holds 'high', not a number" in err
+    bad.write_text("arch,pretrained,sugarcrepe::add_att\nA,openai,0.8\nB,openai,85\n")  # fractions and a percentage mixed up
+    code, _, err = cli(capsys, "spectrum", ao, cb, "--out", tmp_path / "o", "--reference", bad, "--reference-scale", "1")
+    assert code == 2 and f"{bad}:3: column 'sugarcrepe::add_att' holds 85" in err and "not a fraction in [0, 1]" in err
+    (tmp_path / "afile").write_text("x")
+    code, _, err = cli(capsys, "spectrum", ao, cb, "--out", tmp_path / "afile")
+    assert code == 2 and "afile" in err and len(err.strip().splitlines()) == 1 and (tmp_path / "afile").read_text() == "x"
 
 
 def test_cli_prints_the_correlations(capsys, two_tools, tmp_path):

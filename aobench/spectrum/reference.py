@@ -103,6 +103,10 @@ def read_reference(paths: list[str | Path], scale: float = 100.0) -> Reference:
                         except ValueError:
                             raise AobenchError(f"--reference {path}:{n}: column {col!r} holds {raw!r}, not a number") from None
                         if math.isfinite(v):
+                            if not 0 <= v / scale <= 1:  # every published metric here is an accuracy or a recall
+                                raise AobenchError(f"--reference {path}:{n}: column {col!r} holds {raw}, which is {v / scale:g} after dividing by "
+                                                   f"--reference-scale {scale:g}: not a fraction in [0, 1] — give the scale the file's values use "
+                                                   "(100 for percentages, 1 for fractions)")  # fmt: skip
                             row.values.setdefault(col, v / scale)
         except FileNotFoundError:
             raise AobenchError(f"--reference {path}: no such file") from None

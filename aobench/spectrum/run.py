@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 
 from aobench.correlation import correlate
 from aobench.errors import AobenchError
-from aobench.io import atomic_write_json, atomic_write_text
+from aobench.io import atomic_write_json, atomic_write_text, writable_dir
 from aobench.spectrum import roles
 from aobench.spectrum.reference import Reference, read_reference
 from aobench.spectrum.table import CLASSIFICATION, FINE_TUNED, MEAN, PRE_TRAINED, SpectrumTable, load_table
@@ -141,14 +141,13 @@ def make_spectrum(results: Sequence[str | Path], out: str | Path, *, x: Optional
     table = load_table(results, marks)
     xs, ys = choose_axes(table, x, y)
     ref = read_reference(list(reference), reference_scale) if reference else None
-    out = Path(out)
+    out = writable_dir(Path(out))  # before the correlations: a bad --out fails at once (and only valid input creates it)
     run = SpectrumRun(out, xs, ys, len(table.rows), table.n_results, notes=list(table.notes))
     if len(table.rows) < 3:
         run.notes.append(f"{len(table.rows)} model(s): a correlation needs at least 3 (r, CIs and p-values are null)")
     if any(r.series for r in table.rows):
         run.notes.append("checkpoint series / WiSE-FT sweeps are among the models: their points are not independent, so p-values over all models overstate the evidence")
     run.pairs = _pairs(table, xs, ys, ref, bootstrap, permutations, seed, level, progress)
-    out.mkdir(parents=True, exist_ok=True)
     run.csv = write_table_csv(out / CSV_NAME, table, [xs, *ys])
     doc = {
         "protocol": protocol(bootstrap, permutations, seed, level), "seed": seed, "n_bootstrap": bootstrap, "n_permutations": permutations,
