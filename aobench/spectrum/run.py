@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,8 +187,3 @@ def draw_spectrum(results: Sequence, path: str | Path, min_models: int = MIN_MOD
         return None  # no recognition or no compositionality metric among the results: no spectrum to draw
     pairs = _pairs(table, xs, ys, None, 0, 9999, 0, 0.95)
     return spectrum_figure(table, xs, ys, Path(path), {(p["x"], p["y"]): p for p in pairs})
-
-
-def read_correlations(path: str | Path) -> dict:
-    """A correlations.json written by `make_spectrum`."""
-    return json.loads(Path(path).read_text())

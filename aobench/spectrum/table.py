@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 MEAN = "mean"  # the dataset part of the mean zero-shot classification column
 CLASSIFICATION = "zeroshot_classification"
 PRE_TRAINED, FINE_TUNED, WISE, RANDOM = "pre-trained", "fine-tuned", "wise-ft", "random"
-GROUPS = (PRE_TRAINED, FINE_TUNED, WISE, RANDOM)
+GROUPS = (PRE_TRAINED, FINE_TUNED, WISE, RANDOM)  # the groups a model is drawn in (spectrum.csv `group`)
 
 
 @dataclass
