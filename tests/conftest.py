@@ -23,6 +23,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # and wall with 2 threads than with 1). Set before torch/numpy load; subprocesses inherit it.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# No fsync per written file (aobench.io): a kill -9 loses nothing without it (only power loss would), and the
+# thousands of small files the builds write here cost twice the wall time with it; test_io checks the default.
+os.environ.setdefault("AOBENCH_FSYNC", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 
