@@ -18,6 +18,14 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One BLAS/OpenMP thread per process: the suite's models are tiny, and on a loaded 2-core machine a second
+# intra-op thread mostly spin-waits at barriers (measured: a micro study run's training took 8x the CPU time
+# and wall with 2 threads than with 1). Set before torch/numpy load; subprocesses inherit it.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+# No fsync per written file (aobench.io): a kill -9 loses nothing without it (only power loss would), and the
+# thousands of small files the builds write here cost twice the wall time with it; test_io checks the default.
+os.environ.setdefault("AOBENCH_FSYNC", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 
