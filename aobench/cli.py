@@ -477,7 +477,8 @@ def real_cmd(
 @app.command("eval")
 def eval_cmd(
     data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, Hub dataset id, or benchmark(s): sugarcrepe, sugarcrepe/swap_att, sugarcrepe,valse,aro, suite (`aobench benchmarks`)"),
-    model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt|/ckpt_dir/, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
+    models_from: Optional[Path] = typer.Option(None, "--models-from", help="text file of model specs, one a line ('#' comments), added to --model"),
     out: Optional[Path] = typer.Option(None, "--out", help="results directory (one JSON per model and task, results.csv)"),
     tasks: Optional[List[str]] = typer.Option(None, "--tasks", help="comma-separated or repeated task names (default: all; `--list-tasks` shows each with its headline metric)"),
     templates: str = typer.Option("recipe", "--templates", help="recipe (the build's prompts), openai (80 ImageNet templates), simple, or a file with one template per line"),
@@ -533,8 +534,12 @@ def eval_cmd(
             table.add_row(t["name"], t["headline"] or "-", t["direction"], str(t["version"]), ", ".join(t["options"]) or "-", escape(t["description"]))
         stdout.print(table)
         return
+    if models_from is not None:
+        from aobench.evaluate.models import read_model_list
+
+        model = list(model or []) + read_model_list(models_from)
     if not data or not model or out is None:
-        raise AobenchError("aobench eval needs DATA, at least one --model SPEC and --out DIR (or --list-models, --list-tasks)")
+        raise AobenchError("aobench eval needs DATA, at least one --model SPEC (or --models-from FILE) and --out DIR (or --list-models, --list-tasks)")
     from aobench.evaluate import evaluate
     from aobench.evaluate.results import Result
     from aobench.io import writable_dir
@@ -634,6 +639,52 @@ def benchmarks_get_cmd(
     print_line(f"{res.dest}: {len(res.written)} file(s) written, {len(res.kept)} already there (sha256 checked){unverified}{images}")
     if res.missing:
         print_line(f"not got: {', '.join(res.missing)} — {res.hint}")
+
+
+@app.command("spectrum")
+def spectrum_cmd(
+    results: List[Path] = typer.Argument(..., help="result dirs (or JSON files) of `aobench eval` and `clip_benchmark eval`, read recursively"),
+    out: Path = typer.Option(..., "--out", help="output dir: spectrum.csv, correlations.json, spectrum.png, dynamics.png"),
+    x: Optional[str] = typer.Option(None, "--x", help="recognition metric (a spectrum.csv column, dataset/task/metric); default: mean zero-shot classification acc1, else aobench's object acc1"),
+    y: Optional[List[str]] = typer.Option(None, "--y", help="compositionality metric(s), repeatable; default: every compositionality aggregate present"),
+    reference: Optional[List[Path]] = typer.Option(None, "--reference", help="published per-checkpoint results CSV (vl_compo's results.csv / individual_results.csv format), repeatable"),
+    reference_scale: float = typer.Option(100.0, "--reference-scale", help="divide --reference values by this (vl_compo publishes percentages: 100)"),
+    fine_tuned: Optional[List[str]] = typer.Option(None, "--fine-tuned", help="glob over spec or pretrained: mark these models fine-tuned (repeatable)"),
+    pre_trained: Optional[List[str]] = typer.Option(None, "--pre-trained", help="glob over spec or pretrained: mark these models pre-trained (repeatable)"),
+    seed: int = typer.Option(0, "--seed", help="seed of the bootstrap and the permutation test"),
+    bootstrap: int = typer.Option(2000, "--bootstrap", help="bootstrap resamples of models for the CIs (0: none)"),
+    permutations: int = typer.Option(9999, "--permutations", help="Monte Carlo permutations for p-values beyond 8 models (up to 8: exact)"),
+) -> None:
+    """Compositionality against recognition over many models (and checkpoint series over training steps).
+
+    Reads aobench and CLIP_benchmark result JSONs, joins them by (model, pretrained), and writes
+    spectrum.csv (a row per model), correlations.json (Pearson and Spearman with bootstrap CIs and
+    permutation p-values), spectrum.png and dynamics.png into --out.
+
+    \b
+    Examples:
+      aobench spectrum results/aobench results/clip_benchmark --out spectrum/
+      aobench spectrum results/ --out spectrum/ --reference vl_compo/individual_results.csv
+      aobench spectrum results/ --out spectrum/ --y sugar_crepe/image_caption_selection/acc --fine-tuned '*negclip*'
+    """
+    from aobench.spectrum.run import make_spectrum
+
+    run = make_spectrum(results, out, x=x, y=y, reference=reference, reference_scale=reference_scale, fine_tuned=fine_tuned or (),
+                        pre_trained=pre_trained or (), seed=seed, bootstrap=bootstrap, permutations=permutations)  # fmt: skip
+    table = Table("compositionality (y)", "recognition (x)", "n", "Pearson r [CI]", "Spearman ρ [CI]", "p (r)", "p (ρ)", title=f"{run.n_models} models, {run.n_results} results")
+    for p in run.pairs:
+        if p["x"] != run.x:
+            continue
+        cells = []
+        for m in ("pearson", "spearman"):
+            r, ci = p[m]["r"], p[m]["ci"]
+            cells.append("n/a" if r is None else f"{r:+.3f}" + (f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else ""))
+        pv = [_num(p[m]["p_value"], 4) for m in ("pearson", "spearman")]
+        table.add_row(escape(p["y"]), escape(p["x"]), str(p["n"]), *cells, *pv)
+    stdout.print(table)
+    for note in run.notes:
+        print_line(f"note: {note}")
+    print_line(f"{out}: {run.csv.name}, {run.correlations.name}" + "".join(f", {f.name}" for f in run.figures) + f" (x = {run.x}; correlations with every recognition metric in {run.correlations.name})")
 
 
 def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:

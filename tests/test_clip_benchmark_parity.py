@@ -9,24 +9,6 @@ import math
 import pytest
 
 
-@pytest.fixture
-def numpy24_accuracy_shim(monkeypatch):
-    """SHIM for clip_benchmark 1.6.2 on numpy >= 2.4 (test-only; remove once upstream fixes it).
-
-    Its `zeroshot_classification.accuracy` passes a 1-element array to `float()`, which numpy 2.4 refuses
-    ("only 0-dimensional arrays can be converted to Python scalars"). This is the same computation with
-    `.item()`; nothing else of clip_benchmark is touched.
-    """
-    from clip_benchmark.metrics import zeroshot_classification as zc
-
-    def accuracy(output, target, topk=(1,)):
-        pred = output.topk(max(topk), 1, True, True)[1].t()
-        correct = pred.eq(target.view(1, -1).expand_as(pred))
-        return [float(correct[:k].reshape(-1).float().sum().item()) / len(target) for k in topk]
-
-    monkeypatch.setattr(zc, "accuracy", accuracy)
-
-
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
     """A saved random aobench-tiny open_clip checkpoint (open_clip's {"state_dict": ...} format)."""

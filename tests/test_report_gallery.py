@@ -109,6 +109,7 @@ def test_report_with_results_and_corpora(build_copy, tmp_path):
     assert names == {
         "images_per_type.png", "pair_counts_laion400m.png", "pmi_laion400m.png", "pair_counts_cc12m.png", "pmi_cc12m.png",
         "nmi_per_corpus.png", "accuracy_by_attribute_type.png", "composition_vs_object.png", "nmi_vs_accuracy.png",
+        "spectrum.png",  # three models with composition and object results: the spectrum figure
     }
     for p in res.figures:
         assert p.read_bytes().startswith(PNG_MAGIC)

@@ -25,7 +25,8 @@ from aobench.io import atomic_write_json, atomic_write_text
 LANGUAGE = "en"
 FILENAME = "{dataset}_{pretrained}_{model}_{language}_{task}.json"  # CLIP_benchmark's default output pattern
 REQUIRED = ("dataset", "model", "pretrained", "task", "metrics")  # what makes a JSON a result
-CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "templates", "model_revision", "data_fingerprint", "aobench_version", "options")
+CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "templates", "model_revision", "data_fingerprint", "aobench_version", "options",
+            "step", "alpha")  # fmt: skip
 # the metric a table shows first for a result of a task that names none (another tool's, a plug-in's): the first of these it has
 HEADLINE_KEYS = ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1", "group")  # group: Winoground-style benchmarks
 
@@ -49,11 +50,14 @@ class Result:
     model_revision: Optional[str] = None  # the Hub commit of the weights, when known
     data_fingerprint: Optional[str] = None  # identity of the evaluated splits' content
     options: dict = field(default_factory=dict)  # protocol options (seed, task options such as a CZSL protocol)
+    step: Optional[int] = None  # the training step (epoch) of a checkpoint of a series
+    series: Optional[str] = None  # the spec of the series the model belongs to (a checkpoint folder)
+    alpha: Optional[float] = None  # the WiSE-FT interpolation weight of a `wise:` model
     extra: dict = field(default_factory=dict)  # keys of a file read back that this schema does not name
     path: Optional[Path] = None  # where it was read from or written to
 
     _FIELDS = ("dataset", "model", "pretrained", "task", "metrics", "language", "spec", "templates", "splits", "skipped", "notes",
-               "aobench_version", "model_revision", "data_fingerprint", "options")  # fmt: skip
+               "aobench_version", "model_revision", "data_fingerprint", "options", "step", "series", "alpha")  # fmt: skip
 
     def to_dict(self) -> dict:
         """The JSON document (CLIP_benchmark's keys first, then aobench's, then unknown keys read back)."""

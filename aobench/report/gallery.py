@@ -23,6 +23,7 @@ from aobench.io import atomic_write_bytes, atomic_write_text
 from aobench.progress import make_progress
 from aobench.report import plots
 from aobench.nmidir import NMI_JSON, PAIRS_CSV, Corpus, NmiDir, load_corpus
+from aobench.spectrum.run import draw_spectrum
 
 THUMB_MAX = 192  # px; images at most 2x this are shown as they are, larger ones get a JPEG thumbnail
 PAGE_SIZE = 300  # cards per page: enough to scan, few enough that a 50k-image build stays responsive
@@ -188,6 +189,7 @@ def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optio
     figs.append((plots.nmi_per_corpus(loaded_corpora, fig_dir / "nmi_per_corpus.png"), f"Per corpus: {plots.corpus_statistic(shown)[1]}" if shown else "NMI per corpus"))
     figs.append((eval_plots.per_attribute_type(loaded_results, fig_dir / "accuracy_by_attribute_type.png"), "Composition accuracy per attribute type"))
     figs.append((eval_plots.composition_vs_object(loaded_results, fig_dir / "composition_vs_object.png"), "Composition vs object accuracy"))
+    figs.append((draw_spectrum(loaded_results, fig_dir / "spectrum.png"), "Compositionality vs recognition over models (aobench spectrum)"))
     if loaded_results and loaded_corpora:
         pts = _nmi_points(loaded_results, summary, loaded_corpora)
         figs.append((plots.nmi_vs_accuracy(pts, fig_dir / "nmi_vs_accuracy.png"), "NMI vs accuracy"))
