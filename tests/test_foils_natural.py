@@ -159,3 +159,4 @@ def test_no_participle_is_added_and_no_negation_splits_a_possessive(imagenet):
 def test_an_attribute_with_its_own_complement_is_not_replaced(imagenet):
     rows = foils_of(*imagenet, "A boy points towards a bowl full of cork .", ["replace_att"])
     assert not any("empty of" in f for f in by_type(rows, "replace_att"))
+    assert "A boy points towards an empty bowl ." in by_type(foils_of(*imagenet, "A boy points towards a full bowl .", ["replace_att"]), "replace_att")
