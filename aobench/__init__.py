@@ -17,7 +17,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from aobench.version import __version__
 
 # name → "module:attr"; each is the function the matching CLI command calls
 _API = {

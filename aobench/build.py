@@ -19,7 +19,7 @@ from aobench.errors import AobenchError
 from aobench.io import JsonlAppender, atomic_write_bytes, read_jsonl
 from aobench.options import parse_shard
 from aobench.progress import make_progress
-from aobench.recipe import Recipe, load, lock_text
+from aobench.recipe import Recipe, load, lock_text, with_overrides
 
 
 @dataclass
@@ -106,7 +106,7 @@ def _check_flags(limit: Optional[int], batch_size: Optional[int], dtype: Optiona
 
 
 def build(
-    recipe_ref: str,
+    recipe_ref: str | Recipe,
     out: str | Path,
     *,
     limit: Optional[int] = None,
@@ -123,10 +123,11 @@ def build(
 ) -> BuildResult:
     """Build (or resume) the dataset a recipe describes into `out`; a second build into the same `out` is refused (or waits).
 
+    `recipe_ref`: a recipe name, a YAML path, or a `Recipe` already loaded (the study passes its levels so).
     `recipe_path`: folders where a recipe name is looked up (before $AOBENCH_RECIPE_PATH and the built-ins).
     Under torchrun / `accelerate launch` each rank generates shard RANK/WORLD_SIZE and rank 0 assembles.
     """
-    from aobench import launch as launching
+    import aobench.launch as launching
     from aobench.io import writable_dir
     from aobench.locks import BuildLock
 
@@ -142,7 +143,7 @@ def build(
         overrides.setdefault("generator", {})["batch_size"] = batch_size
     if dtype is not None:
         overrides.setdefault("generator", {})["dtype"] = dtype
-    recipe = load(recipe_ref, overrides, search=recipe_path or ())
+    recipe = with_overrides(recipe_ref, overrides) if isinstance(recipe_ref, Recipe) else load(recipe_ref, overrides, search=recipe_path or ())
     out = writable_dir(out)
     if launch is not None:
         return _build_launched(recipe, out, launch, limit=limit, tiny=tiny, device=device, force=force, wait=wait, review=review)

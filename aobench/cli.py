@@ -46,7 +46,7 @@ err = _Console(stderr=True)
 
 def _version(value: bool) -> None:
     if value:
-        from aobench import __version__
+        from aobench.version import __version__
 
         print_line(f"aobench {__version__}")
         raise typer.Exit()
@@ -557,7 +557,7 @@ def eval_cmd(
         sys.exit(EXIT_USER_ERROR)
 
 
-benchmarks_app = typer.Typer(help="The standard compositionality benchmarks `aobench eval` runs (SugarCrepe, VALSE, ARO, Winoground, ...).")
+benchmarks_app = typer.Typer()  # its help is benchmarks_cmd's docstring (with the Examples)
 app.add_typer(benchmarks_app, name="benchmarks")
 
 

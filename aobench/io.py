@@ -1,4 +1,4 @@
-"""Atomic writes and crash-tolerant JSONL: nothing already written is lost or half-written."""
+"""Atomic writes, crash-tolerant JSONL logs, and strict JSONL for files users give: nothing already written is lost or half-written."""
 
 from __future__ import annotations
 
@@ -99,6 +99,25 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[dict]:
             raw = raw.strip()
             if raw:
                 yield json.loads(raw)
+
+
+def read_jsonl_strict(path: str | os.PathLike, hint: str = "") -> Iterator[tuple[int, Any]]:
+    """(line number, value) of each non-blank line of a JSON-lines file a user gave; a bad line is `FILE:N: not valid JSON (why)[ — hint]`.
+
+    Unlike `read_jsonl` (aobench's own logs, where a torn last line is a crash to redo), every line counts here.
+    Callers check the values' shape and raise with the same `FILE:N:` prefix.
+    """
+    tail = f" — {hint}" if hint else ""
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                yield n, json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise AobenchError(f"{path}:{n}: not UTF-8 text{tail}") from None
+            except json.JSONDecodeError as exc:
+                raise AobenchError(f"{path}:{n}: not valid JSON ({exc.msg}){tail}") from None
 
 
 class JsonlAppender:

@@ -16,7 +16,6 @@ may show.
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Protocol
@@ -65,17 +64,17 @@ def read_seen_pairs(path: str | Path) -> set[tuple[str, str]]:
     if not p.exists():
         raise AobenchError(f"pairs.seen_pairs: file not found: {p}")
     out: set[tuple[str, str]] = set()
+    if p.suffix == ".jsonl":
+        from aobench.io import read_jsonl_strict
+
+        for n, row in read_jsonl_strict(p, 'expected {"attribute", "object"} per line'):
+            try:
+                out.add((row["attribute"].lower(), row["object"].lower()))
+            except (KeyError, TypeError, AttributeError):
+                raise AobenchError(f"malformed seen pair: {p}:{n}: expected {{\"attribute\", \"object\"}}") from None
+        return out
     with open(p, encoding="utf-8") as fh:
-        if p.suffix == ".jsonl":
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    out.add((row["attribute"].lower(), row["object"].lower()))
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    raise AobenchError(f"malformed seen pair: {p}:{n}: expected {{\"attribute\", \"object\"}}") from None
-        elif p.suffix in (".csv", ".tsv"):
+        if p.suffix in (".csv", ".tsv"):
             reader = csv.DictReader(fh, delimiter="\t" if p.suffix == ".tsv" else ",")
             if not reader.fieldnames or not {"attribute", "object"} <= set(reader.fieldnames):
                 raise AobenchError(f"seen pairs file {p} needs columns attribute,object")

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from aobench import __version__
+from aobench.version import __version__
 from aobench.errors import AobenchError
 from aobench.paths import is_local, looks_like_path
 
@@ -459,6 +459,13 @@ def load(name_or_path: str | Path, overrides: Optional[dict] = None, search: Ite
     if overrides:
         data = _merge(data, resolve_paths(overrides, Path.cwd()))
     return validate(data, path)
+
+
+def with_overrides(recipe: Recipe, overrides: Optional[dict] = None) -> Recipe:
+    """A loaded recipe with field overrides applied (as `load` applies them), validated again; itself when there are none."""
+    if not overrides:
+        return recipe
+    return validate(_merge(recipe.model_dump(mode="json"), resolve_paths(overrides, Path.cwd())), f"<recipe {recipe.name}>")
 
 
 def lock_text(recipe: Recipe, build: dict) -> str:

@@ -110,6 +110,4 @@ def worker_python(spark) -> Iterator[None]:
 
 def package_root() -> str:
     """The folder holding the `aobench` package this driver imported (shipped to workers as a path)."""
-    import aobench
-
-    return str(Path(aobench.__file__).resolve().parents[1])
+    return str(Path(__file__).resolve().parents[1])  # this module sits in the package's top folder

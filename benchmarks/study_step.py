@@ -30,10 +30,9 @@ logging.disable(logging.WARNING)  # open_clip's "no pretrained weights" and trai
 
 def make_split(root: Path, images: int) -> Path:
     """A shapes-ao build whose `train` split has `images` images (dependence 0.3)."""
-    from aobench.study.splits import build_recipe, level_recipe_text
+    from aobench.study.splits import build_recipe, level_recipe
 
-    text = level_recipe_text("shapes-ao", "shapes-ao-bench", [{"name": "train", "pairs": "seen", "images": images, "dependence": 0.3}])
-    return build_recipe(text, root / "data", root / "work")
+    return build_recipe(level_recipe("shapes-ao", "shapes-ao-bench", [{"name": "train", "pairs": "seen", "images": images, "dependence": 0.3}]), root / "data")
 
 
 def plain_loop(build: Path, csv_path: Path, arch: str, epochs: int, batch_size: int, lr: float, workers: int) -> tuple[float, int]:

@@ -32,6 +32,9 @@ from typing import Callable, Iterator
 
 import yaml
 
+from aobench.io import atomic_write_text
+from aobench.nmidir import NmiDir
+
 REPO = Path(__file__).resolve().parents[1]
 CORPORA_DIR = REPO / "aobench" / "corpora"
 VOCAB = "imagenet-ao"
@@ -229,13 +232,16 @@ def make(name: str, inputs: list[Path], out: Path | None = None, workers: int = 
         nmi_dir = Path(tmp) / "nmi"
         cmd = [sys.executable, "-m", "aobench.cli", "nmi", str(jsonl), "--out", str(nmi_dir), "--vocab", VOCAB, "--workers", str(workers)]
         subprocess.run(cmd, check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
-        counts = json.loads((nmi_dir / "counts.json").read_text())
-        nmi = json.loads((nmi_dir / "nmi.json").read_text())
+        made = NmiDir(nmi_dir)
+        counts = made.counts().to_dict()
+        nmi = made.stats()
     nmi["sources"] = [p.name for p in inputs]
     nmi["corpus"] = name
     hashes = {p.name: _sha256(p) for p in inputs}
-    (out / "counts.json").write_text(json.dumps(counts, separators=(",", ":")) + "\n")
-    (out / "nmi.json").write_text(json.dumps(nmi, indent=1) + "\n")
+    shipped = NmiDir(out)
+    # package data: counts on one line (compact), the statistics indented; no pairs.csv (PMI follows from the counts)
+    atomic_write_text(shipped.counts_path, json.dumps(counts, separators=(",", ":")) + "\n")
+    atomic_write_text(shipped.nmi_path, json.dumps(nmi, indent=1) + "\n")
     doc = {
         "name": name,
         **{k: v for k, v in src.about.items() if k != "get"},
@@ -250,9 +256,10 @@ def make(name: str, inputs: list[Path], out: Path | None = None, workers: int = 
         "command": f"python scripts/make_corpus_counts.py {name} {' '.join(p.name for p in inputs)} --workers {workers}",
         "nmi_command": f"aobench nmi {name}.jsonl --out DIR --vocab {VOCAB} --workers {workers}",
     }
-    (out / "source.yaml").write_text(
+    atomic_write_text(
+        shipped.source_path,
         "# Where these counts came from; regenerate with the command below (see scripts/make_corpus_counts.py).\n"
-        + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=10_000)
+        + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=10_000),
     )
     return doc
 

@@ -89,3 +89,50 @@ def test_bottom_layer_imports_nothing_above_it():
     # the conductor is imported only from above it (the CLI, the library surface, the study that builds datasets)
     above = ("aobench", "aobench.cli", "aobench.study")
     assert not [m for m, deps in graph.items() if "aobench.build" in deps and m not in above and not m.startswith("aobench.study.")]
+
+
+# the layers (docs/architecture.md): bottom helpers, formats (one module per on-disk format), then the stages in
+# data-flow order (the conductor, build, just before the study that builds datasets); the package root and the CLI on top
+BOTTOM = {"errors", "io", "registry", "options", "paths", "seeds", "progress", "device", "extras", "version", "logs", "launch", "clipzoo",
+          "tiny", "spark_session", "recipes", "model_configs"}  # fmt: skip (the last two: data packages)
+FORMATS = {"recipe", "artifacts", "locks", "nmidir", "corpora", "text.counts", "evaluate.results", "study.studydir"}
+STAGES = ["vocab", "text", "pairs", "prompts", "generate", "filters", "dataset", "foils", "real", "evaluate", "suite", "report", "build", "study"]
+
+
+def _layer(module: str, graph: dict[str, set[str]]) -> tuple[int, int]:
+    """(layer, stage index) of a module: 0 bottom, 1 formats, 2 stages (by data-flow order), 3 the package root and the CLI."""
+    name = module.removeprefix("aobench").removeprefix(".")
+    if any(name == f or name.startswith(f + ".") for f in FORMATS):
+        return 1, 0
+    top = name.split(".")[0]
+    if top in BOTTOM:
+        return 0, 0
+    if top in STAGES:
+        return 2, STAGES.index(top)
+    return 3, 0
+
+
+def _registry_module(module: str, graph: dict[str, set[str]]) -> bool:
+    # a module that only declares a registry (filters, generator backends, tasks): lower layers may read it (recipe checks names)
+    return graph[module] <= {"aobench.registry", "aobench.errors"}
+
+
+def test_no_module_imports_the_package_root():
+    graph = _imports(_modules())
+    assert [m for m, deps in graph.items() if "aobench" in deps] == []  # the version is aobench.version; launch is imported as aobench.launch
+
+
+def test_layers_import_only_downwards_and_stages_only_earlier_stages():
+    graph = _imports(_modules())
+    known = BOTTOM | {f.split(".")[0] for f in FORMATS} | set(STAGES) | {"cli", "__main__"}
+    assert {m.split(".")[1] for m in graph if m != "aobench"} <= known  # a new top-level module gets a layer here
+    bad = []
+    for m, deps in graph.items():
+        lm = _layer(m, graph)
+        for d in deps:
+            ld = _layer(d, graph)
+            if _registry_module(d, graph) and lm[0] >= 1:
+                continue
+            if ld[0] > lm[0] or (ld[0] == lm[0] == 2 and ld[1] > lm[1]):
+                bad.append(f"{m} -> {d}")
+    assert bad == []

@@ -7,6 +7,7 @@ import pytest
 from aobench import recipe
 from aobench.errors import AobenchError
 from aobench.generate.plan import plan
+from aobench.nmidir import NmiDir
 from aobench.pairs import candidates, choose_pairs, load_corpora, read_pairs, summarize, write_pairs
 from aobench.text.counts import Counts
 from aobench.vocab import load_objects, load_rules, load_vocab
@@ -69,7 +70,8 @@ def test_applicability_known_answer_on_a_small_corpus(tmp_path):
     c = Counts()
     for caption in [[("sliced", "banana")]] * 3 + [[("red", "banana")]] * 20 + [[("red", "tabby cat")]] * 25 + [[("sliced", "tabby cat")]]:
         c.add_caption(caption)
-    c.save(tmp_path / "nmi" / "counts.json")
+    (tmp_path / "nmi").mkdir()
+    NmiDir(tmp_path / "nmi").write_counts(c)
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules:\n  - id: app\n    applicable: {corpora: [nmi], hypernyms: null}\n")  # relative to the rules file
     r = recipe.load("imagenet-ao", {"vocab": {"compatibility": str(rules)}})

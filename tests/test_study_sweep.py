@@ -32,7 +32,7 @@ def micro_data(tmp_path_factory):
 
     prof = micro_profile()
     base = tmp_path_factory.mktemp("micro")
-    build_recipe(_eval_recipe(prof), base / "data" / "eval", base / "levels")
+    build_recipe(_eval_recipe(prof), base / "data" / "eval")
     for design in (main_design(prof), MIXTURE):
         solver = make_solver(prof, design)
         for t in prof.levels:

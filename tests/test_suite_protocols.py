@@ -125,6 +125,7 @@ def test_aro_macro_exclusions_crop_and_order_ties(suite_files, known_suite_model
     # VG-Relation: macro over relations not on the notebook's symmetric list ("near" is): (2/3 + 0) / 2
     assert m["VG_Relation/acc"] == pytest.approx((2 / 3 + 0) / 2) and m["VG_Relation/n_classes"] == 2
     assert m["VG_Relation/micro_acc"] == pytest.approx(3 / 5) and m["VG_Relation/n_all"] == 5
+    assert m["VG_Relation/n_classes_min25"] == 0 and result["metrics"]["VG_Relation"]["acc_min25"] is None  # none has 25: null
     # VG-Attribution: macro over pairs with >= 25 examples: only red_blue (20/25); big_small (3) is dropped
     assert m["VG_Attribution/acc"] == pytest.approx(0.8) and m["VG_Attribution/n_classes"] == 1
     assert m["VG_Attribution/acc_stderr"] == pytest.approx(mean_stderr([1] * 20 + [0] * 5))

@@ -4,7 +4,7 @@ import pytest
 
 from aobench.errors import AobenchError
 from aobench.text import parse
-from aobench.text.parse import Extractor, extract_matches, load_nlp, parse_captions, vocab_for
+from aobench.text.parse import Extractor, load_nlp, vocab_for
 from conftest import run_cli
 
 # (caption, expected (attribute, object) pairs with the imagenet-ao vocabulary)
@@ -231,11 +231,11 @@ def test_missing_model_cli_is_one_line_exit_2(tmp_path, monkeypatch):
 def test_span_api_for_callers_that_rewrite(extractor):
     # a doc parsed by the caller: multi-word names are merged, indices refer to the merged doc
     doc = extractor.nlp("a shiny golden retriever next to a red cash machine")
-    ms = extract_matches(doc, extractor)
+    ms = extractor.matches(doc)
     assert [(m.attribute, m.object, m.rule) for m in ms] == [("shiny", "golden retriever", "amod"), ("red", "automated teller machine", "amod")]
     assert [(doc[m.attr_i].text, doc[m.obj_start : m.obj_end].text) for m in ms] == [("shiny", "golden retriever"), ("red", "cash machine")]
     # parse once, rewrite the attribute span from the tokens
-    (doc2, ms2), (doc3, ms3) = parse_captions(["the tiger is red", "a man on a bike"], extractor)
+    (doc2, ms2), (doc3, ms3) = extractor.parse(["the tiger is red", "a man on a bike"])
     words = [t.text_with_ws for t in doc2]
     words[ms2[0].attr_i] = "blue"
     assert "".join(words) == "the tiger is blue"
@@ -246,10 +246,10 @@ def test_negated_pairs_are_kept_apart(extractor):
     caps = ["the umbrella is not blue", "no red umbrellas here", "a red umbrella that is not open", "a red tiger"]
     got = list(extractor.extract_all(caps))
     assert got == [([], [("blue", "umbrella")]), ([], [("red", "umbrella")]), ([("red", "umbrella")], [("open", "umbrella")]), ([("red", "tiger")], [])]
-    # extract and parse give the asserted pairs only; parse_all flags the negated ones
+    # extract and parse give the asserted pairs only; parse(negated=True) flags the negated ones
     assert list(extractor.extract(caps)) == [g.pairs for g in got]
     assert [ms for _, ms in extractor.parse(caps[:2])] == [[], []]
-    ((_, ms),) = list(extractor.parse_all(caps[2:3]))
+    ((_, ms),) = list(extractor.parse(caps[2:3], negated=True))
     assert [(m.attribute, m.rule, m.negated) for m in ms] == [("red", "amod", False), ("open", "relcl", True)]
 
 

@@ -54,7 +54,7 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
     """The dataset card (README.md) for a build."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
-    from aobench import __version__
+    from aobench.version import __version__
     from aobench.generate.licenses import generator_license
     from aobench.pairs import summarize
 

@@ -147,7 +147,7 @@ def source_digest(bd: BuildDir) -> str:
 
 def stage(bd: BuildDir, repo_id: str, max_shard_bytes: int = MAX_SHARD_BYTES) -> Staged:
     """Write (or reuse) the push layout of a finished build in its push staging dir and return it."""
-    from aobench import __version__
+    from aobench.version import __version__
 
     final = bd.push_dir
     stamp = {"fingerprint": bd.fingerprint, "repo_id": repo_id, "aobench_version": __version__, "max_shard_bytes": max_shard_bytes, "source": source_digest(bd)}

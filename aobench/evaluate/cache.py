@@ -1,5 +1,8 @@
 """On-disk embedding cache: class-text embeddings per (model, class names, templates), image embeddings per (model, split fingerprint).
 
+The identities it is keyed by are made here too: a model kind's key (`hash_text` of what names its weights, with
+`file_identity`/`dir_identity` for local files) and the content keys of texts and splits (`content_hash`).
+
 Entries are `torch.save`d dicts written atomically under `ROOT/<model key>/<kind>/<hash>.pt`, so a
 killed run leaves no torn entry and a rerun (or another model sweep over the same data) reuses them.
 """
@@ -19,6 +22,22 @@ from aobench.io import atomic_write_bytes
 def default_cache_dir() -> Path:
     """`$AOBENCH_CACHE/eval` (default ~/.cache/aobench/eval)."""
     return Path(os.environ.get("AOBENCH_CACHE", Path.home() / ".cache" / "aobench")) / "eval"
+
+
+def hash_text(text: str) -> str:
+    """A short stable hash (a model's cache key)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def file_identity(path: Path) -> str:
+    """A file's identity without reading it: resolved path, size, mtime."""
+    st = path.stat()
+    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def dir_identity(path: Path) -> str:
+    """A folder's identity: the identities of the files below it."""
+    return "|".join(file_identity(p) for p in sorted(p for p in path.rglob("*") if p.is_file()))
 
 
 def content_hash(obj: Any) -> str:

@@ -200,7 +200,7 @@ def embed_split(data: EvalData, split: str, handle: ModelHandle, cache: Embeddin
     """
     import torch
 
-    from aobench import launch as launching
+    import aobench.launch as launching
 
     launch = launching.current()
     key = content_hash(["images", data.split_fingerprint(split)])

@@ -7,95 +7,28 @@ The part of a spec before the first ':' names a model kind in `MODEL_KINDS` (ent
 A spec is parsed and checked once, by `resolve`: its `ModelHandle` knows the model's identity (`key`,
 the embedding cache's key) and Hub revision without loading weights, so a fully cached evaluation never
 loads the model; `handle.load()` gives an `EmbeddingModel`. `as_handle` wraps a model already in memory.
+What every kind shares (ModelSpec, Identity, the ModelKind contract, EmbeddingModel) is in `kinds/base.py`, each
+kind with its wrapper in `kinds/`, and the identities that key the embedding cache are made by `cache.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Union
 
 from aobench.errors import AobenchError, one_line
+from aobench.evaluate.kinds.base import EmbeddingModel, Identity, ModelKind, ModelSpec
 from aobench.options import parse_floats
 from aobench.registry import Registry
+
+__all__ = ["MODEL_KINDS", "EmbeddingModel", "Identity", "LoadedModel", "ModelHandle", "ModelKind", "ModelSpec", "as_handle", "expand_wise",
+           "list_models", "load_model", "model_kind", "parse_alphas", "parse_spec", "resolve"]  # fmt: skip
 
 MODEL_KINDS: Registry = Registry("model kind", "aobench.models")
 MODEL_KINDS.register("open_clip", "aobench.evaluate.kinds.openclip:OPEN_CLIP", "open_clip models: pretrained tags, checkpoints, random weights, hf-hub")
 MODEL_KINDS.register("hf", "aobench.evaluate.kinds.hf:HF", "transformers CLIPModel / SiglipModel")
 MODEL_KINDS.register("wise", "aobench.evaluate.kinds.wise:WISE", "WiSE-FT weight interpolation of two models")
 MODEL_KINDS.register("tiny", "aobench.evaluate.kinds.openclip:TINY", "aobench's random tiny open_clip model (offline)")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A parsed model spec: its kind, the kind's arguments, and the names a result gives it."""
-
-    spec: str
-    kind: str
-    arch: str = ""
-    pretrained: Optional[str] = None
-    revision: Optional[str] = None  # the Hub revision asked for (ID@REV)
-    parts: tuple["ModelSpec", ...] = ()
-    alpha: Optional[float] = None
-    model_name: str = ""  # the `model` field of a result (CLIP_benchmark: the architecture)
-    pretrained_name: str = ""  # the `pretrained` field (tag, checkpoint path, Hub id, ...)
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What a spec denotes without loading it: a stable key of weights and preprocessing, and the Hub commit when known."""
-
-    key: str
-    revision: Optional[str] = None
-
-
-class ModelKind:
-    """One family of model specs (the part before ':'): parse, identify without loading, load.
-
-    Subclass it (or give any object with these methods) and register it in `MODEL_KINDS` or under the
-    `aobench.models` entry point group. Errors are `AobenchError` with the reason only; the caller
-    prefixes the spec.
-    """
-
-    forms: dict[str, str] = {}  # spec form → one-line description, for `--list-models`
-
-    def parse(self, spec: str, body: str) -> ModelSpec:
-        """The ModelSpec of `spec` (`body` is what follows 'kind:'); AobenchError when malformed."""
-        raise NotImplementedError
-
-    def identify(self, ms: ModelSpec) -> Identity:
-        """The spec's identity; AobenchError when it cannot exist (unknown architecture, missing file)."""
-        raise NotImplementedError
-
-    def load_module(self, ms: ModelSpec, device: str) -> tuple[Any, Callable[[Any, bool], "EmbeddingModel"]]:
-        """(torch module, wrap(module, amp) → EmbeddingModel); WiSE interpolates two such modules."""
-        raise AobenchError(f"model kind {ms.kind} cannot give its weights (no WiSE interpolation)")
-
-    def load(self, ms: ModelSpec, device: str, amp: bool) -> "EmbeddingModel":
-        """The loaded model."""
-        module, wrap = self.load_module(ms, device)
-        return wrap(module, amp)
-
-    def listing(self) -> dict[str, list[str]]:
-        """Extra sections for `--list-models` (e.g. available architectures)."""
-        return {}
-
-
-def hash_text(text: str) -> str:
-    """A short stable hash (cache keys)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-
-
-def file_identity(path: Path) -> str:
-    """A file's identity without reading it: resolved path, size, mtime."""
-    st = path.stat()
-    return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-
-
-def dir_identity(path: Path) -> str:
-    """A folder's identity: the identities of the files below it."""
-    return "|".join(file_identity(p) for p in sorted(p for p in path.rglob("*") if p.is_file()))
 
 
 def model_kind(name: str) -> ModelKind:
@@ -133,93 +66,6 @@ def expand_wise(specs: Sequence[Union[str, ModelSpec]], alphas: Optional[Sequenc
 
 
 # ---- loaded models -------------------------------------------------------------------------------
-
-
-@dataclass
-class EmbeddingModel:
-    """A loaded model: `preprocess(PIL) → tensor`, batch encoders, and L2-normalised float32 outputs."""
-
-    name: str
-    preprocess: Callable
-    _encode_pixels: Callable
-    _encode_texts: Callable
-    device: str = "cpu"
-    amp: bool = False
-    module: object = field(default=None, repr=False)
-
-    def _ctx(self):
-        import contextlib
-
-        import torch
-
-        if self.amp and str(self.device).startswith("cuda"):
-            return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
-        return contextlib.nullcontext()
-
-    def encode_pixels(self, pixels):
-        """Unit-norm image embeddings [N, D] (float32, CPU) of a preprocessed batch."""
-        import torch
-
-        with torch.inference_mode(), self._ctx():
-            f = self._encode_pixels(pixels.to(self.device)).float()
-        return torch.nn.functional.normalize(f, dim=-1).cpu()
-
-    def encode_images(self, images: list) -> "object":
-        """Unit-norm image embeddings [N, D] of PIL images."""
-        import torch
-
-        return self.encode_pixels(torch.stack([self.preprocess(im) for im in images]))
-
-    def encode_texts(self, texts: list[str]):
-        """Unit-norm text embeddings [N, D] (float32, CPU)."""
-        import torch
-
-        with torch.inference_mode(), self._ctx():
-            f = self._encode_texts(list(texts)).float()
-        return torch.nn.functional.normalize(f, dim=-1).cpu()
-
-
-def wrap_open_clip(name: str, model, preprocess, tokenizer, device: str, amp: bool) -> EmbeddingModel:
-    """An open_clip (model, preprocess, tokenizer) behind the EmbeddingModel interface."""
-
-    def enc_t(texts):
-        return model.encode_text(tokenizer(texts).to(device))
-
-    return EmbeddingModel(name, preprocess, model.encode_image, enc_t, device=device, amp=amp, module=model)
-
-
-def _features(out):
-    # transformers 5 returns a model output whose pooler_output is the projected embedding; 4.x a tensor
-    import torch
-
-    if isinstance(out, torch.Tensor):
-        return out
-    for attr in ("image_embeds", "text_embeds", "pooler_output"):
-        v = getattr(out, attr, None)
-        if v is not None:
-            return v
-    return out[0]
-
-
-def wrap_hf(name: str, model, processor, siglip: bool, device: str, amp: bool) -> EmbeddingModel:
-    """A transformers dual encoder and its processor behind the EmbeddingModel interface."""
-
-    def preprocess(im):
-        return processor(images=[im.convert("RGB")], return_tensors="pt")["pixel_values"][0]
-
-    def enc_i(pixels):
-        return _features(model.get_image_features(pixel_values=pixels))
-
-    def enc_t(texts):
-        # SigLIP was trained on max_length-padded text; CLIP uses its EOS token, so padding is free
-        padding = "max_length" if siglip else True
-        tok = processor(text=texts, padding=padding, truncation=True, return_tensors="pt")
-        kw = {k: v.to(device) for k, v in tok.items() if k in ("input_ids", "attention_mask")}
-        if siglip:
-            kw.pop("attention_mask", None)
-        return _features(model.get_text_features(**kw))
-
-    return EmbeddingModel(name, preprocess, enc_i, enc_t, device=device, amp=amp, module=model)
 
 
 @dataclass
@@ -306,8 +152,12 @@ def as_handle(obj: Any, amp: bool = False) -> ModelHandle:
         name, pretrained, key, revision = obj.name or type(module).__name__, obj.pretrained, obj.key, obj.revision
         device = _module_device(module)
         if obj.tokenizer is not None and hasattr(module, "encode_image") and hasattr(module, "encode_text"):
+            from aobench.evaluate.kinds.openclip import wrap_open_clip
+
             em = wrap_open_clip(name, module, obj.preprocess, obj.tokenizer, device, amp)
         elif hasattr(module, "get_image_features") and hasattr(module, "get_text_features"):
+            from aobench.evaluate.kinds.hf import wrap_hf
+
             em = wrap_hf(name, module, obj.preprocess, getattr(module.config, "model_type", "") == "siglip", device, amp)
         else:
             raise AobenchError(f"cannot evaluate {type(module).__name__}: give open_clip's (model, preprocess, tokenizer) or transformers' (CLIPModel/SiglipModel, processor)")

@@ -27,7 +27,7 @@ FILENAME = "{dataset}_{pretrained}_{model}_{language}_{task}.json"  # CLIP_bench
 REQUIRED = ("dataset", "model", "pretrained", "task", "metrics")  # what makes a JSON a result
 CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "templates", "model_revision", "data_fingerprint", "aobench_version", "options")
 # the metric a table shows first for a result of a task that names none (another tool's, a plug-in's): the first of these it has
-HEADLINE_KEYS = ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1")
+HEADLINE_KEYS = ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1", "group")  # group: Winoground-style benchmarks
 
 
 @dataclass

@@ -9,7 +9,6 @@ line per failure and exits 2) and the other models still run.
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from aobench.evaluate.data import EvalData
 from aobench.evaluate.models import EmbeddingModel, LoadedModel, ModelHandle, ModelSpec, as_handle, expand_wise, parse_alphas, resolve
 from aobench.evaluate.results import Result, jsonable, load_results, nest_metrics, result_path, write_csv, write_result
 from aobench.evaluate.tasks import TASKS, TaskNotApplicable, check_options, parse_tasks
-from aobench.io import read_jsonl
+from aobench.io import read_jsonl_strict
 from aobench.options import parse_shard
 
 log = logging.getLogger(__name__)
@@ -74,13 +73,11 @@ def read_foils(path: Path) -> list[dict]:
     if not path.exists():
         raise AobenchError(f"--foils file not found: {path}")
     rows = []
-    try:
-        for n, r in enumerate(read_jsonl(path), 1):
-            if not all(k in r for k in ("id", "caption", "foil")):
-                raise AobenchError(f"{path}:{n}: a foil row needs id, caption and foil (got {', '.join(r)}) — make it with `aobench foils`")
-            rows.append(r)
-    except json.JSONDecodeError as exc:
-        raise AobenchError(f"{path}: not JSON lines ({exc.msg} at line {exc.lineno}) — make it with `aobench foils`") from None
+    for n, r in read_jsonl_strict(path, "make it with `aobench foils`"):
+        if not isinstance(r, dict) or not all(k in r for k in ("id", "caption", "foil")):
+            got = ", ".join(r) if isinstance(r, dict) else type(r).__name__
+            raise AobenchError(f"{path}:{n}: a foil row needs id, caption and foil (got {got}) — make it with `aobench foils`")
+        rows.append(r)
     return rows
 
 
@@ -155,7 +152,7 @@ def evaluate(
     `skip_missing` say where their files are; `precision` is fp32 (default) or amp. One result per
     (benchmark, model), with per-example scores in `OUT/examples/` (`aobench.suite.run`).
     """
-    from aobench import launch as launching
+    import aobench.launch as launching
 
     if distributed is False and launching.current() is not None:
         with launching.alone():
@@ -164,11 +161,13 @@ def evaluate(
                             seed=seed, shard=shard, progress=progress, options=options, images=images, annotations=annotations,
                             skip_missing=skip_missing, precision=precision)  # fmt: skip
     out = Path(out)
+    if precision not in (None, "fp32", "amp"):
+        raise AobenchError(f"--precision {precision!r}: choose fp32 (the default) or amp (mixed precision on CUDA)")
     from aobench.evaluate.sources import parse_benchmarks, resolve as resolve_source
 
     bench = parse_benchmarks(str(data), Path(annotations).expanduser() if annotations else None)
     if bench is not None:
-        return _evaluate_benchmarks(bench, models, out, tasks, device=device, batch_size=batch_size, skip_existing=skip_existing,
+        return _evaluate_benchmarks(str(data), bench, models, out, tasks, device=device, batch_size=batch_size, skip_existing=skip_existing,
                                     cache_dir=cache_dir, workers=workers, amp=amp, shard=shard, progress=progress, images=images,
                                     annotations=annotations, skip_missing=skip_missing, precision=precision, wise_alphas=wise_alphas)  # fmt: skip
     protocol_tasks = parse_tasks(tasks)
@@ -204,11 +203,11 @@ def evaluate(
     return run
 
 
-def _evaluate_benchmarks(bench: list, models, out: Path, tasks, *, device: str, batch_size: int, skip_existing: bool, cache_dir, workers: int,
+def _evaluate_benchmarks(data: str, bench: list, models, out: Path, tasks, *, device: str, batch_size: int, skip_existing: bool, cache_dir, workers: int,
                          amp: bool, shard, progress: bool, images, annotations, skip_missing: bool, precision: Optional[str], wise_alphas) -> EvalRun:  # fmt: skip
     """Standard benchmarks × models (`aobench.suite.run`): one result per (benchmark, model), results.csv."""
     from aobench import launch as launching
-    from aobench.evaluate.sources import SELECTION_TASK, tasks_for
+    from aobench.evaluate.sources import SELECTION_TASK, SUITE_NAME, tasks_for
     from aobench.suite.run import evaluate_benchmarks
 
     names = [n.strip() for v in (tasks or []) for n in str(v).split(",") if n.strip() and n.strip() != "all"]
@@ -226,7 +225,10 @@ def _evaluate_benchmarks(bench: list, models, out: Path, tasks, *, device: str, 
     run = EvalRun(processes=launch.world if launch else 1, rank=launch.rank if launch else 0)
     out.mkdir(parents=True, exist_ok=True)
     cache = EmbeddingCache(default_cache_dir() if cache_dir == "default" else cache_dir)
-    evaluate_benchmarks(bench, items, out, run, handle_of=lambda item: _handle(item, dev, precision == "amp"), cache=cache,
+    parts = [x.strip() for x in str(data).split(",")]
+    explicit = {x.split("/", 1)[0] for x in parts if x != SUITE_NAME}
+    optional = [b.name for b, _ in bench if b.name not in explicit] if SUITE_NAME in parts else []
+    evaluate_benchmarks(bench, items, out, run, handle_of=lambda item: _handle(item, dev, precision == "amp"), cache=cache, optional=optional,
                         annotations=Path(annotations).expanduser() if annotations else None, images=images, skip_missing=skip_missing,
                         precision=precision, batch_size=batch_size, workers=workers, skip_existing=skip_existing, progress=progress)  # fmt: skip
     run.cache_hits, run.cache_misses = cache.hits, cache.misses
@@ -239,7 +241,7 @@ def _evaluate_benchmarks(bench: list, models, out: Path, tasks, *, device: str, 
 def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache: EmbeddingCache, out: Path, run: EvalRun,
                    skip_existing: bool = False, progress: bool = True) -> None:  # fmt: skip
     """One model: embed (cached) → run each pending task → write its result; failures and notes go into `run`."""
-    from aobench import launch as launching
+    import aobench.launch as launching
     from aobench.progress import make_progress
 
     launch = launching.current()
@@ -293,7 +295,7 @@ def evaluate_model(handle: ModelHandle, ed: EvalData, protocol: Protocol, cache:
 
 def run_task(ctx: TaskContext, task: str, run: EvalRun) -> Optional[Result]:
     """One task on a context → its Result (with only the notes this task added), or None when it does not apply."""
-    from aobench import __version__
+    from aobench.version import __version__
 
     ms = ctx.handle.spec
     first_note = len(ctx.notes)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from aobench.errors import AobenchError
+from aobench.io import json_dumps, read_jsonl_strict
 
 REASON = "rejected_by_review"
 DECISIONS = ("accept", "reject")
@@ -17,17 +17,10 @@ def read_review(path: str | Path) -> dict[str, str]:
     if not path.is_file():
         raise AobenchError(f"--review {path}: no such file — download review.jsonl from the report gallery's review mode")
     out: dict[str, str] = {}
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AobenchError(f"{path}:{n}: not valid JSON ({exc.msg}) — expected {{\"id\": ..., \"decision\": \"accept\"|\"reject\"}}") from None
-            if not isinstance(row, dict) or not isinstance(row.get("id"), str) or row.get("decision") not in DECISIONS:
-                raise AobenchError(f"{path}:{n}: expected {{\"id\": \"<image id>\", \"decision\": \"accept\"|\"reject\"}}, got {line.strip()[:80]}")
-            out[row["id"]] = row["decision"]
+    for n, row in read_jsonl_strict(path, 'expected {"id": ..., "decision": "accept"|"reject"}'):
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str) or row.get("decision") not in DECISIONS:
+            raise AobenchError(f"{path}:{n}: expected {{\"id\": \"<image id>\", \"decision\": \"accept\"|\"reject\"}}, got {json_dumps(row)[:80]}")
+        out[row["id"]] = row["decision"]
     return out
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
-import json
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
@@ -13,40 +11,28 @@ from aobench.pairs import Pair
 from aobench.seeds import stable_int
 
 def read_table(path: Path, url_column: str = "url", caption_column: str = "caption") -> Iterator[tuple[str, str]]:
-    """(url, caption) rows of a parquet, CSV or JSONL table; rows lacking either are skipped."""
+    """(url, caption) rows of a caption/URL table in any corpus format with columns (parquet, CSV/TSV, JSON lines, .gz/.zst); rows lacking either are skipped."""
+    from aobench.text.corpus import SUFFIXES, format_of, iter_rows
+
     path = Path(path)
     if not path.is_file():
         raise AobenchError(f"--table {path}: no such file")
-    suffix = "".join(path.suffixes[-2:]) if path.suffix in (".gz", ".zst") else path.suffix
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
+    fmt, base, _ = format_of(path)
+    if fmt is None or fmt.kind == "lines":
+        raise AobenchError(f"--table {path}: unknown format {base!r} — use a table with url and caption columns: {', '.join(s for s in SUFFIXES if s != '.txt')}")
 
-        schema = pq.read_schema(path)
-        missing = [c for c in (url_column, caption_column) if c not in schema.names]
+    def pick(columns: list[str]) -> list[str]:
+        missing = [c for c in (url_column, caption_column) if c not in columns]
         if missing:
-            raise AobenchError(f"{path}: no column {missing[0]!r} (columns: {', '.join(schema.names[:10])}) — use --url-column/--caption-column")
-        for batch in pq.ParquetFile(path).iter_batches(columns=[url_column, caption_column], batch_size=65536):
-            d = batch.to_pydict()
-            yield from ((u, c) for u, c in zip(d[url_column], d[caption_column]) if u and c)
-    elif suffix in (".csv", ".tsv"):
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh, delimiter="\t" if suffix == ".tsv" else ",")
-            if reader.fieldnames is None or url_column not in reader.fieldnames or caption_column not in reader.fieldnames:
-                raise AobenchError(f"{path}: needs columns {url_column!r} and {caption_column!r} (has {reader.fieldnames}) — use --url-column/--caption-column")
-            yield from ((r[url_column], r[caption_column]) for r in reader if r[url_column] and r[caption_column])
-    elif suffix in (".jsonl", ".json"):
-        with open(path, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    r = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise AobenchError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-                if isinstance(r, dict) and r.get(url_column) and r.get(caption_column):
-                    yield r[url_column], r[caption_column]
-    else:
-        raise AobenchError(f"--table {path}: unknown format {path.suffix!r} — use .parquet, .csv, .tsv or .jsonl")
+            raise AobenchError(f"{path}: no column {missing[0]!r} (columns: {', '.join(columns[:10])}) — use --url-column/--caption-column")
+        return [url_column, caption_column]
+
+    for row in iter_rows(path, fmt, pick):
+        if row.skip == "malformed_json":  # a selection must not silently miss rows of a broken table
+            raise AobenchError(f"{path}:{row.line}: not valid JSON ({row.detail})")
+        r = row.values
+        if isinstance(r, dict) and r.get(url_column) and r.get(caption_column):
+            yield r[url_column], r[caption_column]
 
 
 class Matcher:
@@ -104,7 +90,7 @@ def select_rows(rows, pairs: list[Pair], matcher: Matcher, per_object: int, per_
     depend on table order.
     """
     by_key = {p.key(): p for p in pairs}
-    unusual = {k for k, p in by_key.items() if p.status == "unusual"}
+    unusual = {k for k, p in by_key.items() if p.status == "unusual" and p.selected}  # flagged default states are listed, not drawn
     groups: dict[tuple, list[tuple[int, dict]]] = {}
     seen_urls: set[str] = set()
     for url, caption, found in _with_mentions(rows, matcher):

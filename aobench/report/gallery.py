@@ -217,7 +217,7 @@ def _render(root, records, results, corpora, figs, report_dir, data_json, res) -
     import jinja2
     from markupsafe import Markup
 
-    from aobench import __version__
+    from aobench.version import __version__
 
     name = root.resolve().name
     rows = _table_rows(results)

@@ -8,42 +8,27 @@ Two designs of a level's training split (both at the same total images and measu
            the controlled design with `--ablation`): raising NMI moves images from each object's other
            pairs to its preferred one, so seen-pair coverage falls as NMI rises.
 
-Layout of DIR:
-  study.lock.json                   profile the folder was started with (a different one is refused)
-  levels/nmi-<t>-<design>/          solved knob and coverage (level.json), captions.txt and nmi/nmi.json (aobench nmi)
-  data/eval/, data/nmi-<t>-<design>/  shapes-ao builds: the test splits (shared by all levels) and each level's train split
-  runs/nmi-<t>-<design>-seed<s>/    checkpoints/epoch_latest.pt (open_clip format), train_log.jsonl, run.json (= finished)
-  study_log.jsonl                   one line per run event: trained, resumed, skipped
-  study.json, study.csv, accuracy_vs_nmi.png, summary.md
+The layout of DIR is `aobench.study.studydir.StudyDir`'s (lock, levels, data builds, runs, baseline, log, results).
 Each (design, level, seed) is an independent run; `--shard i/n` takes every n-th of them, and a rerun
 skips finished runs and resumes an unfinished one from its last epoch checkpoint.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from aobench import __version__
+from aobench.version import __version__
 from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
-from aobench.io import JsonlAppender, atomic_write_json
-from aobench.nmidir import NmiDir
+from aobench.io import JsonlAppender
+from aobench.recipe import Recipe
 from aobench.study.profiles import Profile
-from aobench.study.splits import (
-    NmiSolver,
-    build_recipe,
-    check_same_pairs,
-    kept_captions,
-    level_recipe_text,
-    measured_split_nmi,
-)
-
-LOCK = "study.lock.json"
+from aobench.study.splits import NmiSolver, build_recipe, check_same_pairs, kept_captions, level_recipe, measured_split_nmi
+from aobench.study.studydir import StudyDir
 
 
 @dataclass(frozen=True)
@@ -124,23 +109,22 @@ def _lock_config(profile: Profile) -> dict:
     return d
 
 
-def _check_lock(out: Path, profile: Profile) -> None:
-    lock = out / LOCK
+def _check_lock(sd: StudyDir, profile: Profile) -> None:
     cfg = _lock_config(profile)
-    if lock.exists():
-        old = json.loads(lock.read_text())
+    old = sd.lock()
+    if old is not None:
         if old.get("config") != cfg:
             raise AobenchError(
-                f"--out {out} holds a sweep with other settings (profile {old.get('profile')}); use another --out or the same profile and overrides"
+                f"--out {sd.root} holds a sweep with other settings (profile {old.get('profile')}); use another --out or the same profile and overrides"
             )
         return
-    if out.exists() and any(p.name not in ("levels", "data", "runs") for p in out.iterdir()):
-        raise AobenchError(f"--out {out} is not empty and holds no NMI sweep; use an empty or new folder")
-    atomic_write_json(lock, {"aobench_version": __version__, "profile": profile.name, "config": cfg})
+    if sd.foreign():
+        raise AobenchError(f"--out {sd.root} is not empty and holds no NMI sweep; use an empty or new folder")
+    sd.write_lock({"aobench_version": __version__, "profile": profile.name, "config": cfg})
 
 
-def _eval_recipe(profile: Profile) -> str:
-    return level_recipe_text(
+def _eval_recipe(profile: Profile) -> Recipe:
+    return level_recipe(
         profile.base,
         "shapes-ao-nmi-eval",
         [
@@ -172,20 +156,20 @@ def coverage(build_dir: Path, split: str = "train") -> dict:
 
 
 def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float, design: Optional[Design] = None) -> dict:
-    """Solve, build and measure one level's training split (cached in levels/<level>/level.json)."""
+    """Solve, build and measure one level's training split (cached in the level's level.json)."""
     design = design or main_design(profile)
     name = Run(target, 0, design).level_name
-    level_dir = out / "levels" / name
-    info_path = level_dir / "level.json"
-    data_dir = out / "data" / name
-    if info_path.exists() and BuildDir(data_dir).manifest_path.exists():
-        return json.loads(info_path.read_text())
-    sol = solver.solve(target, level_dir)  # measures the planned captions into level_dir (captions.txt, nmi/)
-    text = level_recipe_text(profile.base, f"shapes-ao-{name}", [solver.split_spec(sol.dependence)])
-    build_recipe(text, data_dir, level_dir)
+    sd = StudyDir(out)
+    level = sd.level(name)
+    data_dir = sd.level_data(name)
+    info = level.info()
+    if info is not None and BuildDir(data_dir).manifest_path.exists():
+        return info
+    sol = solver.solve(target, level.root)  # measures the planned captions into the level dir
+    build_recipe(level_recipe(profile.base, f"shapes-ao-{name}", [solver.split_spec(sol.dependence)]), data_dir)
     # the split's captions are the planned ones unless a filter dropped images: only then measure again
     same = kept_captions(data_dir, solver.split) == solver.planned_captions(sol.dependence)
-    measured = measured_split_nmi(data_dir, solver.split, level_dir, profile.base, target, solver.tolerance, reuse=same)
+    measured = measured_split_nmi(data_dir, solver.split, level.root, profile.base, target, solver.tolerance, reuse=same)
     info = {
         "target_nmi": target,
         "design": design.as_dict(),
@@ -194,10 +178,10 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float,
         "measured_nmi": float(measured["nmi"]),
         "n_captions": measured.get("n_captions"),
         "coverage": coverage(data_dir, solver.split),
-        "nmi_json": str(NmiDir(level_dir / "nmi").nmi_path),
+        "nmi_json": str(level.nmi.nmi_path),
         "data": str(data_dir.relative_to(out)),  # relative: a study folder can be moved or copied
     }
-    atomic_write_json(info_path, info)
+    level.write_info(info)
     return info
 
 
@@ -273,21 +257,22 @@ def run_sweep(
     for s in solvers.values():
         s.check_targets(profile.levels)  # before any work: a bad target fails in one line
     out.mkdir(parents=True, exist_ok=True)
-    _check_lock(out, profile)
+    sd = StudyDir(out)
+    _check_lock(sd, profile)
     device = resolve_device(device)
     res = SweepResult(out=out)
     t_sweep = time.time()
-    eval_dir = build_recipe(_eval_recipe(profile), out / "data" / "eval", out / "levels")
+    eval_dir = build_recipe(_eval_recipe(profile), sd.eval_data)
     mine = plan_runs(profile, shard, ablation)
     levels = {(r.design, r.target): None for r in mine}
     for d, t in levels:
         levels[(d, t)] = prepare_level(out, profile, solvers[d], t, d)
         check_same_pairs(out / levels[(d, t)]["data"], eval_dir)
 
-    with JsonlAppender(out / "study_log.jsonl") as log:
+    with JsonlAppender(sd.log_path) as log:
         for i, run in enumerate(mine, 1):
-            run_dir = out / "runs" / run.name
-            if (run_dir / "run.json").exists():
+            run_dir = sd.run_dir(run.name)
+            if sd.is_finished(run.name):
                 res.skipped.append(run.name)
                 log.append({"run": run.name, "event": "skipped", "time": time.time()})
                 continue
@@ -299,8 +284,8 @@ def run_sweep(
             t_train = time.time() - t0
             (res.resumed if tr["resumed_from_epoch"] else res.trained).append(run.name)
             log.append({"run": run.name, "event": "resumed" if tr["resumed_from_epoch"] else "trained", "from_epoch": tr["resumed_from_epoch"], "time": time.time()})
-            metrics = evaluate_run(profile.train.arch, tr["checkpoint"], eval_dir, device, run_dir / "eval")
-            atomic_write_json(run_dir / "run.json", {
+            metrics = evaluate_run(profile.train.arch, tr["checkpoint"], eval_dir, device, sd.run_eval_dir(run.name))
+            sd.write_run(run.name, {
                 "target_nmi": run.target,
                 "measured_nmi": info["measured_nmi"],
                 "dependence": info["dependence"],
@@ -318,36 +303,36 @@ def run_sweep(
             _say(f"run {i}/{len(mine)} {run.name}: done in {time.time() - t0:.0f} s (sweep {time.time() - t_sweep:.0f} s); "
                  f"unusual acc {metrics['closed_unusual_composition_acc']:.3f}, seen acc {metrics['closed_seen_composition_acc']:.3f}")  # fmt: skip
 
-    baseline_path = out / "baseline.json"
-    if not baseline_path.exists():
-        ckpt = random_checkpoint(profile.train.arch, out / "baseline" / "random_init.pt")
-        atomic_write_json(baseline_path, evaluate_run(profile.train.arch, str(ckpt), eval_dir, device, out / "baseline" / "eval"))
-    res.study = collect(out, profile, baseline_path, ablation=ablation)
+    if sd.baseline() is None:
+        ckpt = random_checkpoint(profile.train.arch, sd.baseline_dir / "random_init.pt")
+        sd.write_baseline(evaluate_run(profile.train.arch, str(ckpt), eval_dir, device, sd.baseline_dir / "eval"))
+    res.study = collect(out, profile, ablation=ablation)
     res.complete = res.study["complete"]
     from aobench.study.results import write_all
 
-    write_all(out, res.study)
+    write_all(sd, res.study)
     return res
 
 
-def _finished(out: Path, runs: list[Run]) -> tuple[list[dict], list[str]]:
+def _finished(sd: StudyDir, runs: list[Run]) -> tuple[list[dict], list[str]]:
     done, missing = [], []
     for run in runs:
-        p = out / "runs" / run.name / "run.json"
-        if p.exists():
-            done.append(json.loads(p.read_text()))
+        doc = sd.finished_run(run.name)
+        if doc is not None:
+            done.append(doc)
         else:
             missing.append(run.name)
     return done, missing
 
 
-def collect(out: Path, profile: Profile, baseline_path: Path, ablation: bool = False) -> dict:
+def collect(out: Path, profile: Profile, ablation: bool = False) -> dict:
     """The study document from every finished run on disk (all shards), in plan order."""
     from aobench.study.results import design_block
 
+    sd = StudyDir(out)
     main = main_design(profile)
     planned = plan_runs(profile, ablation=ablation)
-    runs, missing = _finished(out, [r for r in planned if r.design == main])
+    runs, missing = _finished(sd, [r for r in planned if r.design == main])
     block = design_block(runs, main.as_dict())
     study = {
         "aobench_version": __version__,
@@ -357,12 +342,12 @@ def collect(out: Path, profile: Profile, baseline_path: Path, ablation: bool = F
         "complete": False,
         "missing": missing,
         **block,
-        "baseline": json.loads(baseline_path.read_text()) if baseline_path.exists() else None,
+        "baseline": sd.baseline(),
         "ablation": None,
     }
     if main != MIXTURE:
         # the mixture design beside it: run when asked, reported whenever its runs are on disk
-        abl_runs, abl_missing = _finished(out, [Run(t, s, MIXTURE) for t in profile.levels for s in range(profile.seeds)])
+        abl_runs, abl_missing = _finished(sd, [Run(t, s, MIXTURE) for t in profile.levels for s in range(profile.seeds)])
         if ablation or abl_runs:
             study["ablation"] = {"design": MIXTURE.as_dict(), "missing": abl_missing if ablation else [], **design_block(abl_runs, MIXTURE.as_dict())}
             if ablation:

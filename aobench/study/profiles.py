@@ -25,7 +25,7 @@ class Profile:
     min_images_per_seen_pair: int = 10
 
     def as_dict(self) -> dict:
-        """Plain-data form (for study.json and the lock)."""
+        """Plain-data form (for the study document and its lock)."""
         return asdict(self)
 
 

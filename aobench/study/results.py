@@ -1,4 +1,4 @@
-"""Study outputs: per-level means with 95% CIs and coverage, correlation and slope statistics, study.json/csv, plot, summary.md.
+"""Study outputs: per-level means with 95% CIs and coverage, correlation and slope statistics; the contents of the study document, its CSV, plot and summary (written by StudyDir).
 
 Three accuracies are analysed alike, so a reader can see whether unusual-pair accuracy moves more than
 seen-pair accuracy: closed-world composition accuracy on unusual (held-out) pairs, on seen pairs, the
@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
-from aobench.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from aobench.study.stats import mean_ci, ols_slope, points_per_minus_tenth, spearman_permutation
+from aobench.study.studydir import PLOT, StudyDir
 
 PRIMARY = "closed_unusual_composition_acc"  # accuracy on held-out unusual pairs: the paper's generalisation measure
 SEEN = "closed_seen_composition_acc"
 HM = "closed_best_hm"
 GAP = "unusual_minus_seen"  # derived per run: does unusual accuracy move more than seen?
 ANALYSED = {PRIMARY: "unusual-pair accuracy", SEEN: "seen-pair accuracy", HM: "best HM (czsl)", GAP: "unusual minus seen accuracy"}
-PLOT = "accuracy_vs_nmi.png"
 
 
 def metric_value(run: dict, name: str) -> Optional[float]:
@@ -145,7 +143,7 @@ def metric_names(runs: list[dict]) -> list[str]:
 COVERAGE_COLUMNS = ("min_images_per_seen_pair", "mean_images_per_seen_pair", "max_images_per_seen_pair", "seen_pairs_present")
 
 
-def write_csv(path: Path, runs: list[dict]) -> None:
+def study_csv(runs: list[dict]) -> str:
     """study.csv: one row per run (design, level, measured NMI, seed, knob, coverage, every metric)."""
     names = metric_names(runs)
     buf = io.StringIO()
@@ -155,14 +153,14 @@ def write_csv(path: Path, runs: list[dict]) -> None:
         cov = r.get("coverage") or {}
         w.writerow([(r.get("design") or {}).get("tag", ""), r["target_nmi"], f"{r['measured_nmi']:.6f}", f"{r['dependence']:.6f}", r["seed"],
                     *(cov.get(c, "") for c in COVERAGE_COLUMNS), r["checkpoint"], *(_fmt(r["metrics"].get(k)) for k in names)])  # fmt: skip
-    atomic_write_text(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def _fmt(v) -> str:
     return "" if v is None else (f"{v:.6f}" if isinstance(v, float) else str(v))
 
 
-def plot(path: Path, study: dict) -> None:
+def plot_png(study: dict) -> bytes:
     """Accuracy vs measured caption NMI, one panel per design: runs as dots, level means with 95% CIs, random baseline."""
     import matplotlib
 
@@ -197,7 +195,7 @@ def plot(path: Path, study: dict) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def _ci(m: dict) -> str:
@@ -281,11 +279,7 @@ def summary_md(study: dict) -> str:
     return "\n".join(lines)
 
 
-def write_all(out: Path, study: dict) -> None:
-    """Write study.json, study.csv, the plot and summary.md."""
+def write_all(sd: StudyDir, study: dict) -> None:
+    """Write the study document, its CSV, the plot (when there are runs) and summary.md into the study dir."""
     runs = study["runs"] + ((study.get("ablation") or {}).get("runs") or [])
-    atomic_write_json(out / "study.json", study)
-    write_csv(out / "study.csv", runs)
-    if runs:
-        plot(out / PLOT, study)
-    atomic_write_text(out / "summary.md", summary_md(study))
+    sd.write_results(study, study_csv(runs), plot_png(study) if runs else None, summary_md(study))

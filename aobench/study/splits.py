@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-import yaml
-
 from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
-from aobench.io import atomic_write_text
-from aobench.nmidir import NmiDir
 from aobench.options import parse_floats
+from aobench.recipe import Recipe
+from aobench.recipe import load as load_recipe
+from aobench.study.studydir import LevelDir
 
 TOLERANCE = 0.02
 NORMALIZATION = "arithmetic"  # aobench nmi's default
@@ -37,13 +36,12 @@ def nmi_value(counts: dict[tuple[str, str], int], normalization: str = NORMALIZA
 
 
 def measure_captions(captions: list[str], workdir: str | Path, recipe_ref: str = "shapes-ao") -> dict:
-    """NMI of a caption list measured by `aobench nmi`'s own function; writes `captions.txt` and `nmi/` in workdir."""
+    """NMI of a caption list measured by `aobench nmi`'s own function; writes the captions and their nmi dir into the level dir `workdir`."""
     from aobench.text.analyze import run_nmi
 
-    workdir = Path(workdir)
-    corpus = workdir / "captions.txt"
-    atomic_write_text(corpus, "".join(c.replace("\n", " ") + "\n" for c in captions))
-    return dict(run_nmi([str(corpus)], workdir / "nmi", vocab_ref=recipe_ref, normalization=NORMALIZATION)["pooled"])
+    level = LevelDir(workdir)
+    corpus = level.write_captions(captions)
+    return dict(run_nmi([str(corpus)], level.nmi.root, vocab_ref=recipe_ref, normalization=NORMALIZATION)["pooled"])
 
 
 @dataclass
@@ -180,24 +178,21 @@ def bisect(fn: Callable[[float], float], target: float, tol: float, lo: float = 
     return best_x
 
 
-def level_recipe_text(base: str, name: str, splits: list[dict]) -> str:
-    """A recipe YAML that includes the base recipe and replaces its splits."""
-    return yaml.safe_dump({"include": base, "name": name, "splits": splits}, sort_keys=False)
+def level_recipe(base: str, name: str, splits: list[dict]) -> Recipe:
+    """The base recipe renamed, with its splits replaced (what a YAML with `include: BASE` would give)."""
+    return load_recipe(base, {"name": name, "splits": splits})
 
 
-def build_recipe(recipe_text: str, out: Path, work: Path) -> Path:
+def build_recipe(recipe: Recipe, out: Path) -> Path:
     """Build a recipe into `out` unless a finished build is there; concurrent shards race safely."""
     from aobench.build import build
 
     if BuildDir(out).is_complete():
         return out
-    work.mkdir(parents=True, exist_ok=True)
-    recipe_path = work / f"{out.name}.yaml"
-    atomic_write_text(recipe_path, recipe_text)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
-    build(str(recipe_path), tmp)
+    build(recipe, tmp)
     try:
         os.rename(tmp, out)  # builds are deterministic: if another shard won the race, its copy is the same
     except OSError:
@@ -222,7 +217,7 @@ def check_same_pairs(a: Path, b: Path) -> None:
 
 def measured_split_nmi(build_dir: Path, split: str, workdir: Path, recipe_ref: str, target: float, tolerance: float = TOLERANCE, reuse: bool = False) -> dict:
     """Measure a built split's captions with aobench nmi (reuse: workdir already holds that measurement); refuse a level outside tolerance."""
-    nd = NmiDir(workdir / "nmi")
+    nd = LevelDir(workdir).nmi
     if reuse and nd.has_stats():
         res = nd.stats()
     else:

@@ -43,6 +43,7 @@ class Prepared:
     images: ImageCheck
     dropped_missing: int = 0  # examples left out because an image is missing (--skip-missing)
     notes: list = field(default_factory=list)
+    skip_missing: bool = False  # also leave out examples whose images cannot be read
 
 
 def examples_path(result_file: Path) -> Path:
@@ -50,8 +51,12 @@ def examples_path(result_file: Path) -> Path:
     return result_file.parent / EXAMPLES_DIR / (result_file.stem + ".jsonl")
 
 
-def prepare(benchmarks: Sequence[tuple], annotations: Optional[Path], roots: ImageRoots, skip_missing: bool) -> list[Prepared]:
-    """Load each benchmark's examples and resolve its images; missing images are one line (exit 2) unless `skip_missing`."""
+def prepare(benchmarks: Sequence[tuple], annotations: Optional[Path], roots: ImageRoots, skip_missing: bool,
+            optional: frozenset = frozenset(), skipped_notes: Optional[list] = None) -> list[Prepared]:  # fmt: skip
+    """Load each benchmark's examples and resolve its images; missing images are one line (exit 2) unless `skip_missing`.
+
+    A benchmark in `optional` (one `suite` added) with none of its images here is left out, with a note.
+    """
     out = []
     for src, subsets in benchmarks:
         data = src.load(src.name, annotations=annotations, subsets=subsets)
@@ -67,6 +72,10 @@ def prepare(benchmarks: Sequence[tuple], annotations: Optional[Path], roots: Ima
         if bad:
             notes.append(f"annotation file(s) {', '.join(bad)} differ from the published sha256: not the authors' files")
         examples, dropped = data.examples, 0
+        if src.name in optional and check.total and check.missing_count() == sum(check.total.values()):
+            if skipped_notes is not None:
+                skipped_notes.append(f"suite: {src.name} left out: none of its {sum(check.total.values()):,} images is here ({', '.join(sorted(check.total))})")
+            continue
         if check.missing_count():
             if not skip_missing:
                 raise AobenchError(missing_images_line(data.spec, check, roots))
@@ -75,7 +84,7 @@ def prepare(benchmarks: Sequence[tuple], annotations: Optional[Path], roots: Ima
             notes.append(f"--skip-missing: {check.missing_count()} image(s) missing, {dropped} of {len(data.examples)} example(s) not evaluated")
         if not examples:
             raise AobenchError(f"{data.spec.name}: no example left to evaluate ({len(data.examples)} loaded, {dropped} without their images)")
-        out.append(Prepared(data, examples, check, dropped, notes))
+        out.append(Prepared(data, examples, check, dropped, notes, skip_missing))
     return out
 
 
@@ -168,10 +177,18 @@ def evaluate_one(prep: Prepared, handle, emb, out: Path, precision: str, notes: 
     ms = handle.spec
     examples = prep.examples
     emb.embed_images([r for ex in examples for r in ex.images], prep.images.paths)
-    failed = {r for ex in examples for r in ex.images if r in emb.failed}
+    failed = sorted({r for ex in examples for r in ex.images if r in emb.failed}, key=lambda r: (r.source, r.file))
+    notes = list(notes)
     if failed:
-        first = emb.failed[next(iter(failed))]
-        raise AobenchError(f"{prep.data.spec.name}: {len(failed)} image(s) could not be read (first: {first}) — replace them, or pass --skip-missing")
+        first = emb.failed[failed[0]]
+        if not prep.skip_missing:
+            raise AobenchError(f"{prep.data.spec.name}: {len(failed)} image(s) could not be read (first: {first}) — replace them, or pass --skip-missing")
+        kept = [ex for ex in examples if not any(r in emb.failed for r in ex.images)]
+        notes.append(f"--skip-missing: {len(failed)} unreadable image(s) (first: {first}), {len(examples) - len(kept)} example(s) not evaluated")
+        prep = Prepared(prep.data, kept, prep.images, prep.dropped_missing + len(examples) - len(kept), prep.notes, True)
+        examples = kept
+        if not examples:
+            raise AobenchError(f"{prep.data.spec.name}: no example left to evaluate (every image unreadable)")
     emb.embed_texts([t for ex in examples for t in ex.texts])
     module = prep.data.module
     needs_text = bool(getattr(module, "needs_text_scores", False))
@@ -185,7 +202,7 @@ def evaluate_one(prep: Prepared, handle, emb, out: Path, precision: str, notes: 
         dataset=prep.data.dataset, model=ms.model_name, pretrained=ms.pretrained_name, task=SELECTION_TASK, metrics=nest_metrics(flat),
         spec=ms.spec, templates="none", splits=list(prep.data.subsets), notes=list(prep.notes) + list(notes), aobench_version=__version__,
         model_revision=handle.revision, data_fingerprint=content_hash(["suite", bench["annotations"], [ex.id for ex in examples]]),
-        options={"precision": precision, "skip_missing": prep.dropped_missing > 0}, extra={"benchmark": bench},
+        options={"precision": precision, "skip_missing": prep.skip_missing}, extra={"benchmark": bench},
     )  # fmt: skip
     path = write_result(out, result)
     atomic_write_jsonl(examples_path(path), example_rows(prep, scores, text_scores, outcomes))
@@ -208,10 +225,11 @@ def model_notes(handle) -> list[str]:
 def evaluate_benchmarks(benchmarks: Sequence[tuple], items: Sequence, out: Path, run, *, handle_of, cache: EmbeddingCache,
                         annotations: Optional[Path] = None, images: Optional[Sequence[str]] = None, skip_missing: bool = False,
                         precision: str = "fp32", batch_size: int = 64, workers: int = 2, skip_existing: bool = False,
-                        progress: bool = True) -> None:  # fmt: skip
+                        progress: bool = True, optional: Sequence[str] = ()) -> None:  # fmt: skip
     """Every (model, benchmark) pair → a result in OUT (`run` collects results, paths, failures, notes; see `EvalRun`).
 
-    `handle_of(item)` turns a model item into a `ModelHandle`. Under a multi-process launch the pairs are
+    `handle_of(item)` turns a model item into a `ModelHandle`; `optional` names benchmarks `suite` added (left out,
+    with a note, when none of their images is here). Under a multi-process launch the pairs are
     shared round-robin between the ranks (each writes its own files).
     """
     from aobench import launch as launching
@@ -219,7 +237,9 @@ def evaluate_benchmarks(benchmarks: Sequence[tuple], items: Sequence, out: Path,
 
     if precision not in PRECISIONS:
         raise AobenchError(f"--precision {precision!r}: choose fp32 (the default, as the authors' code) or amp")
-    preps = prepare(benchmarks, annotations, parse_images(images), skip_missing)
+    preps = prepare(benchmarks, annotations, parse_images(images), skip_missing, frozenset(optional), run.notes)
+    if not preps:
+        raise AobenchError("suite: no benchmark has its images here — pass --images DIR or SOURCE=DIR (`aobench benchmarks --images DIR` shows what is found)")
     launch = launching.current()
     pairs = [(m, p) for m in range(len(items)) for p in range(len(preps))]
     if launch is not None:
@@ -259,8 +279,9 @@ def evaluate_benchmarks(benchmarks: Sequence[tuple], items: Sequence, out: Path,
             run.failures.append((ms.spec, str(exc)))
         finally:
             handle.release()
-    if launch is not None:
-        gathered = launch.all_gather((run.failures, run.notes))
+    if launch is not None:  # rank 0 reports for every rank
+        gathered = launch.all_gather((run.failures, run.notes, run.results, [str(p) for p in run.paths], [str(p) for p in run.existing]))
         if launch.main:
-            run.failures = [f for g in gathered for f in g[0]]
-            run.notes = [n for g in gathered for n in g[1]]
+            run.failures, run.notes, run.results = ([x for g in gathered for x in g[i]] for i in range(3))
+            run.paths = [Path(x) for g in gathered for x in g[3]]
+            run.existing = [Path(x) for g in gathered for x in g[4]]

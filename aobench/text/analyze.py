@@ -14,6 +14,7 @@ from typing import Optional
 
 from aobench.errors import AobenchError
 from aobench.nmidir import NmiDir
+from aobench.text.corpus import COMPRESSIONS, SUFFIXES
 from aobench.text.counts import Counts
 from aobench.text.stats import bootstrap_ci, nmi_of_counts, pmi_table, size_matched
 
@@ -72,8 +73,8 @@ def size_note(infos: list[dict], sample_captions: Optional[int]) -> Optional[str
 def corpus_name(source: str) -> str:
     """A folder-safe name for a corpus path or id."""
     base = Path(str(source)).name or str(source)
-    for suf in (".gz", ".zst", ".zstd", ".parquet", ".jsonl", ".json", ".csv", ".tsv", ".txt"):
-        base = base.removesuffix(suf)
+    for group in (COMPRESSIONS, sorted(SUFFIXES, key=len, reverse=True)):  # a compression, then a format suffix
+        base = next((base.removesuffix(s) for s in group if base.endswith(s)), base)
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", base) or "corpus"
 
 

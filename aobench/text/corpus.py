@@ -17,12 +17,13 @@ keys, so a row without the column is skipped with reason `missing_column` and co
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator, Optional
+from typing import IO, Callable, Iterator, Optional
 
 from aobench.errors import AobenchError, one_line
 from aobench.paths import is_hub_id
@@ -30,7 +31,6 @@ from aobench.paths import is_hub_id
 MAX_CHARS = 10_000
 TEXT_COLUMNS = ("caption", "text", "TEXT", "Caption", "sentence", "alt_text", "txt")
 ID_COLUMNS = ("id", "key", "uid", "image_id", "url")
-SUFFIXES = (".txt", ".jsonl", ".json", ".csv", ".tsv", ".parquet")
 
 
 @dataclass
@@ -167,64 +167,54 @@ def parquet_dir(path: Path) -> bool:
     return path.is_dir() and not (path / "dataset_dict.json").exists() and not (path / "state.json").exists() and any(path.glob("*.parquet"))
 
 
-def iter_records(source: str | Path, text_column: Optional[str] = None, max_chars: int = MAX_CHARS, split: str = "train") -> Iterator[Record]:
-    """Stream the captions of a file, a `save_to_disk` dir, or a Hub dataset id (`hf:ORG/NAME` or ORG/NAME)."""
-    path = Path(source)
-    if parquet_dir(path):
-        for part in sorted(path.glob("*.parquet")):
-            yield from _iter_parquet(part, text_column, max_chars)
-        return
-    if path.is_dir():
-        yield from _iter_hf_local(path, text_column, max_chars, split)
-        return
-    if not path.exists():
-        if is_hub_id(str(source)):
-            yield from _iter_hf_hub(str(source).removeprefix("hf:"), text_column, max_chars, split)
-            return
-        raise AobenchError(f"corpus not found: {source} — check the path (a Hub dataset is named OWNER/NAME or hf:OWNER/NAME)")
-    base, comp = _base_suffix(path)
-    stem = path.name
-    if path.stat().st_size == 0:
-        yield Record(f"{stem}:0", None, "empty_file")
-        return
-    if base == ".parquet":
-        yield from _iter_parquet(path, text_column, max_chars)
-    elif base == ".json" and json_document(path):
-        yield from _iter_json_document(path, comp, text_column, max_chars)
-    elif base in (".jsonl", ".json"):
-        yield from _iter_jsonl(path, comp, text_column, max_chars)
-    elif base in (".csv", ".tsv"):
-        yield from _iter_csv(path, comp, base, text_column, max_chars)
-    elif base == ".txt" or base == "":
-        for n, text in _lines(path, comp):
-            if isinstance(text, Record):
-                yield text
-                continue
-            yield Record(f"{stem}:{n}", None, "invalid_utf8") if text is None else _check(f"{stem}:{n}", text, max_chars)
-    else:
-        raise AobenchError(f"{path}: unknown corpus format {base!r}; use {', '.join(SUFFIXES)} (optionally .gz/.zst)")
+# -- rows: what each format's local reader gives ------------------------------------------------------
+LINE = "text"  # the one field of a .txt row
 
 
-def jsonl_record(ident: str, line: Optional[str], text_column: Optional[str], max_chars: int = MAX_CHARS) -> Record:
-    """The record of one JSON line (None: not UTF-8); shared by the local reader and the Spark engine."""
+@dataclass
+class Row:
+    """One row of a caption table as its format's reader gives it: where it is, its fields, or why it could not be read."""
+
+    where: str  # FILE:N (a line, or a row's index)
+    values: Optional[object]  # the row: a dict of fields (a JSON row may be any value); None when unreadable
+    skip: Optional[str] = None  # why unreadable: invalid_utf8, empty, malformed_json, malformed_csv, corrupt_row_group, truncated, empty_file
+    line: int = 0
+    detail: str = ""  # the parser's message (a JSON error)
+
+
+def _truncated(rec: Record) -> Row:
+    return Row(rec.id, None, rec.skip)
+
+
+def _txt_rows(path: Path, comp: str, pick: Callable) -> Iterator[Row]:
+    for n, text in _lines(path, comp):
+        if isinstance(text, Record):
+            yield _truncated(text)
+        else:
+            yield Row(f"{path.name}:{n}", None if text is None else {LINE: text}, "invalid_utf8" if text is None else None, n)
+
+
+def _parse_line(line: Optional[str]) -> tuple[object, Optional[str], str]:
+    """(value, skip reason, detail) of one JSON line (None: not UTF-8)."""
     if line is None:
-        return Record(ident, None, "invalid_utf8")
+        return None, "invalid_utf8", ""
     if not line.strip():
-        return Record(ident, None, "empty")
+        return None, "empty", ""
     try:
-        row = json.loads(line)
-    except ValueError:
-        return Record(ident, None, "malformed_json")
-    return _row_record(ident, row, text_column, max_chars)
+        return json.loads(line), None, ""
+    except json.JSONDecodeError as exc:
+        return None, "malformed_json", exc.msg
+    except ValueError as exc:
+        return None, "malformed_json", str(exc)
 
 
-def _row_record(ident: str, row, text_column: Optional[str], max_chars: int) -> Record:
-    """The record of one parsed JSON value (a JSON line's, or an entry of a JSON document's list)."""
-    if not isinstance(row, dict):
-        return Record(ident, None, "malformed_json")
-    col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
-    rid = row.get(_id_column(list(row)) or "", None)
-    return _check(str(rid) if rid is not None else ident, row.get(col) if col else None, max_chars)
+def _jsonl_rows(path: Path, comp: str, pick: Callable) -> Iterator[Row]:
+    for n, line in _lines(path, comp):
+        if isinstance(line, Record):  # a truncated compressed file ends with its skip record
+            yield _truncated(line)
+            continue
+        value, skip, detail = _parse_line(line)
+        yield Row(f"{path.name}:{n}", value, skip, n, detail)
 
 
 def json_document(path: Path) -> bool:
@@ -247,8 +237,11 @@ def json_document(path: Path) -> bool:
     return not any(c in head for c in TEXT_COLUMNS) and any(isinstance(v, list) for v in head.values())
 
 
-def _iter_json_document(path: Path, comp: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
-    """The records of one JSON document: a list of objects, or COCO caption annotations ({"annotations": [...]})."""
+def _json_rows(path: Path, comp: str, pick: Callable) -> Iterator[Row]:
+    """A .json file: JSON lines, or one document — a list of objects, or COCO caption annotations ({"annotations": [...]})."""
+    if not json_document(path):
+        yield from _jsonl_rows(path, comp, pick)
+        return
     try:
         with _open_binary(path, comp) as raw:
             doc = json.load(raw)
@@ -258,35 +251,26 @@ def _iter_json_document(path: Path, comp: str, text_column: Optional[str], max_c
     if not isinstance(rows, list):
         raise AobenchError(f"{path}: a JSON document that is neither a list of records nor COCO captions ({{\"annotations\": [...]}}): write JSON lines, one record a line")
     for n, row in enumerate(rows):
-        yield _row_record(f"{path.name}:{n}", row, text_column, max_chars)
+        yield Row(f"{path.name}:{n}", row, None, n)
 
 
-def _iter_jsonl(path: Path, comp: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
-    for n, line in _lines(path, comp):
-        if isinstance(line, Record):  # a truncated compressed file ends with its skip record
-            yield line
-            continue
-        yield jsonl_record(f"{path.name}:{n}", line, text_column, max_chars)
-
-
-def _iter_csv(path: Path, comp: str, base: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+def _csv_rows(path: Path, comp: str, pick: Callable, delimiter: str) -> Iterator[Row]:
     stem = path.name
     damaged = _read_errors()
     with _open_binary(path, comp) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
         # over-long fields are counted as `too_long` below instead of stopping the reader
         csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
-        reader = csv.DictReader(text, delimiter="\t" if base == ".tsv" else ",")
+        reader = csv.DictReader(text, delimiter=delimiter)
         try:
             fieldnames = reader.fieldnames
         except damaged as exc:
-            yield _damaged(path, 0, exc)
+            yield _truncated(_damaged(path, 0, exc))
             return
         if not fieldnames:
-            yield Record(f"{stem}:0", None, "empty_file")
+            yield Row(f"{stem}:0", None, "empty_file")
             return
-        col = _pick_column(list(fieldnames), text_column, path)
-        idc = _id_column(list(fieldnames))
+        cols = pick(list(fieldnames))
         n = 1
         while True:
             n += 1
@@ -295,23 +279,15 @@ def _iter_csv(path: Path, comp: str, base: str, text_column: Optional[str], max_
             except StopIteration:
                 break
             except csv.Error:  # e.g. an unterminated quote; the reader goes on with the next line
-                yield Record(f"{stem}:{n}", None, "malformed_csv")
+                yield Row(f"{stem}:{n}", None, "malformed_csv", n)
                 continue
             except damaged as exc:
-                yield _damaged(path, n - 1, exc)
+                yield _truncated(_damaged(path, n - 1, exc))
                 return
-            ident = row.get(idc) if idc and row.get(idc) else f"{stem}:{n}"
-            value = row.get(col)
-            if isinstance(value, str):
-                try:
-                    value.encode("utf-8")
-                except UnicodeEncodeError:
-                    yield Record(ident, None, "invalid_utf8")
-                    continue
-            yield _check(ident, value, max_chars)
+            yield Row(f"{stem}:{n}", {c: row.get(c) for c in cols}, None, n)
 
 
-def _iter_parquet(path: Path, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+def _parquet_rows(path: Path, comp: str, pick: Callable) -> Iterator[Row]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -319,28 +295,151 @@ def _iter_parquet(path: Path, text_column: Optional[str], max_chars: int) -> Ite
         pf = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
         raise AobenchError(f"{path}: not a readable Parquet file ({' '.join(str(exc).split())}) — check or re-write it") from None
-    names = pf.schema_arrow.names
-    col = _pick_column(names, text_column, path)
-    idc = _id_column(names)
-    cols = [col] + ([idc] if idc and idc != col else [])
+    cols = list(dict.fromkeys(pick(pf.schema_arrow.names)))
     row = 0
     for g in range(pf.num_row_groups):
         try:
             table = pf.read_row_group(g, columns=cols)
         except (pa.ArrowException, OSError):  # a damaged row group: its rows are counted as skipped, the rest is read
             for _ in range(pf.metadata.row_group(g).num_rows):
-                yield Record(f"{path.name}:{row}", None, "corrupt_row_group")
+                yield Row(f"{path.name}:{row}", None, "corrupt_row_group", row)
                 row += 1
             continue
-        texts = table.column(col).to_pylist()
-        ids = table.column(idc).to_pylist() if idc and idc != col else [None] * len(texts)
-        for t, i in zip(texts, ids):
-            if t is None:  # the column exists; this row's value is null
-                yield Record(str(i) if i is not None else f"{path.name}:{row}", None, "null")
-                row += 1
-                continue
-            yield _check(str(i) if i is not None else f"{path.name}:{row}", t, max_chars)
+        columns = {c: table.column(c).to_pylist() for c in cols}
+        for i in range(table.num_rows):
+            yield Row(f"{path.name}:{row}", {c: v[i] for c, v in columns.items()}, None, row)
             row += 1
+
+
+# -- the format table: suffix → local reader, Spark reader, record rule --------------------------------
+@dataclass(frozen=True)
+class Format:
+    """One caption-table format: its suffixes, local reader, how Spark reads it, and the rules that make a row a caption record.
+
+    kind: `lines` (a caption a line), `records` (a JSON value a row, each with its own keys: a row without the
+    caption column is skipped as `missing_column`), `table` (one header: a missing column is an error).
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    kind: str
+    rows: Callable[[Path, str, Callable[[list[str]], list[str]]], Iterator[Row]]  # (path, compression, pick(header) → columns)
+    null: str = "missing_column"  # record rule: the skip reason of a null value
+    blank_id: bool = False  # record rule: an empty id is an id (else the row's place names it)
+    spark: Optional[str] = None  # Spark's reader: text (a row a line, parsed here), csv, tsv or parquet; None: --engine local only
+    spark_null: Optional[str] = None  # record rule on Spark: the reason of a null value (its CSV reader makes empty fields null)
+    spark_refuses: Optional[Callable[[Path], Optional[str]]] = None  # a file of this suffix Spark cannot read: why
+
+    def record(self, row: Row, text_column: Optional[str], max_chars: int, col: Optional[str] = None, idc: Optional[str] = None) -> Record:
+        """The caption record of one local row (`col`, `idc`: the text and id columns a table's header gave)."""
+        if row.values is None:
+            return Record(row.where, None, row.skip)
+        if self.kind == "lines":
+            return _check(row.where, row.values[LINE], max_chars)
+        if self.kind == "records":
+            return _row_record(row.where, row.values, text_column, max_chars)
+        rid = row.values.get(idc) if idc else None
+        ident = str(rid) if rid is not None and (self.blank_id or rid != "") else row.where
+        value = row.values.get(col)
+        if value is None:
+            return Record(ident, None, self.null)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # the CSV reader keeps undecodable bytes as surrogates
+                return Record(ident, None, "invalid_utf8")
+        return _check(ident, value, max_chars)
+
+    def spark_record(self, value: Optional[str], text_column: Optional[str], max_chars: int = MAX_CHARS) -> Record:
+        """The caption record of one value as Spark's reader gives it."""
+        if self.kind == "records":
+            return jsonl_record("", value, text_column, max_chars)
+        if value is None and self.spark_null:
+            return Record("", None, self.spark_null)
+        return _check("", value, max_chars)
+
+
+def _json_lines_only(path: Path) -> Optional[str]:
+    if json_document(path):
+        return "--engine spark reads .json files as JSON lines, and {src} is one JSON document (a list or COCO captions): use --engine local, or write it as JSON lines"
+    return None
+
+
+FORMATS: dict[str, Format] = {f.suffixes[0]: f for f in (
+    Format("text", (".txt", ""), "lines", _txt_rows, spark="text"),
+    Format("jsonl", (".jsonl",), "records", _jsonl_rows, spark="text"),
+    Format("json", (".json",), "records", _json_rows, spark="text", spark_refuses=_json_lines_only),
+    Format("csv", (".csv",), "table", functools.partial(_csv_rows, delimiter=","), spark="csv", spark_null="empty"),
+    Format("tsv", (".tsv",), "table", functools.partial(_csv_rows, delimiter="\t"), spark="tsv", spark_null="empty"),
+    Format("parquet", (".parquet",), "table", _parquet_rows, null="null", blank_id=True, spark="parquet", spark_null="null"),
+)}  # fmt: skip
+FORMATS.update({suf: f for f in list(FORMATS.values()) for suf in f.suffixes})
+COMPRESSIONS = (".gz", ".zst", ".zstd")
+SUFFIXES = tuple(s for s in dict.fromkeys(FORMATS) if s)
+
+
+def format_of(path: Path) -> tuple[Optional[Format], str, str]:
+    """(the format of a file by its suffix or None, its base suffix, its compression suffix)."""
+    base, comp = _base_suffix(path)
+    return FORMATS.get(base), base, comp
+
+
+def iter_rows(path: Path, fmt: Format, pick: Callable[[list[str]], list[str]]) -> Iterator[Row]:
+    """Every row of a caption/URL table file of format `fmt`; `pick(header)` → the columns a table format reads."""
+    if path.stat().st_size == 0:
+        yield Row(f"{path.name}:0", None, "empty_file")
+        return
+    yield from fmt.rows(path, _base_suffix(path)[1], pick)
+
+
+def iter_records(source: str | Path, text_column: Optional[str] = None, max_chars: int = MAX_CHARS, split: str = "train") -> Iterator[Record]:
+    """Stream the captions of a file, a `save_to_disk` dir, or a Hub dataset id (`hf:ORG/NAME` or ORG/NAME)."""
+    path = Path(source)
+    if parquet_dir(path):
+        for part in sorted(path.glob("*.parquet")):
+            yield from _file_records(part, text_column, max_chars)
+        return
+    if path.is_dir():
+        yield from _iter_hf_local(path, text_column, max_chars, split)
+        return
+    if not path.exists():
+        if is_hub_id(str(source)):
+            yield from _iter_hf_hub(str(source).removeprefix("hf:"), text_column, max_chars, split)
+            return
+        raise AobenchError(f"corpus not found: {source} — check the path (a Hub dataset is named OWNER/NAME or hf:OWNER/NAME)")
+    yield from _file_records(path, text_column, max_chars)
+
+
+def _file_records(path: Path, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+    header: dict = {}
+
+    def pick(columns: list[str]) -> list[str]:
+        header["col"], header["idc"] = _pick_column(columns, text_column, path), _id_column(columns)
+        return [c for c in (header["col"], header["idc"]) if c]
+
+    fmt, base, _ = format_of(path)
+    if path.stat().st_size == 0:
+        yield Record(f"{path.name}:0", None, "empty_file")
+        return
+    if fmt is None:
+        raise AobenchError(f"{path}: unknown corpus format {base!r}; use {', '.join(SUFFIXES)} (optionally .gz/.zst)")
+    for row in iter_rows(path, fmt, pick):
+        yield fmt.record(row, text_column, max_chars, header.get("col"), header.get("idc"))
+
+
+def jsonl_record(ident: str, line: Optional[str], text_column: Optional[str], max_chars: int = MAX_CHARS) -> Record:
+    """The record of one JSON line (None: not UTF-8); the Spark engine's rule for JSON rows, as the local reader's."""
+    value, skip, _ = _parse_line(line)
+    return Record(ident, None, skip) if skip else _row_record(ident, value, text_column, max_chars)
+
+
+def _row_record(ident: str, row, text_column: Optional[str], max_chars: int) -> Record:
+    """The record of one parsed JSON value (a JSON line's, or an entry of a JSON document's list)."""
+    if not isinstance(row, dict):
+        return Record(ident, None, "malformed_json")
+    col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
+    rid = row.get(_id_column(list(row)) or "", None)
+    return _check(str(rid) if rid is not None else ident, row.get(col) if col else None, max_chars)
 
 
 def _iter_dataset(ds, name: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:

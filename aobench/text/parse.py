@@ -20,8 +20,8 @@ Rules (each yields (attribute, object) with the object the noun the attribute de
 
 Negation: a pair whose attribute or noun is negated — "the umbrella is not blue", "no red umbrellas", "a tiger
 without red stripes", "the man is not wearing a red hat", "a not red car" — is not a pair the caption asserts. It is
-kept apart (`Match.negated`), never among `matches`/`extract` pairs; `extract_all` gives both, so counts can say how
-many mentions were negated.
+kept apart (`Match.negated`), never among asserted matches or `extract` pairs; `extract_all` gives both, so counts can say
+how many mentions were negated.
 
 Vocabulary mode (a recipe's vocab) keeps pairs whose attribute and object are in the vocab; open mode (`vocab=None`)
 keeps every adjective-like modifier–noun pair: attribute = the adjective's lower-case form, object = the noun's lemma
@@ -33,17 +33,19 @@ Hypernyms (the seam for corpus evidence above the class level): an Extractor als
 with `Match.level == "hypernym"`; class names win where a word is both, and a hypernym name may not equal a class
 name, so the object name alone tells the level (`Extractor.level_of`). Counts keep the level the caption used.
 
-Span API (for foils and other callers that rewrite captions):
-- `Extractor.parse(texts)` parses every caption once (`nlp.pipe`, pre-filtered) and yields `(doc, matches)`, doc None
-  when the pre-filter ruled the caption out; `parse_captions(texts, extractor)` is the same as a function.
-- `extract_matches(doc, extractor)` / `Extractor.extract_matches(doc)`: the matches of a doc you parsed yourself
-  (multi-word names are merged into the doc first, so token indices refer to the merged doc).
-- each `Match` has the attribute and object (canonical), the attribute token index `attr_i`, the object token span
-  `doc[obj_start:obj_end]`, the `rule` (amod, compound, copula, relcl, conj, made_of, coloured), the `level`
-  (class or hypernym) and `negated`. `matches`, `parse` and `extract_matches` give asserted pairs only.
-- `Extractor.extract(texts)` yields only the pair lists; `extract_all(texts)` yields (pairs, negated pairs).
+Entry points (one per need):
+- `Extractor.parse(texts, objects_only=False, negated=False)` parses every caption once (`nlp.pipe`, pre-filtered)
+  and yields `(doc, matches)`, doc None when the pre-filter ruled the caption out (foils rewrite captions from these).
+- `Extractor.matches(doc, negated=False)`: the matches of a doc you parsed yourself (multi-word names are merged
+  into the doc first, so token indices refer to the merged doc).
+- `Extractor.extract(texts)` yields only the pair lists; `extract_all(texts)` yields (pairs, negated pairs), as
+  `CaptionPairs.from_matches` makes them from matches.
 - `Extractor.object_mentions(doc)`: every (token index, object) the caption mentions, pair or not, negated ones left
   out (for `aobench real`'s selection of photos of an object).
+Each `Match` has the attribute and object (canonical), the attribute token index `attr_i`, the object token span
+`doc[obj_start:obj_end]`, the `rule` (amod, compound, copula, relcl, conj, made_of, coloured), the `level` (class
+or hypernym) and `negated`; asserted pairs only unless `negated=True`. Each dependency rule is one `_rule_*`
+method, tried in the order of `RULES`.
 
 Speed: in vocabulary mode an exact pre-filter (`aobench.text.prefilter`: some attribute entry and some object entry
 among the tokens and every lemma the pipeline could give them) skips the parse of captions that cannot hold a vocab
@@ -136,6 +138,11 @@ class CaptionPairs(NamedTuple):
 
     pairs: list
     negated: list
+
+    @classmethod
+    def from_matches(cls, ms: list[Match]) -> "CaptionPairs":
+        """The (attribute, object) pairs of matches, asserted and negated apart."""
+        return cls([(m.attribute, m.object) for m in ms if not m.negated], [(m.attribute, m.object) for m in ms if m.negated])
 
 
 def _plural(word: str) -> str:
@@ -318,17 +325,16 @@ class Extractor:
             out.extend(c for c in s.children if c.dep_ == "conj")
         return out
 
-    def extract_matches(self, doc) -> list[Match]:
-        """Merge multi-word names in a parsed doc, then its asserted rule matches."""
-        self._merge_phrases(doc)
-        return self.matches(doc)
+    def matches(self, doc, negated: bool = False) -> list[Match]:
+        """The rule matches of a parsed doc (multi-word names merged into it first: token indices refer to the merged doc).
 
-    def matches(self, doc) -> list[Match]:
-        """Asserted rule matches in a parsed doc (already merged: docs from `parse` are); negated ones left out."""
-        return [m for m in self.all_matches(doc) if not m.negated]
+        Asserted pairs only, or with `negated=True` every match, negated ones flagged.
+        """
+        self._merge_phrases(doc)  # idempotent: docs from `parse` are merged already
+        found = self._all_matches(doc)
+        return found if negated else [m for m in found if not m.negated]
 
-    def all_matches(self, doc) -> list[Match]:
-        """Every rule match in a parsed doc, negated ones included (flagged)."""
+    def _all_matches(self, doc) -> list[Match]:
         found: list[Match] = []
         seen: set[tuple[int, int]] = set()
 
@@ -350,38 +356,60 @@ class Extractor:
                 found.append(Match(a, obj[0], attr_tok.i, obj[2], target.i + 1, rule, obj[1], neg))
 
         for tok in doc:
-            if self._is_attr_modifier(tok):
-                add(tok, tok.head, tok.dep_)
-                for c in _conjuncts(tok):
-                    add(c, tok.head, "conj")
-            elif tok.lemma_ == "make" and tok.tag_ == "VBN":
-                # "a teapot made of glass", "the teapot is made of wood and metal"
-                nouns = [tok.head] if tok.dep_ == "acl" else self._subjects(tok)
-                for prep in tok.children:
-                    if prep.dep_ == "prep" and prep.lower_ in ("of", "from"):
-                        for mat in (c for c in prep.children if c.dep_ == "pobj"):
-                            for m in (mat, *_conjuncts(mat)):
-                                for n in nouns:
-                                    add(m, n, "made_of", _has_neg(tok))
-            elif tok.lower_ in COLOURED and tok.dep_ == "acl":
-                # "a car colored red"
-                for c in tok.children:
-                    if c.dep_ in ("oprd", "acomp", "attr", "dobj"):
-                        add(c, tok.head, "coloured", _has_neg(tok))
-            elif tok.tag_ in ("VBG", "VBN") and any(c.dep_ in ("aux", "auxpass") and c.lemma_ == "be" for c in tok.children):
-                # participles as predicates: "a cat that is sleeping", "a tiger that is striped"
-                if self._attr_name(tok, "copula") and (self.vocab is not None or tok.lower_ in _open_compound_words()):
-                    for subj in self._subjects(tok):
-                        add(tok, subj, "relcl" if tok.dep_ == "relcl" else "copula", _has_neg(tok))
-            elif tok.dep_ in ("acomp", "attr") and tok.head.lemma_.lower() in COPULAS:
-                verb = tok.head
-                rule = "relcl" if verb.dep_ == "relcl" else "copula"
-                for subj in self._subjects(verb):
-                    add(tok, subj, rule, _has_neg(verb))
-                    for c in _conjuncts(tok):
-                        add(c, subj, "conj", _has_neg(verb))
+            for rule in RULES:  # the first rule that applies to the token gives its candidates
+                candidates = rule(self, tok)
+                if candidates is not None:
+                    for c in candidates:
+                        add(*c)
+                    break
         found.sort(key=lambda m: (m.attr_i, m.obj_start))
         return found
+
+    # -- one function per dependency rule: None when it does not apply to the token, else (attribute token, noun, rule, negated)
+    def _rule_modifier(self, tok) -> Optional[list]:
+        """`amod`/`compound` (+ `conj`): "a red car", "a glass vase", "a red and white bus"."""
+        if not self._is_attr_modifier(tok):
+            return None
+        return [(tok, tok.head, tok.dep_, False)] + [(c, tok.head, "conj", False) for c in _conjuncts(tok)]
+
+    def _rule_made_of(self, tok) -> Optional[list]:
+        """`made_of`: "a teapot made of glass", "the teapot is made of wood and metal"."""
+        if not (tok.lemma_ == "make" and tok.tag_ == "VBN"):
+            return None
+        nouns = [tok.head] if tok.dep_ == "acl" else self._subjects(tok)
+        out = []
+        for prep in tok.children:
+            if prep.dep_ == "prep" and prep.lower_ in ("of", "from"):
+                for mat in (c for c in prep.children if c.dep_ == "pobj"):
+                    for m in (mat, *_conjuncts(mat)):
+                        out.extend((m, n, "made_of", _has_neg(tok)) for n in nouns)
+        return out
+
+    def _rule_coloured(self, tok) -> Optional[list]:
+        """`coloured` after the noun: "a car colored red"."""
+        if not (tok.lower_ in COLOURED and tok.dep_ == "acl"):
+            return None
+        return [(c, tok.head, "coloured", _has_neg(tok)) for c in tok.children if c.dep_ in ("oprd", "acomp", "attr", "dobj")]
+
+    def _rule_participle(self, tok) -> Optional[list]:
+        """Participles as predicates after "be": "a cat that is sleeping", "a tiger that is striped"."""
+        if not (tok.tag_ in ("VBG", "VBN") and any(c.dep_ in ("aux", "auxpass") and c.lemma_ == "be" for c in tok.children)):
+            return None
+        if not (self._attr_name(tok, "copula") and (self.vocab is not None or tok.lower_ in _open_compound_words())):
+            return []
+        return [(tok, subj, "relcl" if tok.dep_ == "relcl" else "copula", _has_neg(tok)) for subj in self._subjects(tok)]
+
+    def _rule_copula(self, tok) -> Optional[list]:
+        """`copula`/`relcl`: "the car is red", "a car that is red", "the car and the bus are red" (+ `conj`)."""
+        if not (tok.dep_ in ("acomp", "attr") and tok.head.lemma_.lower() in COPULAS):
+            return None
+        verb = tok.head
+        rule = "relcl" if verb.dep_ == "relcl" else "copula"
+        out = []
+        for subj in self._subjects(verb):
+            out.append((tok, subj, rule, _has_neg(verb)))
+            out.extend((c, subj, "conj", _has_neg(verb)) for c in _conjuncts(tok))
+        return out
 
     def object_mentions(self, doc) -> list[tuple[int, str]]:
         """(token index, canonical object) of every vocab object the (merged) doc mentions, negated mentions left out."""
@@ -397,26 +425,22 @@ class Extractor:
         return out
 
     # -- driving -----------------------------------------------------------------------------------
-    def parse(self, texts: Iterable[str], objects_only: bool = False) -> Iterator[tuple[object, list[Match]]]:
-        """(doc, asserted matches) per caption, parsed once with `nlp.pipe` (captions failing the pre-filter skip parsing).
+    def parse(self, texts: Iterable[str], objects_only: bool = False, negated: bool = False) -> Iterator[tuple[object, list[Match]]]:
+        """(doc, matches) per caption, parsed once with `nlp.pipe` (captions failing the pre-filter skip parsing: doc None).
 
         `objects_only`: the pre-filter keeps every caption that may mention an object, pair or not (for `object_mentions`).
+        `negated`: every match, negated ones flagged (default: asserted pairs only).
         """
-        for doc, ms in self.parse_all(texts, objects_only):
-            yield doc, [m for m in ms if not m.negated]
-
-    def parse_all(self, texts: Iterable[str], objects_only: bool = False) -> Iterator[tuple[object, list[Match]]]:
-        """(doc, every match, negated ones flagged) per caption, as `parse`."""
         buf: list[str] = []
         for text in texts:
             buf.append(text)
             if len(buf) >= self.batch_size:
-                yield from self._parse_batch(buf, objects_only)
+                yield from self._parse_batch(buf, objects_only, negated)
                 buf = []
         if buf:
-            yield from self._parse_batch(buf, objects_only)
+            yield from self._parse_batch(buf, objects_only, negated)
 
-    def _parse_batch(self, texts: list[str], objects_only: bool = False):
+    def _parse_batch(self, texts: list[str], objects_only: bool, negated: bool):
         if self.prefilter is None:
             keep, todo = range(len(texts)), texts
         else:
@@ -427,11 +451,7 @@ class Extractor:
         docs = dict(zip(keep, self.nlp.pipe(todo, batch_size=self.batch_size)))
         for i, text in enumerate(texts):
             doc = docs.get(i)
-            if doc is None:
-                yield None, []
-                continue
-            self._merge_phrases(doc)
-            yield doc, self.all_matches(doc)
+            yield (None, []) if doc is None else (doc, self.matches(doc, negated))
 
     def extract(self, texts: Iterable[str]) -> Iterator[list[tuple[str, str]]]:
         """Asserted pairs (attribute, object) per caption, in caption order."""
@@ -440,21 +460,11 @@ class Extractor:
 
     def extract_all(self, texts: Iterable[str]) -> Iterator[CaptionPairs]:
         """(asserted pairs, negated pairs) per caption, in caption order."""
-        for _, ms in self.parse_all(texts):
-            yield _split(ms)
-
-    def extract_doc(self, doc) -> list[tuple[str, str]]:
-        """Asserted pairs of an already parsed doc (the same rules; used by baselines)."""
-        return [(m.attribute, m.object) for m in self.extract_matches(doc)]
-
-    def extract_doc_all(self, doc) -> CaptionPairs:
-        """(asserted pairs, negated pairs) of an already parsed doc."""
-        self._merge_phrases(doc)
-        return _split(self.all_matches(doc))
+        for _, ms in self.parse(texts, negated=True):
+            yield CaptionPairs.from_matches(ms)
 
 
-def _split(ms: list[Match]) -> CaptionPairs:
-    return CaptionPairs([(m.attribute, m.object) for m in ms if not m.negated], [(m.attribute, m.object) for m in ms if m.negated])
+RULES = (Extractor._rule_modifier, Extractor._rule_made_of, Extractor._rule_coloured, Extractor._rule_participle, Extractor._rule_copula)
 
 
 def _has_neg(tok) -> bool:
@@ -486,16 +496,6 @@ def _negating_det(det) -> bool:
     # "an orange no parking sign": the "no" is part of the sign's name
     nxt = det.doc[det.i + 1] if det.i + 1 < len(det.doc) else None
     return not (nxt is not None and nxt.dep_ == "compound")
-
-
-def parse_captions(texts: Iterable[str], extractor: Extractor) -> Iterator[tuple[object, list[Match]]]:
-    """(doc, matches) per caption, each parsed once (see `Extractor.parse`)."""
-    return extractor.parse(texts)
-
-
-def extract_matches(doc, extractor: Extractor) -> list[Match]:
-    """Matches of an already parsed doc (multi-word names merged in place first)."""
-    return extractor.extract_matches(doc)
 
 
 def _conjuncts(tok) -> list:

@@ -21,14 +21,11 @@ from urllib.parse import unquote, urlparse
 
 from aobench.errors import AobenchError
 from aobench.io import atomic_write_json
-from aobench.text.corpus import MAX_CHARS, Record, _base_suffix, _check, _pick_column, json_document, jsonl_record, parquet_dir
+from aobench.text.corpus import FORMATS, Format, Record, _pick_column, format_of, parquet_dir
 from aobench.text.counts import Counts
 
-SPARK_FORMATS = (".txt", "", ".jsonl", ".json", ".csv", ".tsv", ".parquet")
 OUT_SCHEMA = "file string, kind string, attribute string, object string, n long"
 TYPES_KIND = "caption_types"  # bootstrap's caption types, beside the Counts fields
-# a null caption as the local reader names it: Parquet keeps nulls, Spark's CSV reader turns empty fields into them
-NULL_REASON = {"parquet": "null", "csv": "empty", "tsv": "empty"}
 
 
 # -- sources ---------------------------------------------------------------------------------------
@@ -40,13 +37,12 @@ def _local(src: str) -> Path:
     return Path(unquote(urlparse(src).path)) if src.startswith("file:") else Path(src)
 
 
-def _format(src: str) -> str:
-    """parquet, text, jsonl, csv or tsv; a remote URI without a suffix is a folder of Parquet files."""
+def _format(src: str) -> Format:
+    """The source's format (`aobench.text.corpus.FORMATS`); a remote URI without a suffix is a folder of Parquet files."""
     path = Path(urlparse(src).path) if _is_uri(src) else _local(src)
     if (not _is_uri(src) and parquet_dir(path)) or (_is_uri(src) and not path.suffix):
-        return "parquet"
-    base, _ = _base_suffix(path)
-    return {".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "tsv"}.get(base, "text")
+        return FORMATS[".parquet"]
+    return format_of(path)[0] or FORMATS[".txt"]
 
 
 def check_sources(sources: list[str]) -> None:
@@ -57,19 +53,20 @@ def check_sources(sources: list[str]) -> None:
         p = _local(src)
         if parquet_dir(p):
             continue
-        base, comp = _base_suffix(p)
-        if not p.is_file() or base not in SPARK_FORMATS or comp not in ("", ".gz"):
+        fmt, _, comp = format_of(p)
+        if not p.is_file() or fmt is None or fmt.spark is None or comp not in ("", ".gz"):
             raise AobenchError(f"--engine spark cannot read {src} (it reads .txt/.jsonl/.csv/.tsv/.parquet files, plain or .gz, folders of .parquet and hdfs:// or s3a:// URIs): use --engine local")
-        if base == ".json" and json_document(p):
-            raise AobenchError(f"--engine spark reads .json files as JSON lines, and {src} is one JSON document (a list or COCO captions): use --engine local, or write it as JSON lines")
+        refused = fmt.spark_refuses(p) if fmt.spark_refuses else None
+        if refused:
+            raise AobenchError(refused.format(src=src))
 
 
-def _read(spark, fmt: str, paths: list[str]):
-    if fmt == "parquet":
+def _read(spark, fmt: Format, paths: list[str]):
+    if fmt.spark == "parquet":
         return spark.read.parquet(*paths)
-    if fmt in ("csv", "tsv"):
+    if fmt.spark in ("csv", "tsv"):
         # RFC 4180 as Python's csv reads it: "" escapes a quote, quoted fields may span lines
-        reader = spark.read.option("header", True).option("sep", "\t" if fmt == "tsv" else ",").option("escape", '"').option("multiLine", True)
+        reader = spark.read.option("header", True).option("sep", "\t" if fmt.spark == "tsv" else ",").option("escape", '"').option("multiLine", True)
         return reader.csv(paths)
     return spark.read.text(paths)  # text, and JSON lines parsed by the local reader's own rules on the workers
 
@@ -96,11 +93,8 @@ def _without_torch() -> Iterator[None]:
 
 
 def _record(fmt: str, value, text_column: Optional[str]) -> Record:
-    if fmt == "jsonl":
-        return jsonl_record("", value, text_column, MAX_CHARS)
-    if value is None and fmt in NULL_REASON:
-        return Record("", None, NULL_REASON[fmt])
-    return _check("", value, MAX_CHARS)
+    """The format's record rule for a value Spark read (`fmt`: its key in FORMATS, a string: the task ships no aobench objects)."""
+    return FORMATS[fmt].spark_record(value, text_column)
 
 
 def _flatten(file: str, counts: Counts, types: Counter) -> Iterator[tuple]:
@@ -270,7 +264,7 @@ def count_with_spark(
         for src in sources:
             fmt = _format(src)
             whole = _read(spark, fmt, [src])
-            column = "value" if fmt in ("text", "jsonl") else _pick_column([c for c in whole.columns if c != "_corrupt_record"], text_column, Path(src))
+            column = "value" if fmt.spark == "text" else _pick_column([c for c in whole.columns if c != "_corrupt_record"], text_column, Path(src))
             files = {_norm(f): f for f in whole.inputFiles()}
             shards = {f: _shard_path(shard_dir, f, vocab_ref, text_column, keep_caption_types) for f in files}
             pending = sorted(f for f, s in shards.items() if s is None or not s.exists())
@@ -279,7 +273,7 @@ def count_with_spark(
             by_file: dict[str, list] = {}
             if pending:
                 df = whole if len(pending) == len(files) else _read(spark, fmt, [files[f] for f in pending])
-                by_file = _count_files(spark, df, fmt, column, vocab_ref, text_column, keep_caption_types, partitions, progress, f"{Path(src).name}: {len(pending)} files")
+                by_file = _count_files(spark, df, fmt.suffixes[0], column, vocab_ref, text_column, keep_caption_types, partitions, progress, f"{Path(src).name}: {len(pending)} files")
             part, cps = Counts(), Counter()
             for f in sorted(files):
                 if f in pending:

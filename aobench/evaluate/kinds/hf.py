@@ -5,10 +5,45 @@ from __future__ import annotations
 from pathlib import Path
 
 from aobench.errors import AobenchError, one_line
-from aobench.evaluate.models import Identity, ModelKind, ModelSpec, dir_identity, hash_text, wrap_hf
+from aobench.evaluate.cache import dir_identity, hash_text
+from aobench.evaluate.kinds.base import EmbeddingModel, Identity, ModelKind, ModelSpec
 from aobench.evaluate.revisions import resolve_commit, split_revision
 from aobench.paths import looks_like_path
 
+
+
+def _features(out):
+    # transformers 5 returns a model output whose pooler_output is the projected embedding; 4.x a tensor
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return out
+    for attr in ("image_embeds", "text_embeds", "pooler_output"):
+        v = getattr(out, attr, None)
+        if v is not None:
+            return v
+    return out[0]
+
+
+def wrap_hf(name: str, model, processor, siglip: bool, device: str, amp: bool) -> EmbeddingModel:
+    """A transformers dual encoder and its processor behind the EmbeddingModel interface."""
+
+    def preprocess(im):
+        return processor(images=[im.convert("RGB")], return_tensors="pt")["pixel_values"][0]
+
+    def enc_i(pixels):
+        return _features(model.get_image_features(pixel_values=pixels))
+
+    def enc_t(texts):
+        # SigLIP was trained on max_length-padded text; CLIP uses its EOS token, so padding is free
+        padding = "max_length" if siglip else True
+        tok = processor(text=texts, padding=padding, truncation=True, return_tensors="pt")
+        kw = {k: v.to(device) for k, v in tok.items() if k in ("input_ids", "attention_mask")}
+        if siglip:
+            kw.pop("attention_mask", None)
+        return _features(model.get_text_features(**kw))
+
+    return EmbeddingModel(name, preprocess, enc_i, enc_t, device=device, amp=amp, module=model)
 
 def _is_local(ident: str) -> bool:
     return Path(ident).expanduser().exists()

@@ -8,13 +8,23 @@ from pathlib import Path
 from typing import Optional
 
 from aobench.errors import AobenchError
-from aobench.evaluate.models import Identity, ModelKind, ModelSpec, file_identity, hash_text, wrap_open_clip
+from aobench.evaluate.cache import file_identity, hash_text
+from aobench.evaluate.kinds.base import EmbeddingModel, Identity, ModelKind, ModelSpec
 from aobench.evaluate.revisions import download_files, resolve_commit, split_revision
 
 HUB = "hf-hub:"
 CONFIG_FILE = "open_clip_config.json"
 WEIGHT_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 
+
+
+def wrap_open_clip(name: str, model, preprocess, tokenizer, device: str, amp: bool) -> EmbeddingModel:
+    """An open_clip (model, preprocess, tokenizer) behind the EmbeddingModel interface."""
+
+    def enc_t(texts):
+        return model.encode_text(tokenizer(texts).to(device))
+
+    return EmbeddingModel(name, preprocess, model.encode_image, enc_t, device=device, amp=amp, module=model)
 
 def _tag_commit(arch: str, tag: str) -> Optional[str]:
     """The Hub commit of an open_clip pretrained tag's weights, when the tag lives on the Hub and the commit is known."""

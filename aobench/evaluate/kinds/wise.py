@@ -6,7 +6,9 @@ from dataclasses import replace
 from typing import Optional
 
 from aobench.errors import AobenchError
-from aobench.evaluate.models import Identity, ModelKind, ModelSpec, hash_text, model_kind, parse_spec, resolve
+from aobench.evaluate.cache import hash_text
+from aobench.evaluate.kinds.base import Identity, ModelKind, ModelSpec
+from aobench.evaluate.models import model_kind, parse_spec, resolve
 
 
 def _interpolate(a, b, alpha: float) -> None:
