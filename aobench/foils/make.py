@@ -94,7 +94,7 @@ class FoilMaker:
         self.vocab = self.lexicon.vocab
         self.seed = seed
         self.per_type = per_type  # foils per caption and type; 0 = every alternative
-        self.prior = prior  # anything with ok(attribute, object) -> bool; None: every pair is plausible
+        self.prior = prior  # a PlausibilityPrior (ok, addable, hold); None: every pair is plausible
         self._use_prior = True
 
     # -- shared helpers ----------------------------------------------------------------------------
