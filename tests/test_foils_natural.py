@@ -160,3 +160,15 @@ def test_an_attribute_with_its_own_complement_is_not_replaced(imagenet):
     rows = foils_of(*imagenet, "A boy points towards a bowl full of cork .", ["replace_att"])
     assert not any("empty of" in f for f in by_type(rows, "replace_att"))
     assert "A boy points towards an empty bowl ." in by_type(foils_of(*imagenet, "A boy points towards a full bowl .", ["replace_att"]), "replace_att")
+
+
+def test_open_vocabulary_leaves_which_words_and_hyphenated_colours_alone(tmp_path):
+    caps = tmp_path / "caps.txt"
+    caps.write_text("two boys skate with other people\ntwo greyish-brown dogs look at a red ball\n")
+    out = tmp_path / "f.jsonl"
+    res = run_foils(caps, out, vocab="none", per_type=0, audit=False, plausibility=False)
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert res["n_with_pairs"] == 2 and res["n_no_foil"] == 1  # (other, people) is a pair, but no property to foil
+    assert not any(r["caption"].startswith("two boys") for r in rows)
+    dogs = [r["foil"] for r in rows if r["type"] == "replace_att" and "greyish" in r["caption"]]
+    assert dogs and all("greyish-brown" in f for f in dogs)  # the red ball is replaced, the hyphenated colour is not
