@@ -235,9 +235,7 @@ class FoilLexicon:
         return hit
 
     def foilable(self, attribute: str, obj: str) -> bool:
-        """Whether foils may touch this pair: not kept apart (colour words of people), not a "which/how many" word."""
-        if attribute in self.scales.not_properties:
-            return False
+        """Whether foils may touch this pair (`keep_apart` of the caption-noun data: colour words of people)."""
         return (self.noun(obj).kind, self.attr_type(attribute)) not in self._keep_apart
 
     def resolve(self, doc, matches: Iterable) -> list:

@@ -22,7 +22,6 @@ class Scales:
     exclusive: frozenset = frozenset()
     near: dict = field(default_factory=dict)  # word → words sharing a near-synonym list with it
     opposite: dict = field(default_factory=dict)  # word → words on the other side of one of its opposites
-    not_properties: frozenset = frozenset()  # "other", "several": no property of the noun
 
     def near_synonyms(self, a: str, b: str) -> bool:
         """Whether two words are near-synonyms on one scale (or the same word)."""
@@ -104,10 +103,9 @@ def load_scales(name: str = "attribute_scales.yaml") -> Scales:
             for w in right:
                 opposite.setdefault(w, set()).update(left)
         exclusive = frozenset(str(t) for t in data.get("exclusive") or ())
-        not_properties = frozenset(str(w).lower() for w in data.get("not_properties") or ())
     except (TypeError, ValueError):
         raise AobenchError(f"malformed {name}: near_synonyms are lists of words, opposites pairs of lists") from None
-    return Scales(exclusive, {k: frozenset(v) for k, v in near.items()}, {k: frozenset(v) for k, v in opposite.items()}, not_properties)
+    return Scales(exclusive, {k: frozenset(v) for k, v in near.items()}, {k: frozenset(v) for k, v in opposite.items()})
 
 
 @lru_cache(maxsize=None)
