@@ -64,6 +64,8 @@ def _foils_of_build(root: Path, types, seed: int, per_type: int, splits: Optiona
 
 
 def _foils_of_captions(path: Path, types, seed: int, per_type: int, vocab_ref: str, text_column: Optional[str], make_prior, summary: dict) -> Iterator[dict]:
+    """Parse every caption, then foil those with pairs (the prior needs the whole input's counts first: parses of the
+    captions with pairs stay in memory meanwhile, a few KB each)."""
     import numpy as np
 
     from aobench.foils.lexicon import FoilLexicon
