@@ -120,12 +120,14 @@ def test_caption_noun_data_refuses_a_word_listed_twice(tmp_path):
 
 def test_prior_rejects_only_what_the_reference_never_says_of_a_well_described_kind():
     kinds = {"dog": "pet", "cat": "pet", "lizard": "animal", "shirt": "garment"}
-    table = Counter({("black", "dog"): 150, ("white", "dog"): 60, ("purple", "cat"): 2, ("white", "cat"): 10, ("green", "lizard"): 3})
+    table = Counter({("black", "dog"): 150, ("white", "dog"): 60, ("purple", "cat"): 2, ("white", "cat"): 10, ("green", "lizard"): 3,
+                     ("chocolate", "cat"): 1})  # fmt: skip
     prior = PlausibilityPrior([table], lambda o: kinds.get(o, ""), min_events=50)
     assert prior.ok("white", "dog")
     assert not prior.ok("purple", "dog")  # 210 pairs of dogs (>= 4 x 50), never purple
     assert prior.ok("purple", "cat") and prior.ok("black", "cat")  # the pet kind has >= 50 pairs, black among them
     assert not prior.ok("turquoise", "cat")  # no pet is ever turquoise
+    assert not prior.ok("chocolate", "cat") and not prior.ok("chocolate", "dog")  # once is no evidence: a parse error as often as not
     assert prior.ok("turquoise", "lizard") and prior.ok("wooden", "shirt") and prior.ok("wooden", "zeppelin")  # too little evidence
     # an added attribute must have been said (twice) of the object or its kind
     assert prior.attested("purple", "cat") and not prior.attested("purple", "lizard") and not prior.attested("green", "shirt")
@@ -134,3 +136,13 @@ def test_prior_rejects_only_what_the_reference_never_says_of_a_well_described_ki
     assert not prior.attested("purple", "cat") and not prior.ok("purple", "cat")
     prior.hold([])
     assert prior.ok("purple", "cat")
+
+
+def test_prior_reads_a_handful_among_thousands_as_parse_noise():
+    table = Counter({("brown", "dog"): 1000, ("black", "dog"): 600, ("blue", "dog"): 4, ("golden", "dog"): 40})
+    prior = PlausibilityPrior([table], lambda o: "pet", min_events=50)
+    # 0.5% of 1,644 dog pairs is 8.2: golden (40) is said of dogs, blue (4, e.g. "a dog in a blue collar") is not
+    assert prior.ok("golden", "dog") and prior.attested("golden", "dog")
+    assert not prior.ok("blue", "dog") and not prior.attested("blue", "dog")
+    # brown is said of dogs in 61% of their pairs: adding it is most likely true of the image, so add_att does not
+    assert prior.typical("brown", "dog") and not prior.addable("brown", "dog") and prior.addable("golden", "dog")

@@ -40,6 +40,9 @@ def test_several_benchmarks_in_one_call(capsys, suite_files, tmp_path):
         assert (tmp_path / "r" / "examples" / NAME.format(name).replace(".json", ".jsonl")).exists()
     csv = (tmp_path / "r" / "results.csv").read_text().splitlines()
     assert len(csv) == 4 and "winoground" in out and "group" in out
+    # the console's chance column: the headline's `chance/<metric>`, as for aobench's own tasks
+    rows = {line.split("│")[2].strip(): line for line in out.splitlines() if line.count("│") > 5}
+    assert "│ 0.5000 │" in rows["sugarcrepe"] and "│ 0.5000 │" in rows["valse"] and "│ group  │" in rows["winoground"] and "│ 0.1667 │" in rows["winoground"]
 
 
 def test_suite_runs_every_benchmark_this_machine_has(capsys, suite_files, tmp_path):
@@ -48,6 +51,21 @@ def test_suite_runs_every_benchmark_this_machine_has(capsys, suite_files, tmp_pa
     assert code == 0, err
     written = sorted(p.name.split("_random")[0] for p in (tmp_path / "r").glob("*.json"))
     assert written == ["aro", "sugarcrepe", "sugarcrepe_pp", "valse", "winoground"]
+
+
+def test_suite_leaves_out_benchmarks_without_any_image(capsys, suite_files, tmp_path):
+    root = _root(suite_files)
+    images = tmp_path / "only_sugarcrepe" / "coco2017"
+    images.mkdir(parents=True)
+    for p in (root / "images" / "coco2017").glob("*.jpg"):
+        if not p.name.startswith(("pp_", "valse_")):  # SugarCrepe's images only
+            (images / p.name).write_bytes(p.read_bytes())
+    code, out, err = cli(capsys, "eval", "suite", "--annotations", root, "--images", images.parent, "--model", "tiny", "--out", tmp_path / "r")
+    assert code == 0, err
+    assert [json.loads(p.read_text())["dataset"] for p in (tmp_path / "r").glob("*.json")] == ["sugarcrepe"]
+    assert "suite: valse left out: none of its" in out and "suite: sugarcrepe_pp left out" in out
+    code, _, err = cli(capsys, "eval", "suite,valse", "--annotations", root, "--images", images.parent, "--model", "tiny", "--out", tmp_path / "r2")
+    assert code == 2 and "valse:" in err and "images missing" in err  # named explicitly: its missing images are an error
 
 
 def test_subsets_and_the_whole_benchmark_never_share_a_file(capsys, suite_files, tmp_path):
@@ -244,3 +262,26 @@ def test_quickgelu_mismatch_is_flagged(tmp_path):
     assert activation_mismatch("ViT-B-32-quickgelu", str(ckpt)) is None
     assert activation_mismatch("ViT-B-32", "openai") is None  # the tag switches open_clip to QuickGELU itself
     assert activation_mismatch("aobench-tiny", str(ckpt)) is None
+
+
+@pytest.mark.slow
+def test_two_ranks_share_the_pairs_and_give_one_process_metrics(suite_files, tmp_path):
+    """Under torchrun the (model, benchmark) pairs are shared between the ranks; the files equal one process's."""
+    from conftest import free_port
+
+    from aobench.evaluate import evaluate
+
+    root = _root(suite_files)
+    common = ["--annotations", root, "--images", root / "images", "--model", "tiny", "--no-cache"]
+    evaluate("sugarcrepe,winoground,valse", ["tiny"], tmp_path / "one", annotations=root, images=[str(root / "images")], cache_dir=None, progress=False)
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()), "-m", "aobench.cli",
+                          "eval", "sugarcrepe,winoground,valse", *map(str, common), "--out", str(tmp_path / "two")],
+                         capture_output=True, text=True, timeout=600, env={**env, "OMP_NUM_THREADS": "1", "COLUMNS": "200"})  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "(2 processes)" in res.stdout and "3 results written" in res.stdout, res.stdout
+
+    def metrics(d):
+        return {p.name: json.loads(p.read_text())["metrics"] for p in sorted(d.glob("*.json"))}
+
+    assert metrics(tmp_path / "two") == metrics(tmp_path / "one") and len(metrics(tmp_path / "one")) == 3

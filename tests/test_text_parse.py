@@ -87,6 +87,13 @@ def test_open_vocabulary(open_extractor):
     assert got[3] == []  # "cash" is a noun modifier, not an attribute
 
 
+def test_open_vocabulary_leaves_quantifiers_out(open_extractor):
+    caps = ["several people standing near many large buses", "other cars on the same street", "a few small dogs and more red cars",
+            "various fresh fruits and numerous tall trees"]  # fmt: skip
+    got = [set(p) for p in open_extractor.extract(caps)]
+    assert got == [{("large", "bus")}, set(), {("small", "dog"), ("red", "car")}, {("fresh", "fruit"), ("tall", "tree")}]
+
+
 def test_prefilter_skips_parsing_but_not_matches(extractor):
     assert not extractor.may_match("a man on a bike")
     assert extractor.may_match("the tigers are red")  # plural object form

@@ -20,7 +20,7 @@ from aobench.errors import AobenchError
 from aobench.evaluate.cache import EmbeddingCache, content_hash, default_cache_dir
 from aobench.evaluate.context import TaskContext, embed, select_templates
 from aobench.evaluate.data import EvalData
-from aobench.evaluate.models import EmbeddingModel, LoadedModel, ModelHandle, ModelSpec, as_handle, expand_wise, parse_alphas, resolve
+from aobench.evaluate.models import EmbeddingModel, LoadedModel, ModelHandle, ModelSpec, as_handle, expand_specs, parse_alphas, resolve
 from aobench.evaluate.results import Result, jsonable, load_results, nest_metrics, result_path, write_csv, write_result
 from aobench.evaluate.tasks import TASKS, TaskNotApplicable, check_options, parse_tasks
 from aobench.io import read_jsonl_strict
@@ -92,11 +92,11 @@ def _model_list(models: Any) -> list:
 
 
 def parse_models(models: Any, wise_alphas: Optional[Union[str, Sequence[float]]] = None, shard: Optional[str] = None) -> list:
-    """Specs parsed once (WiSE sweeps expanded) and models in memory, in order; this shard's share of them."""
+    """Specs parsed once (checkpoint folders and WiSE sweeps expanded) and models in memory, in order; this shard's share of them."""
     alphas = parse_alphas(wise_alphas) if isinstance(wise_alphas, str) or wise_alphas is None else list(wise_alphas)
     items = []
     for m in _model_list(models):
-        items.extend(expand_wise([m], alphas) if isinstance(m, (str, ModelSpec)) else [m])
+        items.extend(expand_specs([m], alphas) if isinstance(m, (str, ModelSpec)) else [m])
     if not items:
         raise AobenchError("no model given — pass --model SPEC (see `aobench eval --list-models`)")
     sh = parse_shard(shard)
@@ -161,11 +161,13 @@ def evaluate(
                             seed=seed, shard=shard, progress=progress, options=options, images=images, annotations=annotations,
                             skip_missing=skip_missing, precision=precision)  # fmt: skip
     out = Path(out)
+    if precision not in (None, "fp32", "amp"):
+        raise AobenchError(f"--precision {precision!r}: choose fp32 (the default) or amp (mixed precision on CUDA)")
     from aobench.evaluate.sources import parse_benchmarks, resolve as resolve_source
 
     bench = parse_benchmarks(str(data), Path(annotations).expanduser() if annotations else None)
     if bench is not None:
-        return _evaluate_benchmarks(bench, models, out, tasks, device=device, batch_size=batch_size, skip_existing=skip_existing,
+        return _evaluate_benchmarks(str(data), bench, models, out, tasks, device=device, batch_size=batch_size, skip_existing=skip_existing,
                                     cache_dir=cache_dir, workers=workers, amp=amp, shard=shard, progress=progress, images=images,
                                     annotations=annotations, skip_missing=skip_missing, precision=precision, wise_alphas=wise_alphas)  # fmt: skip
     protocol_tasks = parse_tasks(tasks)
@@ -201,11 +203,11 @@ def evaluate(
     return run
 
 
-def _evaluate_benchmarks(bench: list, models, out: Path, tasks, *, device: str, batch_size: int, skip_existing: bool, cache_dir, workers: int,
+def _evaluate_benchmarks(data: str, bench: list, models, out: Path, tasks, *, device: str, batch_size: int, skip_existing: bool, cache_dir, workers: int,
                          amp: bool, shard, progress: bool, images, annotations, skip_missing: bool, precision: Optional[str], wise_alphas) -> EvalRun:  # fmt: skip
     """Standard benchmarks × models (`aobench.suite.run`): one result per (benchmark, model), results.csv."""
     import aobench.launch as launching
-    from aobench.evaluate.sources import SELECTION_TASK, tasks_for
+    from aobench.evaluate.sources import SELECTION_TASK, SUITE_NAME, tasks_for
     from aobench.suite.run import evaluate_benchmarks
 
     names = [n.strip() for v in (tasks or []) for n in str(v).split(",") if n.strip() and n.strip() != "all"]
@@ -223,7 +225,10 @@ def _evaluate_benchmarks(bench: list, models, out: Path, tasks, *, device: str, 
     run = EvalRun(processes=launch.world if launch else 1, rank=launch.rank if launch else 0)
     out.mkdir(parents=True, exist_ok=True)
     cache = EmbeddingCache(default_cache_dir() if cache_dir == "default" else cache_dir)
-    evaluate_benchmarks(bench, items, out, run, handle_of=lambda item: _handle(item, dev, precision == "amp"), cache=cache,
+    parts = [x.strip() for x in str(data).split(",")]
+    explicit = {x.split("/", 1)[0] for x in parts if x != SUITE_NAME}
+    optional = [b.name for b, _ in bench if b.name not in explicit] if SUITE_NAME in parts else []
+    evaluate_benchmarks(bench, items, out, run, handle_of=lambda item: _handle(item, dev, precision == "amp"), cache=cache, optional=optional,
                         annotations=Path(annotations).expanduser() if annotations else None, images=images, skip_missing=skip_missing,
                         precision=precision, batch_size=batch_size, workers=workers, skip_existing=skip_existing, progress=progress)  # fmt: skip
     run.cache_hits, run.cache_misses = cache.hits, cache.misses
@@ -307,7 +312,8 @@ def run_task(ctx: TaskContext, task: str, run: EvalRun) -> Optional[Result]:
     return Result(
         dataset=ctx.data.name, model=ms.model_name, pretrained=ms.pretrained_name, task=task, metrics=nest_metrics(metrics),
         spec=ms.spec, templates=ctx.templates_label, splits=list(ctx.data.splits), skipped=[{"id": i, "reason": r} for i, r in ctx.skipped],
-        notes=list(ctx.notes[first_note:]), aobench_version=__version__, model_revision=ctx.handle.revision,
+        notes=list(ctx.notes[first_note:]), aobench_version=__version__, model_revision=ctx.handle.revision, step=ms.step, series=ms.series,
+        alpha=ms.alpha,
     )  # fmt: skip
 
 

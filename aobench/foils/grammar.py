@@ -40,7 +40,7 @@ def plural_only(noun: str) -> bool:
     from aobench.text.parse import PLURAL_ONLY
 
     last = noun.rpartition(" ")[2].lower()
-    return last in PLURAL_ONLY or last in ("trunks", "overalls", "jeans")
+    return last in PLURAL_ONLY or last in ("trunks", "overalls", "jeans", "stairs", "steps")
 
 
 def match_case(template: str, word: str, moved: bool = False) -> str:

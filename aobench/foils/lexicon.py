@@ -80,6 +80,7 @@ class FoilLexicon:
         for a in attrs:
             self.by_type.setdefault(a.type, []).append(a.name.lower())
         self.all_attributes = [a.name.lower() for a in attrs]
+        self.addable_attributes = [a for a in self.all_attributes if not a.endswith("ing")]
         self.rules = list(vocab.rules) if vocab is not None else []
         self._keep_apart = {(kind, t) for kind, types in self.nouns.keep_apart for t in types}
         self._noun: dict[str, Noun] = {}

@@ -64,7 +64,9 @@ def _foils_of_build(root: Path, types, seed: int, per_type: int, splits: Optiona
 
 
 def _foils_of_captions(path: Path, types, seed: int, per_type: int, vocab_ref: str, text_column: Optional[str], make_prior, summary: dict) -> Iterator[dict]:
-    from spacy.tokens import Doc
+    """Parse every caption, then foil those with pairs (the prior needs the whole input's counts first: parses of the
+    captions with pairs stay in memory meanwhile, a few KB each)."""
+    import numpy as np
 
     from aobench.foils.lexicon import FoilLexicon
     from aobench.text.corpus import iter_records
@@ -77,7 +79,7 @@ def _foils_of_captions(path: Path, types, seed: int, per_type: int, vocab_ref: s
     extractor = Extractor(vocab)
     lexicon = FoilLexicon(vocab)
     own = Counts()
-    parsed = []  # (id, text, doc bytes, matches) of each caption with pairs: ~2 KB a caption, not a live Doc
+    parsed = []  # (id, text, doc, matches) of each caption with pairs; docs without their tok2vec tensor are a few KB
     records = []
 
     def texts() -> Iterator[str]:
@@ -107,16 +109,17 @@ def _foils_of_captions(path: Path, types, seed: int, per_type: int, vocab_ref: s
             summary["reference"].append(rec.text)
             summary["corpus_pairs"].append(pairs)
             own.add_caption(pairs)
-            parsed.append((rec.id, rec.text, doc.to_bytes(exclude=["tensor", "user_data"]), matches))
+            doc.tensor = np.zeros((0,), dtype="float32")  # the rules read tags, heads and lemmas, never the tensor
+            parsed.append((rec.id, rec.text, doc, matches))
     # the prior reads the input's own captions too, each caption left out while its foils are made
     maker = FoilMaker(lexicon, seed=seed, per_type=per_type, prior=make_prior(own) if make_prior else None)
     summary["prior"] = maker.prior
     why = summary["why_none"]
     with make_progress("captions") as bar:
         task = bar.add_task("foils", total=len(parsed))
-        for k, (ident, text, data, matches) in enumerate(parsed):
+        for k, (ident, text, doc, matches) in enumerate(parsed):
             parsed[k] = None
-            foils = maker.from_parse(ident, text, Doc(extractor.nlp.vocab).from_bytes(data), matches, types, why=why, dropped=summary["dropped"])
+            foils = maker.from_parse(ident, text, doc, matches, types, why=why, dropped=summary["dropped"])
             bar.advance(task)
             if not foils:
                 summary["n_no_foil"] += 1

@@ -63,6 +63,12 @@ class ReplaceAtt(FoilType):
         slots = []
         for m in view.matches:
             objects = view.objects_of_attr_token(m.attr_i)
+            # "a bowl full of cork" → "a bowl empty of cork": an attribute with its own complement is left alone, and
+            # so is the end of a hyphenated word ("greyish-brown" → "greyish-gray")
+            if any(c.dep_ == "prep" for c in view.doc[m.attr_i].children):
+                continue
+            if m.attr_i > 0 and view.toks[m.attr_i - 1][0] == "-" and not view.toks[m.attr_i - 1][1]:
+                continue
             if all(lex.foilable(m.attribute, o) for o in objects):
                 slots.append((m, maker.replace_att_pool(m.attribute), maker.replace_att_ok(m.attribute, objects, view.attributes)))
         for m, cand in maker.choose(maker.rng(ident, self.name), slots):
@@ -256,7 +262,9 @@ class Negate(FoilType):
                     options.append((m, "not", verb.i))
             elif m.rule == "amod" and tok.head.i == head and not any(c.dep_ in ("conj", "cc") for c in tok.children):
                 nxt = view.doc[tok.i + 1] if tok.i + 1 < len(view.doc) else None
-                if nxt is not None and not nxt.is_punct and nxt.dep_ != "cc":
+                after = view.doc[head + 1] if head + 1 < len(view.doc) else None
+                # "the gray dog's ear" → "the dog that is not gray's ear" is no sentence
+                if nxt is not None and not nxt.is_punct and nxt.dep_ != "cc" and not (after is not None and after.tag_ == "POS"):
                     options.append((m, "relcl", head))
         for m, how, at in maker.pick(maker.rng(ident, self.name), options):
             rw = Rewrite(view.toks)

@@ -51,8 +51,12 @@ def examples_path(result_file: Path) -> Path:
     return result_file.parent / EXAMPLES_DIR / (result_file.stem + ".jsonl")
 
 
-def prepare(benchmarks: Sequence[tuple], annotations: Optional[Path], roots: ImageRoots, skip_missing: bool) -> list[Prepared]:
-    """Load each benchmark's examples and resolve its images; missing images are one line (exit 2) unless `skip_missing`."""
+def prepare(benchmarks: Sequence[tuple], annotations: Optional[Path], roots: ImageRoots, skip_missing: bool,
+            optional: frozenset = frozenset(), skipped_notes: Optional[list] = None) -> list[Prepared]:  # fmt: skip
+    """Load each benchmark's examples and resolve its images; missing images are one line (exit 2) unless `skip_missing`.
+
+    A benchmark in `optional` (one `suite` added) with none of its images here is left out, with a note.
+    """
     out = []
     for src, subsets in benchmarks:
         data = src.load(src.name, annotations=annotations, subsets=subsets)
@@ -68,6 +72,10 @@ def prepare(benchmarks: Sequence[tuple], annotations: Optional[Path], roots: Ima
         if bad:
             notes.append(f"annotation file(s) {', '.join(bad)} differ from the published sha256: not the authors' files")
         examples, dropped = data.examples, 0
+        if src.name in optional and check.total and check.missing_count() == sum(check.total.values()):
+            if skipped_notes is not None:
+                skipped_notes.append(f"suite: {src.name} left out: none of its {sum(check.total.values()):,} images is here ({', '.join(sorted(check.total))})")
+            continue
         if check.missing_count():
             if not skip_missing:
                 raise AobenchError(missing_images_line(data.spec, check, roots))
@@ -217,10 +225,11 @@ def model_notes(handle) -> list[str]:
 def evaluate_benchmarks(benchmarks: Sequence[tuple], items: Sequence, out: Path, run, *, handle_of, cache: EmbeddingCache,
                         annotations: Optional[Path] = None, images: Optional[Sequence[str]] = None, skip_missing: bool = False,
                         precision: str = "fp32", batch_size: int = 64, workers: int = 2, skip_existing: bool = False,
-                        progress: bool = True) -> None:  # fmt: skip
+                        progress: bool = True, optional: Sequence[str] = ()) -> None:  # fmt: skip
     """Every (model, benchmark) pair → a result in OUT (`run` collects results, paths, failures, notes; see `EvalRun`).
 
-    `handle_of(item)` turns a model item into a `ModelHandle`. Under a multi-process launch the pairs are
+    `handle_of(item)` turns a model item into a `ModelHandle`; `optional` names benchmarks `suite` added (left out,
+    with a note, when none of their images is here). Under a multi-process launch the pairs are
     shared round-robin between the ranks (each writes its own files).
     """
     import aobench.launch as launching
@@ -228,7 +237,9 @@ def evaluate_benchmarks(benchmarks: Sequence[tuple], items: Sequence, out: Path,
 
     if precision not in PRECISIONS:
         raise AobenchError(f"--precision {precision!r}: choose fp32 (the default, as the authors' code) or amp")
-    preps = prepare(benchmarks, annotations, parse_images(images), skip_missing)
+    preps = prepare(benchmarks, annotations, parse_images(images), skip_missing, frozenset(optional), run.notes)
+    if not preps:
+        raise AobenchError("suite: no benchmark has its images here — pass --images DIR or SOURCE=DIR (`aobench benchmarks --images DIR` shows what is found)")
     launch = launching.current()
     pairs = [(m, p) for m in range(len(items)) for p in range(len(preps))]
     if launch is not None:
@@ -268,8 +279,9 @@ def evaluate_benchmarks(benchmarks: Sequence[tuple], items: Sequence, out: Path,
             run.failures.append((ms.spec, str(exc)))
         finally:
             handle.release()
-    if launch is not None:
-        gathered = launch.all_gather((run.failures, run.notes))
+    if launch is not None:  # rank 0 reports for every rank
+        gathered = launch.all_gather((run.failures, run.notes, run.results, [str(p) for p in run.paths], [str(p) for p in run.existing]))
         if launch.main:
-            run.failures = [f for g in gathered for f in g[0]]
-            run.notes = [n for g in gathered for n in g[1]]
+            run.failures, run.notes, run.results = ([x for g in gathered for x in g[i]] for i in range(3))
+            run.paths = [Path(x) for g in gathered for x in g[3]]
+            run.existing = [Path(x) for g in gathered for x in g[4]]
