@@ -2,12 +2,13 @@
 
 The library surface is the functions the CLI calls, imported on first use so `import aobench` stays light:
 
-    from aobench import build, evaluate, measure_nmi, make_foils, push, export_webdataset
+    from aobench import build, evaluate, measure_nmi, make_foils, push, export_webdataset, make_spectrum
 
 `build(recipe, out)` makes a benchmark (`aobench build`); `evaluate(data, models, out)` scores model
 specs or models in memory (`aobench eval`); `measure_nmi(sources, out)` measures attribute–object
 co-occurrence (`aobench nmi`); `make_foils(input, out)` writes foil captions (`aobench foils`);
-`push(build_dir, repo_id)` and `export_webdataset(build_dir, out)` publish a build.
+`push(build_dir, repo_id)` and `export_webdataset(build_dir, out)` publish a build; `make_spectrum(result_dirs,
+out)` joins many models' results (aobench's and CLIP_benchmark's) into compositionality vs recognition (`aobench spectrum`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _API = {
     "make_foils": "aobench.foils.pipeline:run_foils",
     "push": "aobench.dataset.hub:push",
     "export_webdataset": "aobench.dataset.webdataset:export_webdataset",
+    "make_spectrum": "aobench.spectrum.run:make_spectrum",
     "LoadedModel": "aobench.evaluate.models:LoadedModel",
     "AobenchError": "aobench.errors:AobenchError",
 }
@@ -41,6 +43,7 @@ if TYPE_CHECKING:  # static tools see the real signatures
     from aobench.evaluate.models import LoadedModel
     from aobench.evaluate.runner import evaluate
     from aobench.foils.pipeline import run_foils as make_foils
+    from aobench.spectrum.run import make_spectrum
     from aobench.text.analyze import run_nmi as measure_nmi
 
 

@@ -355,8 +355,8 @@ def nmi_cmd(
     stdout.print(table)
     if bootstrap:
         ci = pooled.get("ci") or {}
-        print_line(f"intervals: {ci.get('method', 'basic')} bootstrap ({bootstrap} resamples of captions, seed {seed}): bias-corrected estimate [low, high]; "
-                   "plug-in NMI is biased upwards on sparse tables, so its interval may sit below it")
+        print_line(f"intervals: {ci.get('method', 'basic')} bootstrap, {bootstrap} resamples of captions (seed {seed}): NMI's bias-corrected estimate [95% CI] "
+                   "(plug-in NMI is biased upwards on sparse tables, so its interval may sit below it); AMI [95% CI] centred on AMI, already chance-corrected")
     if pooled.get("n_negated"):
         print_line(f"negated: {pooled['n_negated']} pair mentions a caption negates (\"not blue\", \"no red ...\"), not counted as events")
     if pooled.get("n_skipped_by_reason"):
@@ -417,7 +417,7 @@ def export_cmd(
     dir: Path = typer.Argument(..., help="finished build dir (from `aobench build`)"),
     format: str = typer.Option(..., "--format", help="export format: webdataset (CLIP_benchmark layout)"),
     out: Path = typer.Option(..., "--out", help="export dir (CLIP_benchmark roots per task view inside)"),
-    classes: str = typer.Option("split", "--classes", help="split: each split ranks its own classes, as `aobench eval --splits SPLIT` (one root per split); all: one class list over every split"),
+    classes: str = typer.Option("split", "--classes", help="split: each split ranks its own classes, as `aobench eval --splits SPLIT` and a default run's by_split/SPLIT/acc1 (one root per split); all: one class list over every split, a default run's by_split/SPLIT/acc1_all"),
     image_format: str = typer.Option("png", "--image-format", help="png (as built) or webp (lossless)"),
     shard_size: int = typer.Option(10000, "--shard-size", help="samples per tar shard"),
     force: bool = typer.Option(False, "--force", help="replace a non-empty --out that is not an earlier export"),
@@ -452,6 +452,9 @@ def export_cmd(
     split = "test_unusual" if "test_unusual" in splits else (list(splits)[-1] if splits else "test")
     root = out / splits[split]["root"] if split in splits else out / first
     print_line(f"{out}: exported {', '.join(res.views)}; evaluate with: clip_benchmark eval --dataset wds/{first} --dataset_root {root} --split {split} --model ViT-B-32 --pretrained laion2b_s34b_b79k")
+    sfx, how = ("", "each split ranked among its own classes, as `aobench eval --splits SPLIT`") if res.classes == "split" else ("_all", "ranked among the union of the exported splits' classes, as a default `aobench eval` ranks among its evaluated splits'")
+    print_line(f"--classes {res.classes}: clip_benchmark's acc1, acc5, mean_per_class_recall on a split's root reproduce `aobench eval`'s "
+               f"by_split/<split>/acc1{sfx}, acc5{sfx}, mean_per_class_recall{sfx} ({how})")
 
 
 study_app = typer.Typer(no_args_is_help=True, help="Controlled studies on shapes-ao (train small CLIPs, evaluate, summarise).")
@@ -512,19 +515,23 @@ def report_cmd(
     dir: Path = typer.Argument(..., help="build dir (from `aobench build`); the report goes to DIR/report/"),
     results: Optional[List[Path]] = typer.Option(None, "--results", help="eval results dir or JSON (from `aobench eval`); repeatable"),
     corpus: Optional[List[Path]] = typer.Option(None, "--corpus", help="corpus statistics dir (from `aobench nmi`); repeatable"),
+    min_count: Optional[int] = typer.Option(None, "--min-count", help="PMI histograms: only pairs seen at least K times (default: each corpus's `aobench nmi --min-count`)"),
 ) -> None:
     """Figures and a static HTML gallery (with review mode) in DIR/report/.
+
+    The per-corpus figure shows NMI at one size when every corpus was measured with `aobench nmi --sample-captions N`,
+    else AMI, and says which.
 
     Examples:
 
         aobench report runs/shapes-ao
 
         # with eval results and corpus statistics beside the images
-        aobench report runs/shapes-ao --results runs/eval --corpus runs/nmi-coco
+        aobench report runs/shapes --results runs/eval --corpus runs/nmi/corpora/coco --corpus runs/nmi/corpora/flickr8k --min-count 5
     """
     from aobench.report.gallery import make_report
 
-    res = make_report(dir, results=results or [], corpora=corpus or [])
+    res = make_report(dir, results=results or [], corpora=corpus or [], min_count=min_count)
     for note in res.notes:
         print_line(f"note: {note}")
     print_line(f"{res.index}: {res.n_items} images ({res.n_missing} missing), {len(res.figures)} figures, {res.n_results} results, {res.n_corpora} corpora")
@@ -571,7 +578,8 @@ def real_cmd(
 @app.command("eval")
 def eval_cmd(
     data: Optional[str] = typer.Argument(None, help="build dir, `save_to_disk` dir, Hub dataset id, or benchmark(s): sugarcrepe, sugarcrepe/swap_att, sugarcrepe,valse,aro, suite (`aobench benchmarks`)"),
-    model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
+    model: Optional[List[str]] = typer.Option(None, "--model", help="model spec, repeatable: tiny, open_clip:ARCH:PRETRAINED|/ckpt.pt|/ckpt_dir/, open_clip:hf-hub:ORG/NAME, hf:ID_OR_PATH, wise:A,B@ALPHA"),
+    models_from: Optional[Path] = typer.Option(None, "--models-from", help="text file of model specs, one a line ('#' comments), added to --model"),
     out: Optional[Path] = typer.Option(None, "--out", help="results directory (one JSON per model and task, results.csv)"),
     tasks: Optional[List[str]] = typer.Option(None, "--tasks", help="comma-separated or repeated task names (default: all; `--list-tasks` shows each with its headline metric)"),
     templates: str = typer.Option("recipe", "--templates", help="recipe (the build's prompts), openai (80 ImageNet templates), simple, or a file with one template per line"),
@@ -632,10 +640,14 @@ def eval_cmd(
             table.add_row(t["name"], t["headline"] or "-", t["direction"], str(t["version"]), ", ".join(t["options"]) or "-", escape(t["description"]))
         stdout.print(table)
         return
+    if models_from is not None:
+        from aobench.evaluate.models import read_model_list
+
+        model = list(model or []) + read_model_list(models_from)
     if not data or not model or out is None:
-        raise AobenchError("aobench eval needs DATA, at least one --model SPEC and --out DIR (or --list-models, --list-tasks)")
+        raise AobenchError("aobench eval needs DATA, at least one --model SPEC (or --models-from FILE) and --out DIR (or --list-models, --list-tasks)")
     from aobench.evaluate import evaluate
-    from aobench.evaluate.results import Result
+    from aobench.evaluate.results import Result, chance_key
     from aobench.io import writable_dir
 
     writable_dir(out)
@@ -648,14 +660,22 @@ def eval_cmd(
             sys.exit(EXIT_USER_ERROR)
         return
     if run.results:
-        table = Table("model", "data", "task", "metric", "value", "images (skipped)")
+        table = Table("model", "data", "task", "metric", "value ± stderr", "chance", "images (skipped)")
         for r in map(Result.from_dict, run.results):
             m = r.flat
             key, value = r.headline()
             val = "n/a" if key is None or value is None else f"{value:.4f}"
+            se = m.get(f"{key}_stderr") if key else None
+            chance = m.get(chance_key(key)) if key else None
             skipped = m.get("n_skipped", m.get("n_missing_examples", 0))
-            table.add_row(escape(r.label), escape(r.dataset), r.task, key or "-", val, f"{m.get('n_images', '?')} ({skipped})")
+            table.add_row(escape(r.label), escape(r.dataset), r.task, key or "-", val + (f" ± {se:.4f}" if isinstance(se, float) and se == se else ""),
+                          _num(chance, 4), f"{m.get('n_images', '?')} ({skipped})")  # fmt: skip
         stdout.print(table)
+        from aobench.evaluate.results import headlines
+
+        for h in headlines(map(Result.from_dict, run.results)):
+            print_line(f"{h.model}: composition acc1 seen {h.seen:.4f} ± {h.seen_stderr:.4f} (n={h.n_seen}), unusual {h.unusual:.4f} ± {h.unusual_stderr:.4f} "
+                       f"(n={h.n_unusual}), gap seen - unusual {h.gap:+.4f} ± {h.gap_stderr:.4f}; chance {h.chance:.4f} (1/{h.n_classes}: ranked among every evaluated pair; ± = stderr)")
     for note in run.notes:
         print_line(f"note: {note}")
     print_line(f"{out}: {len(run.results)} results written, {len(run.existing)} kept (--skip-existing), {len(run.failures)} model(s) failed; {run.csv}"
@@ -725,6 +745,52 @@ def benchmarks_get_cmd(
     print_line(f"{res.dest}: {len(res.written)} file(s) written, {len(res.kept)} already there (sha256 checked){unverified}{images}")
     if res.missing:
         print_line(f"not got: {', '.join(res.missing)} — {res.hint}")
+
+
+@app.command("spectrum")
+def spectrum_cmd(
+    results: List[Path] = typer.Argument(..., help="result dirs (or JSON files) of `aobench eval` and `clip_benchmark eval`, read recursively"),
+    out: Path = typer.Option(..., "--out", help="output dir: spectrum.csv, correlations.json, spectrum.png, dynamics.png"),
+    x: Optional[str] = typer.Option(None, "--x", help="recognition metric (a spectrum.csv column, dataset/task/metric); default: mean zero-shot classification acc1, else aobench's object acc1"),
+    y: Optional[List[str]] = typer.Option(None, "--y", help="compositionality metric(s), repeatable; default: every compositionality aggregate present"),
+    reference: Optional[List[Path]] = typer.Option(None, "--reference", help="published per-checkpoint results CSV (vl_compo's results.csv / individual_results.csv format), repeatable"),
+    reference_scale: float = typer.Option(100.0, "--reference-scale", help="divide --reference values by this (vl_compo publishes percentages: 100)"),
+    fine_tuned: Optional[List[str]] = typer.Option(None, "--fine-tuned", help="glob over spec or pretrained: mark these models fine-tuned (repeatable)"),
+    pre_trained: Optional[List[str]] = typer.Option(None, "--pre-trained", help="glob over spec or pretrained: mark these models pre-trained (repeatable)"),
+    seed: int = typer.Option(0, "--seed", help="seed of the bootstrap and the permutation test"),
+    bootstrap: int = typer.Option(2000, "--bootstrap", help="bootstrap resamples of models for the CIs (0: none)"),
+    permutations: int = typer.Option(9999, "--permutations", help="Monte Carlo permutations for p-values beyond 8 models (up to 8: exact)"),
+) -> None:
+    """Compositionality against recognition over many models (and checkpoint series over training steps).
+
+    Reads aobench and CLIP_benchmark result JSONs, joins them by (model, pretrained), and writes
+    spectrum.csv (a row per model), correlations.json (Pearson and Spearman with bootstrap CIs and
+    permutation p-values), spectrum.png and dynamics.png into --out.
+
+    \b
+    Examples:
+      aobench spectrum results/aobench results/clip_benchmark --out spectrum/
+      aobench spectrum results/ --out spectrum/ --reference vl_compo/individual_results.csv
+      aobench spectrum results/ --out spectrum/ --y sugar_crepe/image_caption_selection/acc --fine-tuned '*negclip*'
+    """
+    from aobench.spectrum.run import make_spectrum
+
+    run = make_spectrum(results, out, x=x, y=y, reference=reference, reference_scale=reference_scale, fine_tuned=fine_tuned or (),
+                        pre_trained=pre_trained or (), seed=seed, bootstrap=bootstrap, permutations=permutations)  # fmt: skip
+    table = Table("compositionality (y)", "recognition (x)", "n", "Pearson r [CI]", "Spearman ρ [CI]", "p (r)", "p (ρ)", title=f"{run.n_models} models, {run.n_results} results")
+    for p in run.pairs:
+        if p["x"] != run.x:
+            continue
+        cells = []
+        for m in ("pearson", "spearman"):
+            r, ci = p[m]["r"], p[m]["ci"]
+            cells.append("n/a" if r is None else f"{r:+.3f}" + (f" [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else ""))
+        pv = [_num(p[m]["p_value"], 4) for m in ("pearson", "spearman")]
+        table.add_row(escape(p["y"]), escape(p["x"]), str(p["n"]), *cells, *pv)
+    stdout.print(table)
+    for note in run.notes:
+        print_line(f"note: {note}")
+    print_line(f"{out}: {run.csv.name}, {run.correlations.name}" + "".join(f", {f.name}" for f in run.figures) + f" (x = {run.x}; correlations with every recognition metric in {run.correlations.name})")
 
 
 def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:

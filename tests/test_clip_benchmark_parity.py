@@ -1,29 +1,12 @@
 """`aobench export` reproduces `aobench eval`: clip_benchmark's own zero-shot evaluation of the exported split
-gives the same acc1, acc5 and mean_per_class_recall as `aobench eval --splits SPLIT` for a saved checkpoint."""
+gives the same acc1, acc5 and mean_per_class_recall as `aobench eval --splits SPLIT` for a saved checkpoint, and a
+default run's `by_split/SPLIT/acc1` (`--classes split`) and `by_split/SPLIT/acc1_all` (`--classes all`)."""
 
 from __future__ import annotations
 
 import math
 
 import pytest
-
-
-@pytest.fixture
-def numpy24_accuracy_shim(monkeypatch):
-    """SHIM for clip_benchmark 1.6.2 on numpy >= 2.4 (test-only; remove once upstream fixes it).
-
-    Its `zeroshot_classification.accuracy` passes a 1-element array to `float()`, which numpy 2.4 refuses
-    ("only 0-dimensional arrays can be converted to Python scalars"). This is the same computation with
-    `.item()`; nothing else of clip_benchmark is touched.
-    """
-    from clip_benchmark.metrics import zeroshot_classification as zc
-
-    def accuracy(output, target, topk=(1,)):
-        pred = output.topk(max(topk), 1, True, True)[1].t()
-        correct = pred.eq(target.view(1, -1).expand_as(pred))
-        return [float(correct[:k].reshape(-1).float().sum().item()) / len(target) for k in topk]
-
-    monkeypatch.setattr(zc, "accuracy", accuracy)
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +79,31 @@ def test_clip_benchmark_on_export_equals_aobench_eval(shapes_build, checkpoint, 
                 assert (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-6, (split, view, key, a, b)
                 compared += not math.isnan(a)
     assert compared >= 8  # acc5 is NaN only where a view has fewer than 5 classes
+
+
+@pytest.mark.slow
+def test_a_default_run_holds_both_protocols_clip_benchmark_reproduces(shapes_build, checkpoint, tmp_path, numpy24_accuracy_shim):
+    """One default `aobench eval` (every split): `by_split/S/acc1` is clip_benchmark on the `--classes split` export's
+    root of S, and `by_split/S/acc1_all` is clip_benchmark on the `--classes all` export (S among every class)."""
+    from aobench.dataset.webdataset import export_webdataset
+    from aobench.evaluate.results import flat_metrics
+    from aobench.evaluate.runner import evaluate
+
+    exports = {mode: export_webdataset(shapes_build, tmp_path / f"wds-{mode}", classes=mode) for mode in ("split", "all")}
+    run = evaluate(str(shapes_build), [f"open_clip:aobench-tiny:{checkpoint}"], tmp_path / "eval", tasks=["composition"], cache_dir=None, progress=False)
+    ours = flat_metrics(run.results[0]["metrics"])
+    evaluated = set(run.results[0]["splits"])
+    compared = 0
+    for split in ("test_unusual", "test_seen"):
+        for mode, suffix in (("split", ""), ("all", "_all")):
+            res = exports[mode]
+            if mode == "all" and res.views["composition"]["classes"] != ours["n_classes"]:
+                pytest.skip(f"the export's class union ({res.views['composition']['classes']}) spans splits eval did not rank ({evaluated})")
+            theirs, _ = _clip_benchmark(tmp_path / f"wds-{mode}" / res.views["composition"]["splits"][split]["root"], "composition", split, checkpoint)
+            n_classes = res.views["composition"]["splits"][split]["classes"] if mode == "split" else res.views["composition"]["classes"]
+            assert ours[f"by_split/{split}/n_classes{suffix}"] == n_classes
+            for key in ("acc1", "acc5", "mean_per_class_recall"):
+                a, b = ours[f"by_split/{split}/{key}{suffix}"], theirs[key]
+                assert (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-6, (split, mode, key, a, b)
+                compared += not math.isnan(a)
+    assert compared >= 10

@@ -91,3 +91,56 @@ def test_random_embeddings_at_chance_through_cosine():
     unit = lambda x: x / np.linalg.norm(x, axis=-1, keepdims=True)  # noqa: E731
     img, cap, foil = unit(rng.normal(size=(n, d))), unit(rng.normal(size=(n, d))), unit(rng.normal(size=(n, d)))
     assert M.pairwise_accuracy((img * cap).sum(1), (img * foil).sum(1)) == pytest.approx(0.5, abs=0.015)
+
+
+def test_stderr_of_proportions_is_lm_evals_binomial():
+    # 6 images, targets ranked 1st for 3 of them: acc1 = 0.5, stderr = sqrt(p(1-p)/(n-1)) = sqrt(0.25/5)
+    s = np.eye(6)[[0, 1, 2, 4, 5, 3]]
+    m = M.classification_metrics(s, np.arange(6))
+    assert m["acc1"] == 0.5 and m["acc1_stderr"] == pytest.approx(math.sqrt(0.25 / 5))
+    assert M.mean_stderr([1, 1, 0, 0, 0, 1]) == pytest.approx(m["acc1_stderr"])
+    # top 5 of 6 with ties broken by index order: targets 4 and 5 rank 6th → acc5 = 4/6
+    assert m["acc5"] == pytest.approx(4 / 6) and m["acc5_stderr"] == pytest.approx(math.sqrt(4 / 6 * 2 / 6 / 5))
+    assert math.isnan(M.classification_metrics(np.eye(3), np.arange(3))["acc5_stderr"])  # NaN where acc5 is
+    assert M.pairwise_metrics(np.array([1.0, 0.2, 0.5, 2.0]), np.array([0.5, 0.3, 0.5, 1.0])) == {"acc": 0.5, "acc_stderr": pytest.approx(math.sqrt(0.25 / 3))}
+    perfect = np.array([[[1.0, 0.0], [0.0, 1.0]]] * 3 + [[[0.0, 1.0], [1.0, 0.0]]])
+    se = M.winoground_stderr(perfect)
+    assert se == {"text_stderr": pytest.approx(math.sqrt(0.75 * 0.25 / 3)), "image_stderr": pytest.approx(math.sqrt(0.75 * 0.25 / 3)),
+                  "group_stderr": pytest.approx(math.sqrt(0.75 * 0.25 / 3))}  # fmt: skip
+    sc = np.array([[0.9, 0.1, 0.5], [0.1, 0.2, 0.3]])
+    pos = np.array([[0, 0, 1], [1, 0, 0]], bool)
+    assert M.recall_at_k_stderr(sc, pos, (1, 2, 3)) == {1: 0.0, 2: pytest.approx(math.sqrt(0.25 / 1)), 3: 0.0}
+
+
+def test_mean_per_class_recall_stderr_is_a_seeded_bootstrap_over_images():
+    rng = np.random.default_rng(2)
+    targets = rng.integers(0, 4, 60)
+    pred = np.where(rng.random(60) < 0.6, targets, rng.integers(0, 4, 60))
+    got = M.mean_per_class_recall_stderr(pred, targets, seed=7, iters=300)
+    # the same resamples one at a time: the std (ddof=1) of mean_per_class_recall over them
+    idx = np.random.default_rng(7).integers(0, 60, size=(300, 60))
+    ref = np.std([M.mean_per_class_recall(pred[i], targets[i]) for i in idx], ddof=1)
+    assert got == pytest.approx(ref, rel=1e-12)
+    assert M.mean_per_class_recall_stderr(pred, targets, seed=7, iters=300) == got
+    # it estimates the spread of the statistic across test sets: 4 balanced classes of 250 at recall 0.6
+    big_t = np.repeat(np.arange(4), 250)
+    big_p = np.where(np.random.default_rng(3).random(1000) < 0.6, big_t, (big_t + 1) % 4)
+    assert M.mean_per_class_recall_stderr(big_p, big_t) == pytest.approx(math.sqrt(0.24 / 250) / 2, rel=0.15)
+    assert math.isnan(M.mean_per_class_recall_stderr(np.array([1]), np.array([1])))
+
+
+def test_chance_levels():
+    c = M.classification_chance(np.zeros((10, 40)), np.arange(10) % 40)
+    assert c == {"chance/acc1": 1 / 40, "chance/acc5": 5 / 40, "chance/mean_per_class_recall": 1 / 40}
+    assert math.isnan(M.classification_chance(np.zeros((3, 4)), np.arange(3))["chance/acc5"])  # as acc5 under 5 classes
+    masked = np.array([[0.0, 1.0, -np.inf, -np.inf], [0.0, 1.0, 2.0, 3.0]])  # 2 and 4 candidates
+    assert M.classification_chance(masked, np.array([0, 1]))["chance/acc1"] == pytest.approx((1 / 2 + 1 / 4) / 2)
+    assert (M.PAIRWISE_CHANCE, M.WINOGROUND_CHANCE) == (0.5, {"text": 0.25, "image": 0.25, "group": 1 / 6})
+    pos = np.zeros((2, 4), bool)
+    pos[0, 1] = True
+    pos[1, [0, 2]] = True  # 1 of 4 and 2 of 4 candidates positive
+    ch = M.recall_at_k_chance(pos, (1, 2, 5))
+    assert ch == {1: pytest.approx((1 / 4 + 2 / 4) / 2), 2: pytest.approx((1 / 2 + (1 - 1 / 6)) / 2), 5: 1.0}
+    rng = np.random.default_rng(4)  # a random scorer reaches it
+    big = rng.random((4000, 30)) < 0.1
+    assert M.recall_at_k(rng.normal(size=big.shape), big, (5,))[5] == pytest.approx(M.recall_at_k_chance(big, (5,))[5], abs=0.02)

@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import cli, free_port
-from test_faults import build_digest
+from conftest import build_digest, cli, free_port
 
 from aobench.errors import AobenchError
 
@@ -119,6 +118,25 @@ def test_accelerate_launch_eval_gives_the_metrics_of_one_process(tmp_path, one_p
     assert len(want) == 6 and got == want
     assert all(m["n_images"] > 2 for m in want.values())  # more images than one batch: both ranks embedded some
     assert (out / "results.csv").read_text() == (ref / "results.csv").read_text()
+
+
+@pytest.mark.slow
+def test_accelerate_launch_of_a_models_from_file_resumes_what_is_missing(tmp_path, one_process_build, checkpoint_series):
+    listing = tmp_path / "models.txt"
+    listing.write_text(f"# a series of three checkpoints and the random model\nopen_clip:aobench-tiny:{checkpoint_series}/\ntiny\n")
+    out = tmp_path / "r"
+    args = ["eval", one_process_build, "--models-from", listing, "--out", out, "--tasks", "object", "--device", "cpu", "--no-cache", "--skip-existing"]
+    res = launch("accelerate", *args)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "4 results written, 0 kept" in res.stdout and "(2 processes)" in res.stdout, res.stdout
+    docs = {p: json.loads(p.read_text()) for p in out.glob("*.json")}
+    assert sorted(d["step"] for d in docs.values() if d["step"] is not None) == [1, 2, 3]
+    lost = next(p for p, d in docs.items() if d["step"] == 2)
+    lost.unlink()  # a launch killed before this (model, task) was written
+    res = launch("accelerate", *args)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "1 results written, 3 kept (--skip-existing)" in res.stdout, res.stdout
+    assert json.loads(lost.read_text())["metrics"] == docs[lost]["metrics"]
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ import http.server
 import io
 import json
 import shutil
+import signal
 import threading
 import time
 from collections import Counter
@@ -18,7 +19,7 @@ from aobench.errors import AobenchError
 from aobench.io import read_jsonl
 from aobench.pairs import read_pairs
 from aobench.real.select import Matcher, read_table, select_rows
-from conftest import run_cli
+from conftest import cli, run_cli
 
 pytest.importorskip("img2dataset", reason="img2dataset not installed (pip install -e '.[test]' or '.[real]')")
 
@@ -97,13 +98,6 @@ def write_table(path: Path, server: Server) -> Path:
     return path
 
 
-@pytest.fixture
-def build_copy(shapes_build, tmp_path) -> Path:
-    dst = tmp_path / "b"
-    shutil.copytree(shapes_build, dst)
-    return dst
-
-
 def test_matcher_and_selection(shapes_build):
     from aobench.real import _load_build
 
@@ -142,15 +136,49 @@ def test_read_table_formats(tmp_path):
         list(read_table(tmp_path / "t.bak"))
 
 
+REAL_FLAGS = ("--timeout", "2", "--threads", "4", "--shard-size", "3", "--image-size", "64")
+
+
 def run_real(build: Path, table: Path, *extra: str):
-    return run_cli("real", build, "--table", table, "--timeout", "2", "--threads", "4", "--shard-size", "3", "--image-size", "64", *extra)
+    """`aobench real` in a fresh interpreter, as a user runs it."""
+    return run_cli("real", build, "--table", table, *REAL_FLAGS, *extra)
 
 
+def real_here(capsys, build: Path, table: Path, *extra: str) -> tuple[int, str, str]:
+    """`aobench real` in this process (img2dataset still starts its own worker and logger processes): (code, stdout, stderr).
+
+    Saves a fresh interpreter's imports (img2dataset pulls in torch, pandas, wandb) per run; img2dataset's SIGINT
+    handler is put back afterwards, so a Ctrl-C still stops pytest.
+    """
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        return cli(capsys, "real", build, "--table", table, *REAL_FLAGS, *extra)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+
+
+@pytest.fixture(scope="module")
+def real_split(shapes_build, server, tmp_path_factory) -> Path:
+    """A copy of the small build with a finished real split (files format) from the test server (read-only: copy it)."""
+    root = tmp_path_factory.mktemp("real")
+    build = root / "b"
+    shutil.copytree(shapes_build, build)
+    from aobench.real import make_real
+
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        make_real(build, [write_table(root / "captions.jsonl", server)], timeout=2, threads=4, shard_size=3, image_size=64)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    return build
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["files", "webdataset"])
-def test_real_split_download_failures_and_resume(build_copy, server, tmp_path, fmt):
+def test_real_split_download_failures_and_resume(build_copy, server, tmp_path, fmt, capsys):
     table = write_table(tmp_path / "captions.jsonl", server)
     server.hits.clear()
-    proc = run_real(build_copy, table, "--output-format", fmt)
+    proc = run_real(build_copy, table, "--output-format", fmt)  # the first run as a user's; the reruns in this process
     assert proc.returncode == 0, proc.stderr[-3000:]
     root = build_copy / "real"
     manifest = list(read_jsonl(root / "manifest.jsonl"))
@@ -189,8 +217,8 @@ def test_real_split_download_failures_and_resume(build_copy, server, tmp_path, f
     # rerun: every shard finished, so nothing is fetched again and the split is the same
     fetched = server.image_hits()
     assert fetched == 6
-    proc = run_real(build_copy, table, "--output-format", fmt)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    code, _, err = real_here(capsys, build_copy, table, "--output-format", fmt)
+    assert code == 0, err[-3000:]
     assert server.image_hits() == fetched
     assert list(read_jsonl(root / "manifest.jsonl")) == manifest
 
@@ -199,15 +227,15 @@ def test_real_split_download_failures_and_resume(build_copy, server, tmp_path, f
     shard.unlink()
     for p in (root / "download").glob(shard.name.replace("_stats.json", "") + "*"):
         shutil.rmtree(p) if p.is_dir() else p.unlink()
-    proc = run_real(build_copy, table, "--output-format", fmt)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    code, _, err = real_here(capsys, build_copy, table, "--output-format", fmt)
+    assert code == 0, err[-3000:]
     assert 0 < server.image_hits() - fetched <= 3
     assert list(read_jsonl(root / "manifest.jsonl")) == manifest
 
 
-def test_real_report_shows_real_split(build_copy, server, tmp_path):
-    table = write_table(tmp_path / "captions.jsonl", server)
-    assert run_real(build_copy, table).returncode == 0
+def test_real_report_shows_real_split(real_split, tmp_path):
+    build_copy = tmp_path / "b"
+    shutil.copytree(real_split, build_copy)
     from aobench.report.gallery import make_report
 
     res = make_report(build_copy)
@@ -216,17 +244,23 @@ def test_real_report_shows_real_split(build_copy, server, tmp_path):
     assert res.n_missing == 3  # failed downloads shown as missing
 
 
-def test_real_bad_input(build_copy, tmp_path, server):
-    proc = run_cli("real", tmp_path, "--table", tmp_path / "x.csv")
-    assert proc.returncode == 2 and "needs a build dir" in proc.stderr
+def test_real_bad_input(build_copy, real_split, tmp_path, server, capsys):
+    code, _, err = cli(capsys, "real", tmp_path, "--table", tmp_path / "x.csv")
+    assert code == 2 and "needs a build dir" in err
     (tmp_path / "none.csv").write_text("url,caption\nhttp://127.0.0.1:9/a.png,a photo of my dog\n")
-    proc = run_cli("real", build_copy, "--table", tmp_path / "none.csv")
-    assert proc.returncode == 2 and "mentions an object" in proc.stderr
+    code, _, err = cli(capsys, "real", build_copy, "--table", tmp_path / "none.csv")
+    assert code == 2 and "mentions an object" in err
+    # a real split made from the captions table: the same table with other caps is refused before anything is fetched
+    done = tmp_path / "done"
+    shutil.copytree(real_split, done)
     table = write_table(tmp_path / "captions.jsonl", server)
-    assert run_real(build_copy, table).returncode == 0
-    proc = run_real(build_copy, table, "--per-object", "1")  # two star captions → one
-    assert proc.returncode == 2 and "different selection" in proc.stderr and "--force" in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
+    server.hits.clear()
+    code, _, err = real_here(capsys, done, table, "--per-object", "1")  # two star captions → one
+    assert code == 2 and "different selection" in err and "--force" in err
+    assert len(err.strip().splitlines()) == 1 and not server.hits
+    # one subprocess run of a refusal: exit 2 and one line from a fresh interpreter too
+    proc = run_real(done, table, "--per-object", "1")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "different selection" in proc.stderr
 
 
 @pytest.mark.slow
@@ -249,7 +283,7 @@ def test_real_split_with_pyspark_distributor(build_copy, server, tmp_path):
     assert list(read_jsonl(build_copy / "real" / "manifest.jsonl")) == manifest
 
 
-def test_real_spark_master_needs_pyspark(build_copy, tmp_path):
-    proc = run_cli("real", build_copy, "--table", tmp_path / "t.csv", "--spark-master", "local[1]")
-    assert proc.returncode == 2 and "--spark-master needs --distributor pyspark" in proc.stderr
+def test_real_spark_master_needs_pyspark(build_copy, tmp_path, capsys):
+    code, _, err = cli(capsys, "real", build_copy, "--table", tmp_path / "t.csv", "--spark-master", "local[1]")
+    assert code == 2 and "--spark-master needs --distributor pyspark" in err
     assert not (build_copy / "real").exists()  # refused before anything was written

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -55,13 +54,6 @@ def write_corpus(d: Path, nmi: float, ci=True) -> Path:
     return d
 
 
-@pytest.fixture
-def build_copy(shapes_build, tmp_path) -> Path:
-    dst = tmp_path / "b"
-    shutil.copytree(shapes_build, dst)
-    return dst
-
-
 def test_report_build_only(build_copy):
     res = make_report(build_copy)
     assert res.index == build_copy / "report" / "index.html"
@@ -109,6 +101,7 @@ def test_report_with_results_and_corpora(build_copy, tmp_path):
     assert names == {
         "images_per_type.png", "pair_counts_laion400m.png", "pmi_laion400m.png", "pair_counts_cc12m.png", "pmi_cc12m.png",
         "nmi_per_corpus.png", "accuracy_by_attribute_type.png", "composition_vs_object.png", "nmi_vs_accuracy.png",
+        "spectrum.png",  # three models with composition and object results: the spectrum figure
     }
     for p in res.figures:
         assert p.read_bytes().startswith(PNG_MAGIC)
@@ -178,3 +171,32 @@ def test_bad_manifest_is_one_line(tmp_path):
     (d / "manifest.jsonl").write_text('{"id": 1}\nnot json\n')
     with pytest.raises(AobenchError, match="not valid JSON lines"):
         make_report(d)
+
+
+def test_corpus_figure_shows_size_matched_nmi_or_ami_and_says_which(tmp_path):
+    from aobench.nmidir import Corpus
+    from aobench.report import plots
+
+    base = {"nmi": 0.4, "n_events": 10, "n_captions": 10}
+    plain = [Corpus("a", stats=dict(base)), Corpus("b", stats=dict(base))]
+    assert plots.corpus_statistic(plain)[0] == "nmi"
+    with_ami = [Corpus(n, stats={**base, "ami": 0.1, "ami_normalization": "arithmetic"}) for n in "ab"]
+    which, label = plots.corpus_statistic(with_ami)
+    assert which == "ami" and label.startswith("AMI (arithmetic")
+    at = {"n_captions": 2000, "repeats": 20, "nmi": {"mean": 0.3, "low": 0.25, "high": 0.35}}
+    sized = [Corpus(n, stats={**base, "ami": 0.1, "at_n": at}) for n in "ab"]
+    which, label = plots.corpus_statistic(sized)
+    assert which == "at_n" and "NMI at 2,000 captions" in label
+    # different n per corpus is no size-matched comparison: AMI then
+    assert plots.corpus_statistic([sized[0], Corpus("c", stats={**base, "ami": 0.1, "at_n": {**at, "n_captions": 500}})])[0] == "ami"
+    assert plots.nmi_per_corpus(sized, tmp_path / "n.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_pmi_histogram_floor(tmp_path):
+    from aobench.nmidir import Corpus
+    from aobench.report import plots
+
+    pairs = [{"count": 1.0, "pmi": 3.0}, {"count": 1.0, "pmi": 2.5}, {"count": 8.0, "pmi": 0.2}]
+    assert plots.pmi_histogram(Corpus("c", stats={}, pairs=pairs), tmp_path / "a.png") is not None
+    assert plots.pmi_histogram(Corpus("c", stats={"min_count": 9}, pairs=pairs), tmp_path / "b.png") is None  # nmi --min-count recorded
+    assert plots.pmi_histogram(Corpus("c", stats={}, pairs=pairs), tmp_path / "c.png", min_count=9) is None

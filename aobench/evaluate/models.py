@@ -14,6 +14,7 @@ kind with its wrapper in `kinds/`, and the identities that key the embedding cac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Union
 
 from aobench.errors import AobenchError, one_line
@@ -49,6 +50,43 @@ def parse_spec(spec: str) -> ModelSpec:
 def parse_alphas(text: Optional[str]) -> Optional[list[float]]:
     """'0,0.25,0.5' → [0.0, 0.25, 0.5]; each in [0, 1]."""
     return parse_floats(text or None, "--wise-alphas", "0,0.25,0.5,0.75,1", 0, 1)
+
+
+def expand_specs(specs: Sequence[Union[str, ModelSpec]], alphas: Optional[Sequence[float]]) -> list[ModelSpec]:
+    """Parse each spec once; a spec standing for several models (a checkpoint folder) becomes one spec each; WiSE sweeps expanded."""
+    out = []
+    for s in specs:
+        ms = parse_spec(s) if isinstance(s, str) else s
+        expand = getattr(model_kind(ms.kind), "expand", None) if ms.kind in MODEL_KINDS else None  # a plug-in kind may not have it
+        out.extend(expand_wise(expand(ms) if expand else [ms], alphas))
+    return out
+
+
+COMMENT = "#"
+
+
+def read_model_list(path: Union[str, Path]) -> list[str]:
+    """The specs of a `--models-from` file: one a line; blank lines and `#` comments skipped; a bad line fails as FILE:LINE."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AobenchError(f"--models-from {p}: no such file — give a text file with one model spec a line") from None
+    except UnicodeDecodeError:
+        raise AobenchError(f"--models-from {p}: not a UTF-8 text file — give one model spec a line") from None
+    specs = []
+    for n, line in enumerate(text.splitlines(), 1):
+        spec = line.split(f" {COMMENT}", 1)[0].strip()  # a comment after a spec needs a space before '#'
+        if not spec or spec.startswith(COMMENT):
+            continue
+        try:
+            parse_spec(spec)
+        except AobenchError as exc:
+            raise AobenchError(f"{p}:{n}: {exc}") from None
+        specs.append(spec)
+    if not specs:
+        raise AobenchError(f"--models-from {p}: no model spec in it (one a line; '#' starts a comment)")
+    return specs
 
 
 def expand_wise(specs: Sequence[Union[str, ModelSpec]], alphas: Optional[Sequence[float]]) -> list[ModelSpec]:

@@ -25,7 +25,8 @@ from aobench.io import atomic_write_json, atomic_write_text
 LANGUAGE = "en"
 FILENAME = "{dataset}_{pretrained}_{model}_{language}_{task}.json"  # CLIP_benchmark's default output pattern
 REQUIRED = ("dataset", "model", "pretrained", "task", "metrics")  # what makes a JSON a result
-CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "templates", "model_revision", "data_fingerprint", "aobench_version", "options")
+CSV_KEYS = ("dataset", "model", "pretrained", "task", "language", "spec", "templates", "model_revision", "data_fingerprint", "aobench_version", "options",
+            "step", "alpha")  # fmt: skip
 # the metric a table shows first for a result of a task that names none (another tool's, a plug-in's): the first of these it has
 HEADLINE_KEYS = ("acc1", "closed/best_hm", "acc", "text_retrieval_recall@1", "group")  # group: Winoground-style benchmarks
 
@@ -49,11 +50,14 @@ class Result:
     model_revision: Optional[str] = None  # the Hub commit of the weights, when known
     data_fingerprint: Optional[str] = None  # identity of the evaluated splits' content
     options: dict = field(default_factory=dict)  # protocol options (seed, task options such as a CZSL protocol)
+    step: Optional[int] = None  # the training step (epoch) of a checkpoint of a series
+    series: Optional[str] = None  # the spec of the series the model belongs to (a checkpoint folder)
+    alpha: Optional[float] = None  # the WiSE-FT interpolation weight of a `wise:` model
     extra: dict = field(default_factory=dict)  # keys of a file read back that this schema does not name
     path: Optional[Path] = None  # where it was read from or written to
 
     _FIELDS = ("dataset", "model", "pretrained", "task", "metrics", "language", "spec", "templates", "splits", "skipped", "notes",
-               "aobench_version", "model_revision", "data_fingerprint", "options")  # fmt: skip
+               "aobench_version", "model_revision", "data_fingerprint", "options", "step", "series", "alpha")  # fmt: skip
 
     def to_dict(self) -> dict:
         """The JSON document (CLIP_benchmark's keys first, then aobench's, then unknown keys read back)."""
@@ -219,8 +223,66 @@ def load_results(paths: str | Path | Iterable[str | Path], recursive: bool = Fal
     return [r for r in map(read_result, files) if r is not None]
 
 
+RESULTS_CSV = "results.csv"
+RESULTS_LONG_CSV = "results_long.csv"
+LONG_KEYS = ("dataset", "model", "pretrained", "task", "metric", "value", "stderr", "n")
+STDERR = "_stderr"  # `<metric>_stderr`: the standard error of `<metric>` (lm-evaluation-harness's naming)
+CHANCE = "chance"  # `<group>/chance/<metric>`: the chance level of `<group>/<metric>` (a path segment before the leaf)
+OLD_CHANCE = "_chance"  # `<metric>_chance`: the suite's chance key before it followed CHANCE (read in old files, never written)
+
+
+def chance_key(key: str) -> str:
+    """The key of metric `key`'s chance level: `chance` as a segment before the leaf (`a/b/acc` → `a/b/chance/acc`)."""
+    group, _, leaf = key.rpartition("/")
+    return f"{group}/{CHANCE}/{leaf}" if group else f"{CHANCE}/{leaf}"
+
+
+def is_chance_key(key: str) -> bool:
+    """Whether a flat metric key is a chance level (`…/chance/<metric>`, or the old `<metric>_chance`)."""
+    return CHANCE in key.split("/")[:-1] or key.endswith(OLD_CHANCE)
+
+
+def _is_count(key: str) -> bool:
+    last = key.rsplit("/", 1)[-1]
+    return last == "n" or last.startswith("n_") or last.endswith("_n") or key.endswith(STDERR)
+
+
+def metric_n(flat: dict, key: str) -> Optional[int]:
+    """How many units (images, foils, groups, queries) metric `key` is computed over.
+
+    The first present of: `<key>_n` (a metric whose units differ from its group's), `<group>/n` (e.g.
+    `by_split/test/n`), the result's `n`, `n_images`.
+    """
+    group = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+    for k in (f"{key}_n", f"{group}n", "n", "n_images"):
+        v = flat.get(k)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return int(v)
+    return None
+
+
+def long_rows(result: "Result") -> list[dict]:
+    """One row per scalar metric of a result (counts and stderrs are columns, not rows): `LONG_KEYS`.
+
+    A chance level (`…/chance/<metric>`) is a row with neither stderr nor n: it is the task's property, not an
+    estimate from the units, so it borrows neither its metric's stderr nor its group's count.
+    """
+    flat = result.flat
+    rows = []
+    for key in sorted(flat):
+        if _is_count(key):
+            continue
+        chance = is_chance_key(key)
+        se = None if chance else flat.get(key + STDERR)
+        rows.append({"dataset": result.dataset, "model": result.model, "pretrained": result.pretrained, "task": result.task, "metric": key,
+                     "value": flat[key], "stderr": se, "n": None if chance else metric_n(flat, key)})  # fmt: skip
+    return rows
+
+
 def write_csv(out: Path, results: Optional[list[Result]] = None) -> Path:
-    """`OUT/results.csv`: one row per result (default: every result JSON in OUT), metrics as columns (as CLIP_benchmark's `build`)."""
+    """`OUT/results.csv`: one row per result (default: every result JSON in OUT), metrics as columns (as CLIP_benchmark's `build`,
+    `<metric>_stderr` columns included), and beside it `OUT/results_long.csv`: one row per (result, metric) with its value,
+    stderr and n. Returns the path of results.csv."""
     rows = load_results([out]) if results is None else results
     mkeys = sorted({k for r in rows for k in r.flat})
     buf = io.StringIO()
@@ -230,8 +292,15 @@ def write_csv(out: Path, results: Optional[list[Result]] = None) -> Path:
         d, m = r.to_dict(), r.flat
         meta = [json.dumps(d[k], sort_keys=True) if k == "options" else ("" if d.get(k) is None else d.get(k, "")) for k in CSV_KEYS]
         w.writerow(meta + [m.get(k, "") for k in mkeys])
-    path = Path(out) / "results.csv"
+    path = Path(out) / RESULTS_CSV
     atomic_write_text(path, buf.getvalue())
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(LONG_KEYS), lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        for row in long_rows(r):
+            w.writerow({k: "" if v is None or (isinstance(v, float) and not math.isfinite(v)) else v for k, v in row.items()})
+    atomic_write_text(Path(out) / RESULTS_LONG_CSV, buf.getvalue())
     return path
 
 
@@ -262,4 +331,50 @@ def summarize(results: Iterable[Result]) -> dict[str, ModelSummary]:
                 parts = k.split("/")
                 if len(parts) == 3 and parts[0] == "by_attribute_type" and parts[2] == "acc1" and _number(v) is not None:
                     s.by_attribute_type[parts[1]] = float(v)
+    return out
+
+
+@dataclass
+class Headline:
+    """The benchmark's headline for one model: composition acc1 on seen vs unusual pairs, their gap, chance — each with its stderr.
+
+    Both ranked among every evaluated pair (`by_status/<status>/acc1`), so they share one class list and one
+    chance level and their gap compares like with like; the gap's stderr treats the two image sets as
+    independent (sqrt(se_seen² + se_unusual²)).
+    """
+
+    model: str
+    seen: float
+    seen_stderr: float
+    n_seen: int
+    unusual: float
+    unusual_stderr: float
+    n_unusual: int
+    chance: float
+    n_classes: int
+
+    @property
+    def gap(self) -> float:
+        """Seen minus unusual accuracy."""
+        return self.seen - self.unusual
+
+    @property
+    def gap_stderr(self) -> float:
+        """Stderr of the gap (independent image sets)."""
+        return math.sqrt(self.seen_stderr**2 + self.unusual_stderr**2)
+
+
+def headlines(results: Iterable[Result], task: str = "composition") -> list[Headline]:
+    """Per model (first result of `task` each): the seen/unusual headline, for results that have both statuses."""
+    out, done = [], set()
+    for r in results:
+        if r.task != task or r.label in done:
+            continue
+        m = r.flat
+        keys = [f"by_status/{s}/{k}" for s in ("seen", "unusual") for k in ("acc1", "acc1_stderr", "n")]
+        if not all(k in m for k in keys):
+            continue
+        done.add(r.label)
+        out.append(Headline(r.label, m["by_status/seen/acc1"], m["by_status/seen/acc1_stderr"], int(m["by_status/seen/n"]), m["by_status/unusual/acc1"],
+                            m["by_status/unusual/acc1_stderr"], int(m["by_status/unusual/n"]), m.get("chance/acc1", math.nan), int(m.get("n_classes", 0))))  # fmt: skip
     return out

@@ -20,7 +20,7 @@ from aobench.errors import AobenchError
 from aobench.evaluate.cache import EmbeddingCache, content_hash, default_cache_dir
 from aobench.evaluate.context import TaskContext, embed, select_templates
 from aobench.evaluate.data import EvalData
-from aobench.evaluate.models import EmbeddingModel, LoadedModel, ModelHandle, ModelSpec, as_handle, expand_wise, parse_alphas, resolve
+from aobench.evaluate.models import EmbeddingModel, LoadedModel, ModelHandle, ModelSpec, as_handle, expand_specs, parse_alphas, resolve
 from aobench.evaluate.results import Result, jsonable, load_results, nest_metrics, result_path, write_csv, write_result
 from aobench.evaluate.tasks import TASKS, TaskNotApplicable, check_options, parse_tasks
 from aobench.io import read_jsonl_strict
@@ -93,11 +93,11 @@ def _model_list(models: Any) -> list:
 
 
 def parse_models(models: Any, wise_alphas: Optional[Union[str, Sequence[float]]] = None, shard: Optional[str] = None) -> list:
-    """Specs parsed once (WiSE sweeps expanded) and models in memory, in order; this shard's share of them."""
+    """Specs parsed once (checkpoint folders and WiSE sweeps expanded) and models in memory, in order; this shard's share of them."""
     alphas = parse_alphas(wise_alphas) if isinstance(wise_alphas, str) or wise_alphas is None else list(wise_alphas)
     items = []
     for m in _model_list(models):
-        items.extend(expand_wise([m], alphas) if isinstance(m, (str, ModelSpec)) else [m])
+        items.extend(expand_specs([m], alphas) if isinstance(m, (str, ModelSpec)) else [m])
     if not items:
         raise AobenchError("no model given — pass --model SPEC (see `aobench eval --list-models`)")
     sh = parse_shard(shard)
@@ -314,7 +314,8 @@ def run_task(ctx: TaskContext, task: str, run: EvalRun) -> Optional[Result]:
     return Result(
         dataset=ctx.data.name, model=ms.model_name, pretrained=ms.pretrained_name, task=task, metrics=nest_metrics(metrics),
         spec=ms.spec, templates=ctx.templates_label, splits=list(ctx.data.splits), skipped=[{"id": i, "reason": r} for i, r in ctx.skipped],
-        notes=list(ctx.notes[first_note:]), aobench_version=__version__, model_revision=ctx.handle.revision,
+        notes=list(ctx.notes[first_note:]), aobench_version=__version__, model_revision=ctx.handle.revision, step=ms.step, series=ms.series,
+        alpha=ms.alpha,
     )  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from aobench.locks import holding
 from aobench.progress import make_progress
 from aobench.report import plots
 from aobench.nmidir import NMI_JSON, PAIRS_CSV, Corpus, NmiDir, load_corpus
+from aobench.spectrum.run import draw_spectrum
 
 THUMB_MAX = 192  # px; images at most 2x this are shown as they are, larger ones get a JPEG thumbnail
 PAGE_SIZE = 300  # cards per page: enough to scan, few enough that a 50k-image build stays responsive
@@ -149,8 +150,11 @@ def _safe_name(name: str) -> str:
 
 
 @holding("aobench report", arg="dir_", flag="", existing=True)  # the report is written inside DIR: one writer of DIR at a time
-def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optional[list] = None) -> ReportResult:
-    """Write `DIR/report/index.html` and its figures from a build in DIR and/or eval results and corpus statistics."""
+def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optional[list] = None, min_count: Optional[int] = None) -> ReportResult:
+    """Write `DIR/report/index.html` and its figures from a build in DIR and/or eval results and corpus statistics.
+
+    `min_count`: the PMI histograms show pairs seen at least this often (default: each corpus's `aobench nmi --min-count`).
+    """
     root = Path(dir_)
     if not root.is_dir():
         raise AobenchError(f"{root}: no such directory — `aobench report DIR` needs a build dir from `aobench build` (or pass --results/--corpus)")
@@ -180,12 +184,14 @@ def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optio
     for c in loaded_corpora:
         stem = _safe_name(c.name)
         figs.append((plots.pair_heatmap(c, fig_dir / f"pair_counts_{stem}.png"), f"{c.name}: pair counts"))
-        figs.append((plots.pmi_histogram(c, fig_dir / f"pmi_{stem}.png"), f"{c.name}: PMI histogram"))
+        figs.append((plots.pmi_histogram(c, fig_dir / f"pmi_{stem}.png", min_count), f"{c.name}: PMI histogram"))
         if not c.pairs:
             res.notes.append(f"corpus {c.name}: no {PAIRS_CSV} beside {NMI_JSON}, so no heatmap or PMI histogram")
-    figs.append((plots.nmi_per_corpus(loaded_corpora, fig_dir / "nmi_per_corpus.png"), "NMI per corpus"))
+    shown = [c for c in loaded_corpora if c.nmi is not None]
+    figs.append((plots.nmi_per_corpus(loaded_corpora, fig_dir / "nmi_per_corpus.png"), f"Per corpus: {plots.corpus_statistic(shown)[1]}" if shown else "NMI per corpus"))
     figs.append((eval_plots.per_attribute_type(loaded_results, fig_dir / "accuracy_by_attribute_type.png"), "Composition accuracy per attribute type"))
     figs.append((eval_plots.composition_vs_object(loaded_results, fig_dir / "composition_vs_object.png"), "Composition vs object accuracy"))
+    figs.append((draw_spectrum(loaded_results, fig_dir / "spectrum.png"), "Compositionality vs recognition over models (aobench spectrum)"))
     if loaded_results and loaded_corpora:
         pts = _nmi_points(loaded_results, summary, loaded_corpora)
         figs.append((plots.nmi_vs_accuracy(pts, fig_dir / "nmi_vs_accuracy.png"), "NMI vs accuracy"))

@@ -72,9 +72,13 @@ def pair_heatmap(corpus: Corpus, path: Path) -> Optional[Path]:
     return _save(fig, path)
 
 
-def pmi_histogram(corpus: Corpus, path: Path) -> Optional[Path]:
-    """Histogram of PMI over the corpus's observed pairs."""
-    pmis = [p["pmi"] for p in corpus.pairs if p.get("pmi") is not None]
+def pmi_histogram(corpus: Corpus, path: Path, min_count: Optional[int] = None) -> Optional[Path]:
+    """Histogram of PMI over the corpus's pairs seen at least `min_count` times (default: the corpus's `--min-count`, else 1).
+
+    Pairs seen once have the most extreme PMI and the least evidence; a floor keeps them from filling the tails.
+    """
+    floor = int(min_count if min_count is not None else corpus.stats.get("min_count") or 1)
+    pmis = [p["pmi"] for p in corpus.pairs if p.get("pmi") is not None and (p.get("count") or 0) >= floor]
     if not pmis:
         return None
     fig, ax = plt.subplots(figsize=(5, 3.2))
@@ -82,23 +86,47 @@ def pmi_histogram(corpus: Corpus, path: Path) -> Optional[Path]:
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel("PMI (pair vs independent attribute and object)")
     ax.set_ylabel("pairs")
-    ax.set_title(f"{corpus.name}: PMI of {len(pmis)} pairs", fontsize=9)
+    ax.set_title(f"{corpus.name}: PMI of {len(pmis)} pairs" + (f" seen ≥ {floor} times" if floor > 1 else ""), fontsize=9)
     return _save(fig, path)
 
 
+def corpus_statistic(corpora: list[Corpus]) -> tuple[str, str]:
+    """Which statistic the NMI figure shows, and its label: size-matched NMI when every corpus has it at one n, else AMI, else plug-in NMI."""
+    ats = [c.stats.get("at_n") or {} for c in corpora]
+    sizes = {a.get("n_captions") for a in ats}
+    if corpora and all(a.get("nmi", {}).get("mean") is not None for a in ats) and len(sizes) == 1:
+        a = ats[0]
+        return "at_n", f"NMI at {a['n_captions']:,} captions (mean of {a.get('repeats', '?')} draws; bars: 95% of draws)"
+    if corpora and all(c.stats.get("ami") is not None for c in corpora):
+        norm = corpora[0].stats.get("ami_normalization", "arithmetic")
+        return "ami", f"AMI ({norm}; chance-corrected)" + (" (bars: 95% basic bootstrap CI)" if all((c.stats.get("ci") or {}).get("ami") for c in corpora) else "")
+    return "nmi", "plug-in NMI" + (" (bars: 95% bootstrap CI)" if any(c.ci for c in corpora) else "")
+
+
 def nmi_per_corpus(corpora: list[Corpus], path: Path) -> Optional[Path]:
-    """NMI per corpus as bars, with bootstrap CIs as error bars when present."""
-    rows = [(c.name, c.nmi, c.ci) for c in corpora if c.nmi is not None]
-    if not rows:
+    """Bars per corpus of the statistic `corpus_statistic` picks (labelled), with its interval as error bars when present."""
+    corpora = [c for c in corpora if c.nmi is not None]
+    if not corpora:
         return None
+    which, label = corpus_statistic(corpora)
+    rows = []
+    for c in corpora:
+        if which == "at_n":
+            a = c.stats["at_n"]["nmi"]
+            rows.append((c.name, a["mean"], (a["low"], a["high"]) if a.get("low") is not None else None))
+        elif which == "ami":
+            iv = (c.stats.get("ci") or {}).get("ami") or {}
+            rows.append((c.name, float(c.stats["ami"]), (iv["low"], iv["high"]) if iv.get("low") is not None else None))
+        else:
+            rows.append((c.name, c.nmi, c.ci))
     fig, ax = plt.subplots(figsize=(max(4, 1.1 * len(rows)), 3.4))
     vals = [v for _, v, _ in rows]
-    lo = [v - ci[0] if ci else 0 for _, v, ci in rows]
-    hi = [ci[1] - v if ci else 0 for _, v, ci in rows]
+    lo = [max(0.0, v - ci[0]) if ci else 0 for _, v, ci in rows]
+    hi = [max(0.0, ci[1] - v) if ci else 0 for _, v, ci in rows]
     ax.bar(range(len(rows)), vals, yerr=[lo, hi], capsize=4, color="#55a868")
     ax.set_xticks(range(len(rows)), [n for n, _, _ in rows], rotation=20, ha="right")
-    ax.set_ylabel("NMI(attribute; object)")
-    ax.set_title("NMI per corpus" + (" (95% CI)" if any(ci for *_, ci in rows) else ""))
+    ax.set_ylabel({"at_n": "NMI at n captions", "ami": "AMI(attribute; object)"}.get(which, "NMI(attribute; object)"))
+    ax.set_title(label, fontsize=9)
     return _save(fig, path)
 
 

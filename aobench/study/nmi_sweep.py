@@ -30,6 +30,7 @@ from aobench.recipe import Recipe
 from aobench.study.profiles import Profile
 from aobench.study.splits import NmiSolver, build_recipe, check_same_pairs, kept_captions, level_recipe, measured_split_nmi
 from aobench.study.studydir import StudyDir
+from aobench.text.stats import plugin_bias
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,9 @@ def prepare_level(out: Path, profile: Profile, solver: NmiSolver, target: float,
         "dependence": sol.dependence,
         "predicted_nmi": sol.predicted_nmi,
         "measured_nmi": float(measured["nmi"]),
+        # AMI beside plug-in NMI, and the bias plug-in NMI has by chance alone at this table size
+        "measured_ami": measured.get("ami"),
+        "plugin_bias": plugin_bias(measured),
         "n_captions": measured.get("n_captions"),
         "coverage": coverage(data_dir, solver.split),
         "nmi_json": str(level.nmi.nmi_path),
@@ -290,6 +294,8 @@ def run_sweep(
             sd.write_run(run.name, {
                 "target_nmi": run.target,
                 "measured_nmi": info["measured_nmi"],
+                "measured_ami": info.get("measured_ami"),
+                "plugin_bias": info.get("plugin_bias"),
                 "dependence": info["dependence"],
                 "design": run.design.as_dict(),
                 "coverage": info.get("coverage"),

@@ -1,21 +1,20 @@
 """Statistics of a sweep: mean with a t-interval, Spearman rho with a permutation p-value, OLS slope with its interval.
 
 Pure functions of numbers (no study files), so each has a hand-computable known answer in the tests.
-The permutation test is two-sided under exchangeability of y across the units: exact (every
-permutation enumerated) up to `EXACT_MAX` units, else a seeded Monte Carlo estimate (1 + hits) / (1 + draws).
+The permutation test is `aobench.correlation`'s (two-sided under exchangeability of y across the units:
+exact up to `EXACT_MAX` units, else a seeded Monte Carlo estimate (1 + hits) / (1 + draws)).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Optional, Sequence
 
 import numpy as np
 
-EXACT_MAX = 8  # 8! = 40,320 permutations: enumerated in well under a second
+from aobench.correlation import EXACT_MAX, permutation_test
+
 DRAWS = 200_000  # Monte Carlo permutations beyond EXACT_MAX units (standard error of p <= 0.0011)
-_TIE = 1e-12  # a permuted |rho| this close to the observed one counts as "as extreme"
 
 
 def mean_ci(values: Sequence[float], level: float = 0.95) -> dict:
@@ -34,49 +33,16 @@ def mean_ci(values: Sequence[float], level: float = 0.95) -> dict:
     return {"n": n, "mean": mean, "sd": sd, "ci95": [mean - half, mean + half]}
 
 
-def ranks(values: Sequence[float]) -> np.ndarray:
-    """Ranks 1..n, ties given their average rank (as Spearman's rho needs)."""
-    from scipy.stats import rankdata
-
-    return rankdata(np.asarray(values, float), method="average")
-
-
-def _corr_rows(xc: np.ndarray, yc_rows: np.ndarray) -> np.ndarray:
-    # Pearson correlation of centred xc with every centred row of yc_rows
-    den = math.sqrt(float(xc @ xc)) * math.sqrt(float(yc_rows[0] @ yc_rows[0]))
-    return (yc_rows @ xc) / den
-
-
 def spearman_permutation(x: Sequence[float], y: Sequence[float], *, draws: int = DRAWS, seed: int = 0, exact_max: int = EXACT_MAX) -> dict:
-    """Spearman rho of (x, y) and its two-sided permutation p-value: exact for n <= exact_max, else Monte Carlo."""
-    n = len(x)
-    out = {"n": n, "rho": None, "p_value": None, "method": None, "n_permutations": 0}
-    if n != len(y):
-        raise ValueError("x and y differ in length")
-    if n < 3 or len(set(x)) < 2 or len(set(y)) < 2:
-        # rho undefined (a constant variable) or no permutation can disagree with it; say which
+    """Spearman rho of (x, y) and its two-sided permutation p-value: exact for n <= exact_max, else Monte Carlo (`aobench.correlation`)."""
+    t = permutation_test(x, y, "spearman", draws=draws, seed=seed, exact_max=exact_max)
+    out = {"n": t["n"], "rho": t["r"], "p_value": t["p_value"], "method": t["method"], "n_permutations": t["n_permutations"]}
+    if "seed" in t:
+        out["seed"] = t["seed"]
+    if out["rho"] is None:  # undefined: say why (the verdict names it)
+        n = len(x)
         out["undefined"] = (f"{n} run(s): a permutation test needs at least 3" if n < 3 else
                             "every run is at one NMI level" if len(set(x)) < 2 else "every run has the same accuracy")  # fmt: skip
-        return out
-    rx, ry = ranks(x), ranks(y)
-    xc, yc = rx - rx.mean(), ry - ry.mean()
-    rho = float(_corr_rows(xc, yc[None, :])[0])
-    if n <= exact_max:
-        perms = np.array(list(itertools.permutations(range(n))), dtype=np.int64)
-        rhos = _corr_rows(xc, yc[perms])
-        p = float(np.mean(np.abs(rhos) >= abs(rho) - _TIE))
-        out.update(method="exact", n_permutations=len(perms))
-    else:
-        rng = np.random.default_rng(seed)
-        hits, done, chunk = 0, 0, 20_000
-        while done < draws:
-            m = min(chunk, draws - done)
-            rows = rng.permuted(np.broadcast_to(yc, (m, n)), axis=1)
-            hits += int(np.sum(np.abs(_corr_rows(xc, rows)) >= abs(rho) - _TIE))
-            done += m
-        p = (1 + hits) / (1 + draws)
-        out.update(method="monte-carlo", n_permutations=draws, seed=seed)
-    out.update(rho=rho, p_value=p)
     return out
 
 

@@ -25,7 +25,8 @@ how many mentions were negated.
 
 Vocabulary mode (a recipe's vocab) keeps pairs whose attribute and object are in the vocab; open mode (`vocab=None`)
 keeps every adjective-like modifier–noun pair: attribute = the adjective's lower-case form, object = the noun's lemma
-with its noun-compound modifiers ("school bus", "fire truck"; attribute words such as "glass" stay attributes).
+with its noun-compound modifiers ("school bus", "fire truck"; attribute words such as "glass" stay attributes);
+quantifiers and determiners tagged as adjectives (`OPEN_STOP_ATTRIBUTES`: several, many, other, same, ...) are no attribute.
 
 Hypernyms (the seam for corpus evidence above the class level): an Extractor also matches generic nouns — "dog",
 "car", "bird" — given as `hypernyms` (or found as `vocab.hypernyms`): items with `name` and `synonyms` (an
@@ -85,7 +86,13 @@ AMOD_POS = frozenset({"PROPN", "NOUN", "X"})  # mis-tagged modifiers still count
 MODIFIER_DEPS = frozenset({"amod", "acomp", "advmod", "oprd", "nummod"})  # a word in these roles names no object
 NEGATING_PREPS = frozenset({"without"})
 LEVELS = ("class", "hypernym")
-RULES_VERSION = 3  # bump when a rule change alters extracted pairs: saved shards and shipped counts record it
+RULES_VERSION = 4  # bump when a rule change alters extracted pairs: saved shards and shipped counts record it
+# open vocabulary: quantifiers and determiner-like words spaCy tags as adjectives ("several people", "many people",
+# "other cars"): they say how many or which, not what the object is like, so they are no attribute (listed in the README)
+OPEN_STOP_ATTRIBUTES = frozenset(
+    "several many much more most few fewer less least other another same such various numerous multiple different own certain "
+    "additional extra further next last first second third only whole entire single countless assorted both each every all enough".split()
+)
 _WORD = re.compile(r"[a-z]+")
 _WORDLIKE = re.compile(r"[a-z][a-z'-]*")
 
@@ -257,6 +264,8 @@ class Extractor:
             return tok.lower_ if tok.lower_ in _open_compound_words() else None
         if not _WORDLIKE.fullmatch(tok.lower_):
             return None  # "multi-colored": the tagger calls the hyphen JJ
+        if tok.lower_ in OPEN_STOP_ATTRIBUTES or tok.lemma_.lower() in OPEN_STOP_ATTRIBUTES:
+            return None  # "several people", "more cars": a quantity, not an attribute
         if rule == "amod" and tok.i > tok.head.i:
             return None  # an adjective after its noun is a doubtful parse: "a fire hydrant" → hydrant amod of fire
         if tok.tag_ in ADJ_TAGS or tok.pos_ == "ADJ":

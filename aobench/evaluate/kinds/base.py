@@ -21,6 +21,8 @@ class ModelSpec:
     alpha: Optional[float] = None
     model_name: str = ""  # the `model` field of a result (CLIP_benchmark: the architecture)
     pretrained_name: str = ""  # the `pretrained` field (tag, checkpoint path, Hub id, ...)
+    step: Optional[int] = None  # the training step (epoch) of a checkpoint of a series
+    series: Optional[str] = None  # the spec this one was expanded from (a checkpoint folder)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ class ModelKind:
     def identify(self, ms: ModelSpec) -> Identity:
         """The spec's identity; AobenchError when it cannot exist (unknown architecture, missing file)."""
         raise NotImplementedError
+
+    def expand(self, ms: ModelSpec) -> list[ModelSpec]:
+        """The models one spec stands for (a checkpoint folder: one per checkpoint); most specs are one model."""
+        return [ms]
 
     def load_module(self, ms: ModelSpec, device: str) -> tuple[Any, Callable[[Any, bool], "EmbeddingModel"]]:
         """(torch module, wrap(module, amp) → EmbeddingModel); WiSE interpolates two such modules."""

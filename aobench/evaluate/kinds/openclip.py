@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -41,6 +42,7 @@ class OpenClipKind(ModelKind):
     forms = {
         "open_clip:ARCH:PRETRAINED": "open_clip architecture with a pretrained tag (downloads once)",
         "open_clip:ARCH:/path/ckpt.pt": "open_clip architecture with a local checkpoint",
+        "open_clip:ARCH:/path/DIR/": "every checkpoint in a folder, one model each, in epoch/step order (a series; `step` in each result)",
         "open_clip:ARCH": "open_clip architecture with random weights (seed 0)",
         "open_clip:hf-hub:ORG/NAME": "open_clip model from the Hugging Face Hub",
         "open_clip:hf-hub:ORG/NAME@REVISION": "the same, pinned to a branch, tag or commit (the commit is recorded)",
@@ -60,12 +62,26 @@ class OpenClipKind(ModelKind):
             raise AobenchError(f"bad model spec {spec!r}: expected open_clip:ARCH:PRETRAINED (see `aobench eval --list-models`)")
         return ModelSpec(spec=spec, kind="open_clip", arch=arch, pretrained=pretrained or None, model_name=arch, pretrained_name=pretrained or "random")
 
+    def expand(self, ms: ModelSpec) -> list[ModelSpec]:
+        """A checkpoint folder → one spec per checkpoint file, in step order, each knowing its step and its folder's spec."""
+        if not ms.pretrained or ms.arch.startswith(HUB) or not Path(ms.pretrained).expanduser().is_dir():
+            return [ms]
+        from aobench.evaluate.checkpoints import list_checkpoints
+
+        try:
+            found = list_checkpoints(ms.pretrained)
+        except AobenchError as exc:
+            raise AobenchError(f"bad model spec {ms.spec!r}: {exc}") from None
+        return [replace(self.parse(f"open_clip:{ms.arch}:{ck.path}", f"{ms.arch}:{ck.path}"), step=ck.step, series=ms.spec) for ck in found]
+
     def identify(self, ms: ModelSpec) -> Identity:
         """Checked once here (clipzoo's check); Hub repos and tags resolve their commit."""
         import open_clip
 
         from aobench.clipzoo import check_open_clip
 
+        if ms.pretrained and Path(ms.pretrained).expanduser().is_dir():
+            raise AobenchError(f"{ms.pretrained} is a checkpoint folder: it stands for one model per checkpoint (evaluate expands it)")
         how = check_open_clip(ms.arch, ms.pretrained)
         if how == "schema":
             repo = ms.arch[len(HUB):]

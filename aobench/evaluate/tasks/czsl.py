@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from aobench.errors import AobenchError
-from aobench.evaluate.metrics import CZSL_PROTOCOLS, czsl_sweep
+from aobench.evaluate.metrics import CZSL_PROTOCOLS, czsl_sweep, mean_stderr
 from aobench.evaluate.tasks import TaskNotApplicable
 
 MAX_OPEN_CLASSES = 100_000  # beyond this the open world is skipped (text encoding cost), with a note
@@ -55,15 +55,21 @@ def czsl(ctx) -> dict:
         worlds["open"] = [(a, o) for o in objs for a in attrs]
     else:
         ctx.note(f"czsl: open world skipped ({len(attrs)}x{len(objs)} pairs > {MAX_OPEN_CLASSES})")
-    out: dict = {"protocol": protocol, "n_seen_images": int((~unseen_image).sum()), "n_unseen_images": int(unseen_image.sum()), "n_seen_pairs": len(seen)}
+    out: dict = {"protocol": protocol, "n": len(labels), "n_seen_images": int((~unseen_image).sum()), "n_unseen_images": int(unseen_image.sum()), "n_seen_pairs": len(seen)}
     for world, classes in worlds.items():
         index = {c: i for i, c in enumerate(classes)}
         targets = np.array([index[lab] for lab in labels])
         scores = (ctx.image_emb @ ctx.class_embeddings(classes).T).numpy()
         unseen_class = np.array([c not in seen for c in classes])
         sweep = czsl_sweep(scores, targets, unseen_class, unseen_image, protocol)
-        out[f"{world}/acc1"] = float((scores.argmax(1) == targets).mean())
+        hits = scores.argmax(1) == targets
+        out[f"{world}/acc1"] = float(hits.mean())
+        out[f"{world}/acc1_stderr"] = mean_stderr(hits)
+        out[f"{world}/chance/acc1"] = 1 / len(classes)
         out[f"{world}/n_classes"] = len(classes)
+        # the accuracies at bias 0 are proportions over the seen / the unseen images: binomial stderr
+        out[f"{world}/seen_acc_stderr"], out[f"{world}/unseen_acc_stderr"] = mean_stderr(hits[~unseen_image]), mean_stderr(hits[unseen_image])
+        out[f"{world}/seen_acc_n"], out[f"{world}/unseen_acc_n"] = int((~unseen_image).sum()), int(unseen_image.sum())
         for k, v in sweep.items():
             if k == "curve":
                 for ck, cv in v.items():

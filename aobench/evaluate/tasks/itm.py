@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aobench.evaluate.metrics import pairwise_accuracy, winoground_scores
+from aobench.evaluate.metrics import PAIRWISE_CHANCE, WINOGROUND_CHANCE, pairwise_metrics, winoground_scores, winoground_stderr
 from aobench.evaluate.tasks import TaskNotApplicable
 from aobench.seeds import random_for
 
@@ -72,7 +72,7 @@ def winoground_groups(ctx, limit: int = 2000) -> list[tuple[int, int, str, str, 
 
 
 def foils(ctx) -> dict:
-    """`acc` overall, `by_type/<type>/acc|n`, `by_status/<status>/acc`, `bow_identical/acc`, `winoground/*`."""
+    """`acc` overall, `by_type/<type>/acc|n`, `by_status/<status>/acc|n`, `bow_identical/acc`, `winoground/*`; each with `_stderr` (binomial) and chance."""
     if not ctx.rows:
         raise TaskNotApplicable("no images could be read")
     fs = column_foils(ctx)
@@ -88,27 +88,32 @@ def foils(ctx) -> dict:
     rows = np.array([f["row"] for f in fs])
     pos = sims[rows, [tindex[f["caption"]] for f in fs]]
     neg = sims[rows, [tindex[f["foil"]] for f in fs]]
-    out: dict = {"acc": pairwise_accuracy(pos, neg), "n_foils": len(fs), "n_from_file": len(from_file)}
+    out: dict = {**pairwise_metrics(pos, neg), "chance/acc": PAIRWISE_CHANCE, "n": len(fs), "n_foils": len(fs), "n_from_file": len(from_file)}
     types = np.array([f["type"] for f in fs])
     for t in sorted(set(types)):
         m = types == t
-        out[f"by_type/{t}/acc"] = pairwise_accuracy(pos[m], neg[m])
+        out.update({f"by_type/{t}/{k}": v for k, v in pairwise_metrics(pos[m], neg[m]).items()})
         out[f"by_type/{t}/n"] = int(m.sum())
     status = np.array([ctx.rows[f["row"]].get("pair_status") or "" for f in fs])
     for st in sorted(set(status) - {""}):
         m = status == st
-        out[f"by_status/{st}/acc"] = pairwise_accuracy(pos[m], neg[m])
+        out.update({f"by_status/{st}/{k}": v for k, v in pairwise_metrics(pos[m], neg[m]).items()})
+        out[f"by_status/{st}/n"] = int(m.sum())
     bow = np.array([f["bow_identical"] for f in fs], dtype=bool)
     if bow.any():
-        out["bow_identical/acc"] = pairwise_accuracy(pos[bow], neg[bow])
+        out.update({f"bow_identical/{k}": v for k, v in pairwise_metrics(pos[bow], neg[bow]).items()})
         out["bow_identical/n"] = int(bow.sum())
     if groups:
         s = np.array([[[sims[i, tindex[ci]], sims[j, tindex[ci]]], [sims[i, tindex[cj]], sims[j, tindex[cj]]]] for i, j, ci, cj, _ in groups])
         kinds = np.array([g[4] for g in groups])
-        for k, v in winoground_scores(s).items():
+        for k, v in {**winoground_scores(s), **winoground_stderr(s)}.items():
             out[f"winoground/{k}"] = v
+        for k, v in WINOGROUND_CHANCE.items():
+            out[f"winoground/chance/{k}"] = v
         for kind in sorted(set(kinds)):
-            for k, v in winoground_scores(s[kinds == kind]).items():
+            m = kinds == kind
+            for k, v in {**winoground_scores(s[m]), **winoground_stderr(s[m])}.items():
                 out[f"winoground/{kind}/{k}"] = v
-        out["winoground/n_groups"] = len(groups)
+            out[f"winoground/{kind}/n"] = int(m.sum())
+        out["winoground/n"] = out["winoground/n_groups"] = len(groups)
     return out
