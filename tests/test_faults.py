@@ -250,12 +250,12 @@ def test_build_interrupted_and_killed_then_resumed_equals_uninterrupted(tmp_path
 
 
 @pytest.mark.slow
-def test_nmi_interrupted_and_killed_then_resumed_equals_uninterrupted(tmp_path):
+def test_nmi_interrupted_and_killed_then_resumed_equals_uninterrupted(tmp_path, capsys):
     corpora = [_captions(tmp_path / f"c{i}.txt", 1500, i) for i in range(3)]
     args = ["--vocab", "shapes-ao", "--bootstrap", "20"]
     ref, out = tmp_path / "ref", tmp_path / "out"
-    r = run_cli("nmi", *corpora, "--out", ref, *args)
-    assert r.returncode == 0, r.stderr
+    code, _, err = cli(capsys, "nmi", *corpora, "--out", ref, *args)  # the uninterrupted reference: in this process
+    assert code == 0, err
 
     p = Proc(tmp_path, "nmi", *corpora, "--out", out, *args)  # Ctrl-C while the first corpus is being read
     p.wait_until(lambda: "extracting:" in p.stderr())
@@ -268,16 +268,17 @@ def test_nmi_interrupted_and_killed_then_resumed_equals_uninterrupted(tmp_path):
     r = run_cli("nmi", *corpora, "--out", out, *args)
     assert r.returncode == 0 and "resumed from saved shard" in r.stderr, r.stderr
     assert dir_bytes(out, skip=("shards",)) == dir_bytes(ref, skip=("shards",))
-    r = run_cli("nmi", *corpora, "--out", out, *args)  # every corpus from shards now
+    code, _, err = cli(capsys, "nmi", *corpora, "--out", out, *args)  # every corpus from shards now
+    assert code == 0, err
     assert dir_bytes(out, skip=("shards",)) == dir_bytes(ref, skip=("shards",))
 
 
 @pytest.mark.slow
-def test_eval_interrupted_and_killed_then_rerun_equals_uninterrupted(tmp_path, shapes_build):
+def test_eval_interrupted_and_killed_then_rerun_equals_uninterrupted(tmp_path, shapes_build, capsys):
     args = ["--model", "tiny", "--batch-size", "4", "--workers", "1"]
     ref, out = tmp_path / "ref", tmp_path / "out"
-    r = run_cli("eval", shapes_build, *args, "--out", ref, "--cache-dir", tmp_path / "cache-ref")
-    assert r.returncode == 0, r.stderr
+    code, _, err = cli(capsys, "eval", shapes_build, *args, "--out", ref, "--cache-dir", tmp_path / "cache-ref")  # the reference: in this process
+    assert code == 0, err
     cache = tmp_path / "cache"  # the interrupted runs leave a partial cache that the rerun reads
 
     p = Proc(tmp_path, "eval", shapes_build, *args, "--out", out, "--cache-dir", cache)
