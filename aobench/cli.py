@@ -541,7 +541,7 @@ def eval_cmd(
     if not data or not model or out is None:
         raise AobenchError("aobench eval needs DATA, at least one --model SPEC (or --models-from FILE) and --out DIR (or --list-models, --list-tasks)")
     from aobench.evaluate import evaluate
-    from aobench.evaluate.results import Result
+    from aobench.evaluate.results import Result, chance_key
     from aobench.io import writable_dir
 
     writable_dir(out)
@@ -560,7 +560,7 @@ def eval_cmd(
             key, value = r.headline()
             val = "n/a" if key is None or value is None else f"{value:.4f}"
             se = m.get(f"{key}_stderr") if key else None
-            chance = m.get(f"chance/{key}") if key else None
+            chance = m.get(chance_key(key)) if key else None
             skipped = m.get("n_skipped", m.get("n_missing_examples", 0))
             table.add_row(escape(r.label), escape(r.dataset), r.task, key or "-", val + (f" ± {se:.4f}" if isinstance(se, float) and se == se else ""),
                           _num(chance, 4), f"{m.get('n_images', '?')} ({skipped})")  # fmt: skip

@@ -1,7 +1,7 @@
 """Attribute x object pairs: enumerate, weigh the corpus evidence, mark seen/unusual, sample (images per pair: `aobench.budget`).
 
 Evidence: a pair is `seen` when caption corpora pair its attribute with its object at least `seen_threshold`
-times (counts: `aobench.corpora`, anything with `.pair_count(a, o)`), or a `seen_pairs` file lists it. With
+times (counts: `aobench.nmidir.load_corpus`, anything with `.pair_count(a, o)`), or a `seen_pairs` file lists it. With
 `pairs.match: hypernym` a caption's generic noun counts for every class beneath it ("a black dog" is evidence
 for "black Labrador Retriever"; `vocab.hypernyms`). A pair checked and not found is `unusual`; a pair checked
 against nothing is `unchecked`, never silently `unusual`. In a holdout recipe (shapes-ao) `unusual` means held
@@ -273,7 +273,7 @@ def drawn(pairs: Iterable[Pair]) -> list[Pair]:
 
 def load_corpora(recipe) -> list:
     """The corpora a recipe's `pairs.counts` names (`builtin:NAME` or `aobench nmi` dirs), loaded."""
-    from aobench.corpora import load_corpus
+    from aobench.nmidir import load_corpus
 
     out = []
     for i, ref in enumerate(recipe.pairs.counts):
@@ -297,7 +297,7 @@ def summarize(recipe, pairs: list[Pair], n_candidates: Optional[int] = None, cor
     if n_candidates is None:
         n_candidates = census.candidates
     if corpora is None:
-        from aobench.corpora import load_corpus
+        from aobench.nmidir import load_corpus
 
         corpora = []
         for ref in recipe.pairs.counts:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import logging
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Generic, Iterator, Optional, TypeVar
@@ -19,6 +20,7 @@ from typing import Any, Generic, Iterator, Optional, TypeVar
 from aobench.errors import AobenchError
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -65,8 +67,10 @@ class Registry(Generic[T]):
             return
         self._loaded_entry_points = True
         for ep in metadata.entry_points(group=self.entry_point_group):
-            if ep.name not in self._entries:  # a name registered in code wins over an installed package's
-                self._entries[ep.name] = Entry(ep.name, ep.value)
+            if ep.name in self._entries:  # a name registered in code wins over an installed package's: said, not silent
+                log.warning("%s %r of entry point %s is already registered; the installed package's one is ignored", self.kind, ep.name, ep.value)
+                continue
+            self._entries[ep.name] = Entry(ep.name, ep.value)
 
     def names(self) -> list[str]:
         """Registered names, in registration order."""

@@ -84,7 +84,7 @@ def main() -> int:
     if res["share_foiled"] < 0.8:
         failures.append(f"share foiled {res['share_foiled']:.1%} < 80%")
     for r in foils:
-        if ARTEFACT.search(r["replacement"]):
+        if len(ARTEFACT.findall(r["foil"])) > len(ARTEFACT.findall(r["caption"])):  # the caption's own "or" is no artefact
             failures.append(f"class-name artefact: {r['foil']!r}")
         if r["type"] == "replace_att":  # pairs and foil_pairs are aligned: the replaced attribute is where they differ
             changed = {(a, b) for (a, _), (b, _) in zip(r["pairs"], r["foil_pairs"]) if a != b}

@@ -199,7 +199,7 @@ def versions() -> dict:
     """aobench, spaCy and pipeline versions, and a hash of the extraction rules (text/parse.py)."""
     import spacy
 
-    from aobench import __version__
+    from aobench.version import __version__
     from aobench.text.parse import model_name
 
     name = model_name()

@@ -8,6 +8,7 @@ aobench's config, and small shapes-ao builds made by the real `aobench build` co
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -129,16 +130,6 @@ def handmade_dataset(tmp_path: Path, corrupt: set[int] = frozenset()) -> Path:
     return d
 
 
-SMALL_SHAPES = """\
-include: shapes-ao
-name: shapes-ao-small
-splits:
-  - {name: train, pairs: seen, images: 240, dependence: 0.3}
-  - {name: test_seen, pairs: seen, images_per_pair: 1}
-  - {name: test_unusual, pairs: unusual, images_per_pair: 2}
-"""
-
-
 @pytest.fixture(scope="session")
 def small_shapes_recipe(tmp_path_factory) -> Path:
     """A shapes-ao recipe with a few hundred images (same code path, smaller counts)."""
@@ -156,6 +147,72 @@ def shapes_build(tmp_path_factory, small_shapes_recipe) -> Path:
     res = build(str(small_shapes_recipe), out)
     assert res.status == "complete"
     return out
+
+
+@pytest.fixture(scope="session")
+def eval_build(tmp_path_factory) -> Path:
+    """A finished shapes-ao build of ~180 images (EVAL_SMALL) for the eval CLI's known counts."""
+    from aobench.build import build
+
+    d = tmp_path_factory.mktemp("evalbuild")
+    (d / "r.yaml").write_text(EVAL_SMALL)
+    res = build(str(d / "r.yaml"), d / "build")
+    assert res.status == "complete"
+    return d / "build"
+
+
+@pytest.fixture
+def build_copy(tmp_path, shapes_build) -> Path:
+    """A private copy of the session's small build (tests that change a build change this one)."""
+    out = tmp_path / "build"
+    shutil.copytree(shapes_build, out)
+    return out
+
+
+@pytest.fixture
+def push_build(build_copy) -> Path:
+    """`build_copy` with what a push also carries: a foils.jsonl and a `real` split as `aobench real` writes it."""
+    import json
+
+    from datasets import DatasetDict, load_from_disk
+
+    foils = [{"id": "f0", "caption": "a red cube", "foil": "a cube red", "type": "swap", "bow_identical": True},
+             {"id": "f1", "caption": "a blue ring", "foil": "a red ring", "type": "replace", "bow_identical": False}]  # fmt: skip
+    (build_copy / "foils.jsonl").write_text("".join(json.dumps(f) + "\n" for f in foils))
+    DatasetDict({"real": load_from_disk(str(build_copy / "hf"))["test_seen"].select(range(5))}).save_to_disk(str(build_copy / "real" / "hf"))
+    return build_copy
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """The loopback Hub (tests/fixtures/hub.py), HF_ENDPOINT pointing at it and its token in HF_TOKEN (the Hub's one fake).
+
+    HF_ENDPOINT is set after huggingface_hub was imported: aobench reads it per push.
+    """
+    from huggingface_hub import constants
+
+    server = LoopbackHub()
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setenv("HF_TOKEN", HUB_TOKEN)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    # every other test is offline (above); this one talks HTTP to loopback only
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf_home" / "hub"))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def no_progress_bars():
+    """huggingface_hub's upload bars off (they share stderr with aobench's one error line)."""
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    was = are_progress_bars_disabled()
+    disable_progress_bars()
+    yield
+    if not was:
+        enable_progress_bars()
 
 
 def hashing_embedder(texts):
@@ -249,6 +306,10 @@ def published_file(tmp_path):
 
 
 from fixtures.synthetic_corpus import draw_captions, known_joint, population_nmi  # noqa: E402,F401  (synthetic corpora of a known distribution)
+from fixtures.builds import EVAL_SMALL, SMALL_SHAPES, build_digest, images_digest  # noqa: E402,F401  (shared by the build, fault and launch tests)
+from fixtures.captions import EVERYDAY, LABELLED, OPEN_LABELLED  # noqa: E402,F401  (the extraction tests' captions)
+from fixtures.hub import TOKEN as HUB_TOKEN  # noqa: E402,F401
+from fixtures.hub import Hub as LoopbackHub  # noqa: E402,F401  (the one Hub fake, `hub`)
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """`aobench build` end to end: outputs, resume after kill -9, determinism, bad input."""
 
-import hashlib
 import json
 import os
 import shutil
@@ -12,16 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, cli, run_cli
-
-
-def _digest(out: Path) -> dict:
-    """manifest bytes + every image's hash: equal digests = byte-identical datasets."""
-    files = sorted((out / "images").rglob("*.png"))
-    return {
-        "manifest": hashlib.sha256((out / "manifest.jsonl").read_bytes()).hexdigest(),
-        "images": {str(f.relative_to(out)): hashlib.sha256(f.read_bytes()).hexdigest() for f in files},
-    }
+from conftest import REPO, cli, images_digest, run_cli
 
 
 def test_small_shapes_build_outputs(shapes_build):
@@ -78,11 +68,11 @@ def test_card_is_valid_hub_metadata(shapes_build):
 
 
 def test_rerun_of_finished_build_does_nothing(shapes_build, small_shapes_recipe):
-    before = _digest(shapes_build)
+    before = images_digest(shapes_build)
     mtime = (shapes_build / "manifest.jsonl").stat().st_mtime_ns
     r = run_cli("build", small_shapes_recipe, "--out", shapes_build)
     assert r.returncode == 0 and "already complete; nothing to do" in r.stdout
-    assert _digest(shapes_build) == before and (shapes_build / "manifest.jsonl").stat().st_mtime_ns == mtime
+    assert images_digest(shapes_build) == before and (shapes_build / "manifest.jsonl").stat().st_mtime_ns == mtime
 
 
 def _kill_midway(args, log: Path, min_lines: int) -> None:
@@ -111,7 +101,7 @@ def test_kill9_then_resume_equals_uninterrupted_imagenet_tiny(tmp_path, capsys):
     _kill_midway([*args, "--out", killed, "--batch-size", "1"], killed / ".aobench" / "generated.jsonl", 3)
     code, _, err = cli(capsys, *args, "--out", killed, "--batch-size", "3")
     assert code == 0, err
-    assert _digest(killed) == _digest(ref)  # also: batch sizes 4 vs 1+3 gave identical images
+    assert images_digest(killed) == images_digest(ref)  # also: batch sizes 4 vs 1+3 gave identical images
     rows = [json.loads(line) for line in (ref / "manifest.jsonl").read_text().splitlines()]
     assert len(rows) == 12 and all("clip_score" in r for r in rows)  # the CLIP filter ran (tiny model)
 
@@ -122,8 +112,8 @@ def test_same_recipe_and_seed_same_dataset_other_seed_differs(tmp_path, small_sh
     build(str(small_shapes_recipe), tmp_path / "a", limit=20)
     build(str(small_shapes_recipe), tmp_path / "b", limit=20, batch_size=7)
     build(str(small_shapes_recipe), tmp_path / "c", limit=20, seed=1)
-    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
-    assert _digest(tmp_path / "a")["images"] != _digest(tmp_path / "c")["images"]
+    assert images_digest(tmp_path / "a") == images_digest(tmp_path / "b")
+    assert images_digest(tmp_path / "a")["images"] != images_digest(tmp_path / "c")["images"]
 
 
 def test_shards_then_assemble_equal_single_run(tmp_path, small_shapes_recipe):
@@ -133,7 +123,7 @@ def test_shards_then_assemble_equal_single_run(tmp_path, small_shapes_recipe):
     assert build(str(small_shapes_recipe), tmp_path / "sh", limit=30, shard="0/2").status == "shard-done"
     assert not (tmp_path / "sh" / "manifest.jsonl").exists()
     assert build(str(small_shapes_recipe), tmp_path / "sh", limit=30, shard="1/2").status == "complete"
-    assert _digest(tmp_path / "sh") == _digest(tmp_path / "one")
+    assert images_digest(tmp_path / "sh") == images_digest(tmp_path / "one")
 
 
 def _one_line_error(result):
@@ -167,13 +157,13 @@ def test_bad_input_out_dir_of_another_recipe_refused_unless_force(tmp_path, smal
 
     out = tmp_path / "o"
     build(str(small_shapes_recipe), out, limit=5)
-    before = _digest(out)
+    before = images_digest(out)
     capsys.readouterr()  # the build's own lines
     line = _one_line_error(cli(capsys, "build", small_shapes_recipe, "--out", out, "--seed", "3", "--limit", "5"))
     assert "different recipe" in line and "--force" in line
-    assert _digest(out) == before  # nothing touched
+    assert images_digest(out) == before  # nothing touched
     code, _, err = cli(capsys, "build", small_shapes_recipe, "--out", out, "--seed", "3", "--limit", "5", "--force")
-    assert code == 0 and _digest(out) != before, err
+    assert code == 0 and images_digest(out) != before, err
 
 
 def test_bad_input_model_path_missing(tmp_path, capsys):

@@ -8,7 +8,6 @@ nothing written from the outside file.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,6 @@ from PIL import Image
 from aobench.artifacts import BuildDir, contained
 from aobench.errors import AobenchError
 from conftest import cli
-
-
-@pytest.fixture
-def build_copy(shapes_build, tmp_path) -> Path:
-    dst = tmp_path / "b"
-    shutil.copytree(shapes_build, dst)
-    return dst
 
 
 @pytest.fixture

@@ -12,28 +12,6 @@ from aobench.evaluate.results import flat_metrics
 from aobench.evaluate.runner import evaluate
 from conftest import handmade_dataset
 
-EVAL_SMALL = """\
-include: shapes-ao
-name: shapes-ao-evalsmall
-splits:
-  - {name: train, pairs: seen, images: 24, dependence: 0.3}
-  - {name: test_seen, pairs: seen, images_per_pair: 1}
-  - {name: test_unusual, pairs: unusual, images_per_pair: 1}
-"""
-
-
-@pytest.fixture(scope="module")
-def small_build(tmp_path_factory):
-    """A real shapes-ao build (~180 images) made by `aobench build`."""
-    from aobench.build import build
-
-    d = tmp_path_factory.mktemp("evalbuild")
-    (d / "r.yaml").write_text(EVAL_SMALL)
-    res = build(str(d / "r.yaml"), d / "build")
-    assert res.status == "complete"
-    return d / "build"
-
-
 def _run(argv, capsys):
     try:
         main([str(a) for a in argv])
@@ -44,9 +22,9 @@ def _run(argv, capsys):
     return code, cap.out, cap.err
 
 
-def test_eval_tiny_end_to_end(small_build, tmp_path, capsys):
+def test_eval_tiny_end_to_end(eval_build, tmp_path, capsys):
     out, cache = tmp_path / "res", tmp_path / "cache"
-    code, so, se = _run(["eval", small_build, "--model", "tiny", "--out", out, "--cache-dir", cache, "--plot"], capsys)
+    code, so, se = _run(["eval", eval_build, "--model", "tiny", "--out", out, "--cache-dir", cache, "--plot"], capsys)
     assert code == 0, se
     files = sorted(p.name for p in out.glob("*.json"))
     assert files == [f"shapes-ao-evalsmall_random_aobench-tiny_en_{t}.json" for t in sorted(["attribute", "composition", "czsl", "foils", "object", "retrieval"])]
@@ -74,16 +52,16 @@ def test_eval_tiny_end_to_end(small_build, tmp_path, capsys):
     assert "composition" in so
 
     # warm: same numbers from the cache, nothing re-embedded; --skip-existing writes nothing
-    run = evaluate(str(small_build), ["tiny"], out, tasks=["composition"], cache_dir=cache, progress=False)
+    run = evaluate(str(eval_build), ["tiny"], out, tasks=["composition"], cache_dir=cache, progress=False)
     assert run.cache_misses == 0 and run.cache_hits >= 2
     assert flat_metrics(run.results[0]["metrics"])["acc1"] == m["acc1"]
-    run = evaluate(str(small_build), ["tiny"], out, cache_dir=cache, skip_existing=True, progress=False)
+    run = evaluate(str(eval_build), ["tiny"], out, cache_dir=cache, skip_existing=True, progress=False)
     assert not run.results and len(run.existing) == 6
 
 
-def test_bad_model_is_one_line_and_others_still_run(small_build, tmp_path, capsys):
+def test_bad_model_is_one_line_and_others_still_run(eval_build, tmp_path, capsys):
     out = tmp_path / "res"
-    code, so, se = _run(["eval", small_build, "--model", "open_clip:no-such-arch:x", "--model", "tiny", "--out", out,
+    code, so, se = _run(["eval", eval_build, "--model", "open_clip:no-such-arch:x", "--model", "tiny", "--out", out,
                          "--tasks", "composition,object", "--no-cache"], capsys)  # fmt: skip
     assert code == 2
     lines = [ln for ln in se.splitlines() if ln.startswith("error:")]
@@ -151,6 +129,23 @@ def test_build_with_real_split_is_evaluated_beside_generated(tmp_path, shapes_bu
     assert {"test_seen", "test_unusual"} <= set(data.splits)
 
 
+def test_results_long_gives_chance_rows_neither_stderr_nor_n(tmp_path):
+    """Chance is the task's, not an estimate: its row borrows neither its metric's stderr nor its group's n (old `_chance` files too)."""
+    import csv
+
+    from aobench.evaluate.results import Result, nest_metrics, write_csv
+
+    flat = {"acc": 0.8, "acc_stderr": 0.05, "n": 100, "chance/acc": 0.5, "a/acc": 0.7, "a/acc_stderr": 0.1, "a/n": 20, "a/chance/acc": 0.5,
+            "old/acc": 0.6, "old/n": 10, "old/acc_chance": 0.25}  # fmt: skip
+    write_csv(tmp_path, [Result("sugarcrepe", "RN50", "openai", "image_caption_selection", nest_metrics(flat))])
+    long = {r["metric"]: r for r in csv.DictReader((tmp_path / "results_long.csv").open())}
+    assert set(long) == {"acc", "chance/acc", "a/acc", "a/chance/acc", "old/acc", "old/acc_chance"}
+    assert (long["acc"]["stderr"], long["acc"]["n"]) == ("0.05", "100") and (long["a/acc"]["stderr"], long["a/acc"]["n"]) == ("0.1", "20")
+    assert (long["old/acc"]["stderr"], long["old/acc"]["n"]) == ("", "10")
+    for key, value in (("chance/acc", "0.5"), ("a/chance/acc", "0.5"), ("old/acc_chance", "0.25")):
+        assert (long[key]["value"], long[key]["stderr"], long[key]["n"]) == (value, "", ""), key
+
+
 def test_two_protocols_two_keys_stderr_chance_and_the_headline(small_build, tmp_path, capsys):
     out, cache = tmp_path / "res", tmp_path / "cache"
     code, so, se = _run(["eval", small_build, "--model", "tiny", "--out", out, "--cache-dir", cache, "--tasks", "composition,object,attribute,foils,retrieval"], capsys)
@@ -186,6 +181,9 @@ def test_two_protocols_two_keys_stderr_chance_and_the_headline(small_build, tmp_
     assert float(row["value"]) == m["by_split/test_unusual/acc1"] and float(row["stderr"]) == pytest.approx(m["by_split/test_unusual/acc1_stderr"]) and row["n"] == "36"
     img = next(r for r in long if r["task"] == "retrieval" and r["metric"] == "image_retrieval_recall@1")
     assert img["n"] == str(int(rt["n_texts"])) and not any(r["metric"].endswith("_stderr") for r in long)
+    # a chance level is a row of its own, with no stderr and no n of its own
+    ch = next(r for r in long if r["task"] == "composition" and r["metric"] == "by_split/test_unusual/chance/acc1")
+    assert float(ch["value"]) == pytest.approx(1 / 36) and ch["stderr"] == "" and ch["n"] == ""
     # the console headline: seen vs unusual with stderr, their gap, chance
     seen, uns = m["by_status/seen/acc1"], m["by_status/unusual/acc1"]
     line = next(x for x in so.splitlines() if "composition acc1 seen" in x)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from aobench.errors import AobenchError
-from conftest import SMALL_SHAPES, cli, run_cli
+from conftest import SMALL_SHAPES, build_digest, cli, run_cli
 
 INTERRUPTED = "interrupted; rerun the same command to resume"
 
@@ -82,22 +82,6 @@ def _one_line_error(code: int, err: str) -> str:
     assert code == 2, (code, err)
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, err
     return lines[0]
-
-
-def build_digest(out: Path) -> dict:
-    """Everything a build leaves that users read, hashed: equal digests = byte-identical builds (hf/ by content)."""
-    import yaml
-    from datasets import Image, load_from_disk
-
-    d = {name: _sha((out / name).read_bytes()) for name in ("manifest.jsonl", "README.md", "pairs.jsonl")}
-    lock = yaml.safe_load((out / "recipe.lock.yaml").read_text())
-    lock["recipe"]["generator"].pop("batch_size")  # the resolved recipe records --batch-size (speed only, not in the fingerprint)
-    d["recipe.lock.yaml"] = lock
-    d["images"] = {str(f.relative_to(out)): _sha(f.read_bytes()) for f in sorted((out / "images").rglob("*.png"))}
-    dsd = load_from_disk(str(out / "hf"))
-    d["hf"] = {s: [(r["id"], r["seed"], _sha(r["image"]["bytes"])) for r in ds.cast_column("image", Image(decode=False))] for s, ds in dsd.items()}
-    d["leftovers"] = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.name.endswith((".tmp", ".partial")))
-    return d
 
 
 def dir_bytes(root: Path, skip: tuple = ()) -> dict:

@@ -169,3 +169,14 @@ def test_balance_uses_every_scorer_and_says_when_a_type_cannot_be_balanced():
     assert bal["types"]["negate"]["within_tolerance"] is False and bal["dropped_per_type"].get("negate", 0) == 0
     assert bal["types"]["replace_att"]["within_tolerance"] is True
     assert bal["types"]["replace_att"]["pmi"]["acc"] == 0.5 and bal["dropped_per_type"]["replace_att"] == 4
+
+
+def test_balance_moves_what_it_can_when_one_scorer_is_stuck():
+    # add foils: all longer (length stuck at 1.0), PMI prefers 5 of 6 captions — PMI is balanced all the same
+    counts = Table({("red", "car"): 9, ("blue", "bus"): 9, ("large", "car"): 1, ("large", "bus"): 20, ("small", "bus"): 1, ("small", "car"): 9})
+    rows = [row("add_att", f"a red car {i}", f"a large red car {i}", [("red", "car")], [("red", "car"), ("large", "car")]) for i in range(5)]
+    rows += [row("add_att", "a red car x", "a small red car x", [("red", "car")], [("red", "car"), ("small", "car")])]
+    report, _ = run_audit(rows, counts=counts, do_balance=True, tolerance=0.05)
+    b = report["balance"]["types"]["add_att"]
+    assert report["types"]["add_att"]["pmi"]["acc"] == pytest.approx(5 / 6, abs=1e-4)
+    assert b["pmi"]["acc"] == 0.5 and b["length"]["acc"] == 1.0 and b["within_tolerance"] is False

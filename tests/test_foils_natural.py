@@ -49,7 +49,7 @@ def test_generic_nouns_are_foiled_again(imagenet):
     assert by_type(rows, "negate") == {"a car that is not red next to a blue bus", "a red car next to a bus that is not blue"}
     dog = foils_of(*imagenet, "A black dog runs through the grass .", ["replace_att", "replace_obj"])
     assert "A white dog runs through the grass ." in by_type(dog, "replace_att")
-    assert by_type(dog, "replace_obj") == {"A black cat runs through the grass .", "A black rabbit runs through the grass ."}
+    assert by_type(dog, "replace_obj") == {"A black cat runs through the grass ."}
 
 
 def test_word_senses_and_compounds(imagenet):
@@ -122,7 +122,7 @@ def test_a_sample_of_natural_captions(natural_captions, tmp_path):
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert res["n_with_pairs"] >= 30 and res["share_foiled"] >= 0.8
     for r in rows:
-        assert not ARTEFACT.search(r["replacement"]), r
+        assert len(ARTEFACT.findall(r["foil"])) <= len(ARTEFACT.findall(r["caption"])), r  # the caption's own "or" is fine
         if r["type"] == "replace_att":  # pairs and foil_pairs are aligned: the replaced attribute is where they differ
             ((old, new),) = {(a, b) for (a, _), (b, _) in zip(r["pairs"], r["foil_pairs"]) if a != b}
             assert not any({old, new} <= g for g in SAME_SCALE), r
@@ -154,3 +154,20 @@ def test_no_participle_is_added_and_no_negation_splits_a_possessive(imagenet):
     assert added and not any(re.search(r"\b\w+ing black dog\b", f) for f in added)  # never "a sleeping black dog runs"
     negated = by_type(foils_of(*imagenet, "a cat sniffs the gray dog 's ear", ["negate"]), "negate")
     assert not any("not gray 's" in f for f in negated)
+
+
+def test_an_attribute_with_its_own_complement_is_not_replaced(imagenet):
+    rows = foils_of(*imagenet, "A boy points towards a bowl full of cork .", ["replace_att"])
+    assert not any("empty of" in f for f in by_type(rows, "replace_att"))
+    assert "A boy points towards an empty bowl ." in by_type(foils_of(*imagenet, "A boy points towards a full bowl .", ["replace_att"]), "replace_att")
+
+
+def test_open_vocabulary_leaves_which_words_and_hyphenated_colours_alone(tmp_path):
+    caps = tmp_path / "caps.txt"
+    caps.write_text("two boys skate with other people\ntwo greyish-brown dogs look at a red ball\n")
+    out = tmp_path / "f.jsonl"
+    run_foils(caps, out, vocab="none", per_type=0, audit=False, plausibility=False)
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert not any(r["caption"].startswith("two boys") for r in rows)  # "other" is no attribute (text.parse's stop list)
+    dogs = [r["foil"] for r in rows if r["type"] == "replace_att" and "greyish" in r["caption"]]
+    assert dogs and all("greyish-brown" in f for f in dogs)  # the red ball is replaced, the hyphenated colour is not

@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import cli, free_port
-from test_faults import build_digest
+from conftest import build_digest, cli, free_port
 
 from aobench.errors import AobenchError
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from aobench.errors import AobenchError
-from aobench.nmidir import NmiDir, corpus_info, load_corpus, resolve
+from aobench.nmidir import NmiDir, corpus_info, list_builtin, load_corpus, resolve
 from aobench.text.counts import Counts
 
 
@@ -43,8 +43,12 @@ def test_bad_dirs_are_one_line_errors(tmp_path):
     (tmp_path / "counts.json").write_text("{}")
     with pytest.raises(AobenchError, match=r"malformed counts file .*counts.json"):
         load_corpus(tmp_path)
-    with pytest.raises(AobenchError, match=r"unknown built-in corpus 'builtin:nope'; built-in: builtin:coco-captions"):
+    # an unknown built-in: one line naming every built-in corpus there is (however many ship)
+    with pytest.raises(AobenchError, match=r"^unknown built-in corpus 'builtin:nope'; built-in: ") as err:
         load_corpus("builtin:nope")
+    listed = str(err.value).split("; built-in: ", 1)[1].split(" (or give", 1)[0].split(", ")
+    assert "\n" not in str(err.value) and "builtin:coco-captions" in listed
+    assert sorted(listed) == sorted(f"builtin:{n}" for n in list_builtin())
 
 
 def test_one_corpus_for_evidence_and_for_the_report(tmp_path):

@@ -98,13 +98,6 @@ def write_table(path: Path, server: Server) -> Path:
     return path
 
 
-@pytest.fixture
-def build_copy(shapes_build, tmp_path) -> Path:
-    dst = tmp_path / "b"
-    shutil.copytree(shapes_build, dst)
-    return dst
-
-
 def test_matcher_and_selection(shapes_build):
     from aobench.real import _load_build
 

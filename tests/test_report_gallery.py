@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -53,13 +52,6 @@ def write_corpus(d: Path, nmi: float, ci=True) -> Path:
         lines.append(f"{a},{o},{c},{p},0.1,{int(c > 0)}")
     (d / "pairs.csv").write_text("\n".join(lines) + "\n")
     return d
-
-
-@pytest.fixture
-def build_copy(shapes_build, tmp_path) -> Path:
-    dst = tmp_path / "b"
-    shutil.copytree(shapes_build, dst)
-    return dst
 
 
 def test_report_build_only(build_copy):

@@ -299,14 +299,31 @@ def test_a_dir_given_twice_counts_once_and_paths_read_normalised(two_tools, tmp_
     assert {r["model"]: r for r in _rows(run.csv)}["RN50"]["shapes-ao/object/acc1"] == "0.6"
 
 
+def test_chance_read_from_the_result_new_form_first_old_suffix_still_read():
+    """`<group>/chance/<metric>` (aobench's one convention) is read before an old file's `<group>/<metric>_chance`, before the spec."""
+    from aobench.spectrum import roles
+
+    rule = roles.rule_for("image_caption_selection", "svo_probes")
+    assert roles.chance_of(rule, "svo_probes", "subj_neg/acc", {"subj_neg/acc": 0.8, "subj_neg/chance/acc": 0.3}) == 0.3
+    assert roles.chance_of(rule, "svo_probes", "subj_neg/acc", {"subj_neg/acc": 0.8, "subj_neg/acc_chance": 0.4}) == 0.4
+    assert roles.chance_of(rule, "svo_probes", "subj_neg/acc", {"subj_neg/chance/acc": 0.3, "subj_neg/acc_chance": 0.4}) == 0.3
+    assert roles.chance_of(rule, "svo_probes", "subj_neg/acc", {"subj_neg/acc": 0.8}) == 0.5  # none stated: the spec's
+    assert roles.chance_of(rule, "svo_probes", "acc", {"acc": 0.8, "chance/acc": 0.25}) == 0.25
+    comp = roles.rule_for("composition", "shapes-ao")  # aobench's eval: a breakdown's chance sits in its group
+    assert roles.chance_of(comp, "shapes-ao", "by_status/unusual/acc1", {"by_status/unusual/chance/acc1": 0.01, "n_classes": 40}) == 0.01
+    # the aggregate's `chance/acc` is not a subset called "chance"
+    assert rule.subset_metrics({"a/acc": 1.0, "chance/acc": 0.5, "a/chance/acc": 0.5, "acc": 1.0}, "acc") == {"a/acc": "a"}
+
+
 def test_suite_benchmarks_and_clip_benchmark_winoground(tmp_path):
-    """Results in the suite's format (task image_caption_selection, dataset = benchmark, `SUBSET/m` and `m_chance`) and CLIP_benchmark's Winoground."""
+    """Results in the suite's format (task image_caption_selection, dataset = benchmark, `SUBSET/m`, `SUBSET/chance/m`; ColorSwap's in the old
+    `SUBSET/m_chance` form) and CLIP_benchmark's Winoground."""
     d = tmp_path / "r"
     for i, (model, pre) in enumerate(MODELS[:3]):
         write_clip_benchmark_result(d, "imagenet1k", model, pre, "zeroshot_classification", {"acc1": X[i]})
         write_clip_benchmark_result(d, "winoground", model, pre, "image_caption_selection", {"acc": 0.1 * i, "text_acc": 0.3, "image_acc": 0.2})
-        svo = {"subj_neg/acc": 0.8 - 0.1 * i, "subj_neg/acc_chance": 0.5, "verb_neg/acc": 0.7, "verb_neg/acc_chance": 0.5, "acc": 0.75 - 0.05 * i,
-               "acc_stderr": 0.02}  # fmt: skip
+        svo = {"subj_neg/acc": 0.8 - 0.1 * i, "subj_neg/chance/acc": 0.5, "verb_neg/acc": 0.7, "verb_neg/chance/acc": 0.5, "acc": 0.75 - 0.05 * i,
+               "acc_stderr": 0.02, "chance/acc": 0.5}  # fmt: skip
         write_aobench_result(d, "svo_probes", model, pre, "image_caption_selection", svo, spec=f"open_clip:{model}:{pre}")
         group = {"test/text": 0.3, "test/image": 0.2, "test/group": 0.1 + 0.05 * i, "test/group_chance": 1 / 6, "group": 0.1 + 0.05 * i, "acc": 0.1 + 0.05 * i}
         write_aobench_result(d, "colorswap", model, pre, "image_caption_selection", group)

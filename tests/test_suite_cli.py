@@ -40,6 +40,9 @@ def test_several_benchmarks_in_one_call(capsys, suite_files, tmp_path):
         assert (tmp_path / "r" / "examples" / NAME.format(name).replace(".json", ".jsonl")).exists()
     csv = (tmp_path / "r" / "results.csv").read_text().splitlines()
     assert len(csv) == 4 and "winoground" in out and "group" in out
+    # the console's chance column: the headline's `chance/<metric>`, as for aobench's own tasks
+    rows = {line.split("│")[2].strip(): line for line in out.splitlines() if line.count("│") > 5}
+    assert "│ 0.5000 │" in rows["sugarcrepe"] and "│ 0.5000 │" in rows["valse"] and "│ group  │" in rows["winoground"] and "│ 0.1667 │" in rows["winoground"]
 
 
 def test_suite_runs_every_benchmark_this_machine_has(capsys, suite_files, tmp_path):

@@ -142,7 +142,9 @@ def _known_run(name, fx, model, tmp_path, data):
     assert not run.failures, run.failures
     (result,) = run.results
     rows = [json.loads(line) for line in open(tmp_path / "out" / "examples" / (run.paths[0].stem + ".jsonl"))]
-    return flat_metrics(result["metrics"]), {(r["subset"], r["id"]): r for r in rows}
+    m = flat_metrics(result["metrics"])
+    assert not [k for k in m if k.endswith("_chance")], name  # chance is `<subset>/chance/<metric>`, as aobench's eval tasks write it
+    return m, {(r["subset"], r["id"]): r for r in rows}
 
 
 def test_imagecode_known_answers_ties_and_frame_order(known_three, tmp_path):
@@ -150,7 +152,7 @@ def test_imagecode_known_answers_ties_and_frame_order(known_three, tmp_path):
     fx = fixtures["imagecode"]
     m, rows = _known_run("imagecode", fx, model, tmp_path, "imagecode")
     assert {k: r["correct"] for k, r in rows.items()} == fx.expected  # the tied target wins only as the earlier image
-    assert m["static/acc"] == 0.5 and m["videos/acc"] == 0.5 and m["acc"] == 0.5 and m["static/acc_chance"] == pytest.approx(0.1)
+    assert m["static/acc"] == 0.5 and m["videos/acc"] == 0.5 and m["acc"] == 0.5 and m["static/chance/acc"] == pytest.approx(0.1)
 
 
 def test_crepe_known_ranks_crops_and_vg_100k_2(known_three, tmp_path):
@@ -169,5 +171,5 @@ def test_whatsup_known_answers_first_option_tie_and_pairs(known_three, tmp_path)
     fx = fixtures["whatsup"]
     m, rows = _known_run("whatsup", fx, model, tmp_path, "whatsup/Controlled_Images_A")
     assert {k: r["correct"] for k, r in rows.items()} == fx.expected
-    assert m["Controlled_Images_A/acc"] == 0.75 and m["Controlled_Images_A/acc_chance"] == 0.25
+    assert m["Controlled_Images_A/acc"] == 0.75 and m["Controlled_Images_A/chance/acc"] == 0.25
     assert m["Controlled_Images_A/pair_acc"] == 0.5 and m["Controlled_Images_A/set_acc"] == 0.0

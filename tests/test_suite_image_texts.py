@@ -128,7 +128,7 @@ def test_crepe_rank_metrics_match_the_authors_get_one2many_metrics():
     assert [o["r@3"] for o in outs] == [True, True, False, False]
     m = crepe.subset_metrics("atom_complexity_4", [_ex(4, TIE_WRONG)] * 4, outs)
     assert m["mean_rank"] == pytest.approx(1 + 8 / 4) and m["median_rank"] == 1 + np.floor(2.5)
-    assert m["acc"] == 0.25 and m["r@3"] == 0.5 and m["acc_chance"] == 0.25 and m["n"] == 4 and "rank" not in m
+    assert m["acc"] == 0.25 and m["r@3"] == 0.5 and m["chance/acc"] == 0.25 and m["n"] == 4 and "rank" not in m
 
 
 def test_crepe_aggregate_pools_complexities_then_means_the_three_types():

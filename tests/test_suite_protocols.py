@@ -19,7 +19,10 @@ def _run(name, fx, model, tmp_path, data=None):
     assert not run.failures, run.failures
     (result,) = run.results
     rows = [json.loads(line) for line in open(tmp_path / "out" / "examples" / (run.paths[0].stem + ".jsonl"))]
-    return result, flat_metrics(result["metrics"]), rows
+    m = flat_metrics(result["metrics"])
+    # one convention with aobench's eval tasks: chance as a `chance/` segment before the leaf, never a `_chance` suffix
+    assert not [k for k in m if k.endswith("_chance")], name
+    return result, m, rows
 
 
 def _outcomes(rows):
@@ -50,12 +53,12 @@ def test_sugarcrepe_known_answers(suite_files, known_suite_model, tmp_path):
     for subset in ("add_obj", "add_att", "swap_att"):
         outs = [v for (s, _), v in fx.expected.items() if s == subset]
         assert m[f"{subset}/acc"] == pytest.approx(np.mean(outs)) and m[f"{subset}/n"] == len(outs)
-        assert m[f"{subset}/acc_stderr"] == pytest.approx(mean_stderr(outs)) and m[f"{subset}/acc_chance"] == 0.5
+        assert m[f"{subset}/acc_stderr"] == pytest.approx(mean_stderr(outs)) and m[f"{subset}/chance/acc"] == 0.5
     # categories pool their subsets' examples (the paper's micro means); acc is the plain mean of the three categories
     add = [v for (s, _), v in fx.expected.items() if s.startswith("add")]
     assert m["add/acc"] == pytest.approx(np.mean(add)) == pytest.approx(3 / 7)
     assert m["add/acc_stderr"] == pytest.approx(mean_stderr(add))
-    assert m["acc"] == pytest.approx(np.mean([m["replace/acc"], m["swap/acc"], m["add/acc"]]))
+    assert m["acc"] == pytest.approx(np.mean([m["replace/acc"], m["swap/acc"], m["add/acc"]])) and m["chance/acc"] == 0.5
     assert result["dataset"] == "sugarcrepe" and result["task"] == "image_caption_selection"
     assert result["benchmark"]["tie_rule"] == "wrong" and result["options"]["precision"] == "fp32"
     assert rows[0]["scores"] and len(rows[0]["scores"][0]) == 2 and isinstance(rows[0]["correct"], bool)
@@ -69,7 +72,8 @@ def test_sugarcrepe_pp_itt_and_tot(suite_files, known_suite_model, tmp_path):
     tot = [v["tot"] for (s, _), v in fx.expected.items() if s == "swap_obj"]
     assert (m["swap_obj/acc"], m["swap_obj/tot"]) == (pytest.approx(np.mean(itt)), pytest.approx(np.mean(tot)))
     assert (m["swap_obj/acc"], m["swap_obj/tot"], m["swap_obj/img_p1"], m["swap_obj/img_p2"]) == (0.5, 0.5, 0.75, 0.75)
-    assert m["swap_obj/acc_chance"] == pytest.approx(1 / 3) and m["swap_obj/img_p1_chance"] == 0.5
+    assert m["swap_obj/chance/acc"] == pytest.approx(1 / 3) and m["swap_obj/chance/img_p1"] == 0.5 and m["swap_obj/chance/tot"] == pytest.approx(1 / 3)
+    assert m["chance/acc"] == pytest.approx(1 / 3) and m["chance/tot"] == pytest.approx(1 / 3)
     assert m["acc"] == pytest.approx(np.mean([m["replace/acc"], m["swap/acc"]])) and m["tot"] == 0.5
     assert "text_scores" in rows[0] and np.asarray(rows[0]["text_scores"]).shape == (3, 3)
 
@@ -86,7 +90,7 @@ def test_valse_counts_valid_rows_only(suite_files, known_suite_model, tmp_path):
     assert m["instrument/counting/acc"] == pytest.approx(counting)
     assert m["instrument_mean"] == pytest.approx(np.mean([m[f"instrument/{i}/acc"] for i in
                                                           ("existence", "plurality", "counting", "relations", "actions", "coreference", "foil-it")]))  # fmt: skip
-    assert m["n_skipped_rows"] == 0
+    assert m["n_skipped_rows"] == 0 and m["existence/chance/acc"] == 0.5 and m["chance/acc"] == m["chance/instrument_mean"] == 0.5
 
 
 def test_winoground_text_image_group(suite_files, known_suite_model, tmp_path):
@@ -95,7 +99,8 @@ def test_winoground_text_image_group(suite_files, known_suite_model, tmp_path):
     assert _outcomes(rows) == fx.expected
     assert (m["Object/group"], m["Relation/text"], m["Relation/image"], m["Both/text"]) == (1.0, 1.0, 0.0, 0.0)
     assert (m["text"], m["image"], m["group"]) == (pytest.approx(2 / 3), pytest.approx(1 / 3), pytest.approx(1 / 3))
-    assert m["group_chance"] == pytest.approx(1 / 6) and m["text_chance"] == 0.25
+    assert m["chance/group"] == pytest.approx(1 / 6) and m["chance/text"] == 0.25 and m["chance/image"] == 0.25
+    assert m["Object/chance/group"] == pytest.approx(1 / 6) and m["Relation/chance/text"] == 0.25
     assert m["group_stderr"] == pytest.approx(mean_stderr([1, 0, 0]))
     assert np.asarray(rows[0]["scores"]).shape == (2, 2)
 
@@ -130,8 +135,9 @@ def test_aro_macro_exclusions_crop_and_order_ties(suite_files, known_suite_model
     assert m["VG_Attribution/acc"] == pytest.approx(0.8) and m["VG_Attribution/n_classes"] == 1
     assert m["VG_Attribution/acc_stderr"] == pytest.approx(mean_stderr([1] * 20 + [0] * 5))
     # Order: the one-word caption's shuffles are itself (a tie: right by argmax's first index); 2 of 3 right
-    assert m["COCO_Order/acc"] == pytest.approx(2 / 3) and m["COCO_Order/acc_chance"] == pytest.approx(0.2)
+    assert m["COCO_Order/acc"] == pytest.approx(2 / 3) and m["COCO_Order/chance/acc"] == pytest.approx(0.2)
     assert m["acc"] == pytest.approx(np.mean([m[f"{s}/acc"] for s in ("VG_Relation", "VG_Attribution", "COCO_Order", "Flickr30k_Order")]))
+    assert m["VG_Relation/chance/acc"] == 0.5 and m["chance/acc"] == pytest.approx((0.5 + 0.5 + 0.2 + 0.2) / 4)  # the mean of the four
     order = [r for r in rows if r["subset"] == "COCO_Order"]
     assert all(len(r["scores"][0]) == 5 for r in order)
     labels = {r["label"] for r in rows if r["subset"] == "VG_Relation"}

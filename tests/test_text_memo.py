@@ -4,8 +4,7 @@ import spacy
 
 from aobench.text.memo import MemoAttributeRuler, memoise
 from aobench.text.parse import load_nlp, model_name
-from test_text_parse import LABELLED, OPEN_LABELLED
-from test_text_prefilter import EVERYDAY
+from conftest import EVERYDAY, LABELLED, OPEN_LABELLED
 
 # words of multi-token patterns ("gon na", "ai n't", "let 's") and tags/deps the tag map treats apart
 SPECIAL = ["I'm gonna paint the red car", "it ain't blue", "let's see the striped tiger", "Gotta love this old bus", "he's not here", "  two   spaces ", "A VERY LOUD RED TRUCK!"]

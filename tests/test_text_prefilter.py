@@ -4,37 +4,7 @@ import pytest
 
 from aobench.text.parse import Extractor, _lemma, vocab_for
 from aobench.vocab import Attribute, ObjectClass, Vocab
-from test_text_parse import LABELLED, OPEN_LABELLED
-
-# everyday photo captions (COCO-like, written for this test): generic nouns, inflections, names, negation, no pair
-EVERYDAY = [
-    "A black Honda motorcycle parked in front of a garage.",
-    "Two dogs playing with a red frisbee in the park.",
-    "A white bird perched on a wooden fence.",
-    "Several cars are parked along a busy street.",
-    "A man riding a wave on top of a surfboard.",
-    "The kitchen has white cabinets and a stainless steel refrigerator.",
-    "A plate of food with broccoli and rice.",
-    "A yellow school bus driving down the road.",
-    "Golden retrievers resting on the grass.",
-    "A cat that is sleeping on a laptop keyboard.",
-    "The buses are red and white.",
-    "Two giraffes standing next to each other in a zoo.",
-    "A pair of scissors made of metal.",
-    "No red cars were in the lot.",
-    "A teddy bear sitting on a chair.",
-    "The umbrella is not blue.",
-    "Three fluffy puppies in a basket.",
-    "A bathroom with a toilet and a sink.",
-    "A woman in blue jeans holding an umbrella.",
-    "An old truck with rusty wheels.",
-    "Small boats floating in the harbor.",
-    "A GREY TABBY sleeping on a couch.",
-    "The pizza has mushrooms and olives on it.",
-    "A red-and-white striped lighthouse.",
-    "the tigers look hungrier than usual",
-    "children feeding ducks at the pond",
-]
+from conftest import EVERYDAY, LABELLED, OPEN_LABELLED
 
 
 def _run(ex, caps):

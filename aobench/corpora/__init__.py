@@ -1,10 +1,6 @@
-"""The built-in caption-corpus counts, shipped as data: one `aobench nmi` dir per folder, referenced as `builtin:NAME`.
+"""The built-in caption-corpus counts, shipped as data: one `aobench nmi` output dir per folder, referenced as `builtin:NAME`.
 
-Each folder holds `counts.json` and `nmi.json` from `aobench nmi` and `source.yaml` (where the captions came
-from, their licence, attribution, caption count and the exact command that made the counts). Only derived
-counts ship, never captions. They are read like any nmi dir, through `aobench.nmidir` (re-exported here).
+Each folder holds what `aobench nmi` writes (its layout and its one reader: `aobench.nmidir`, whose `load_corpus`
+resolves `builtin:NAME` here) and a source file saying where the captions came from, their licence, attribution,
+caption count and the exact command that made the counts. Only derived counts ship, never captions.
 """
-
-from aobench.nmidir import BUILTIN, Corpus, builtin_root, corpus_info, describe, list_builtin, load_corpus, resolve
-
-__all__ = ["BUILTIN", "Corpus", "builtin_root", "corpus_info", "describe", "list_builtin", "load_corpus", "resolve"]

@@ -227,6 +227,19 @@ RESULTS_CSV = "results.csv"
 RESULTS_LONG_CSV = "results_long.csv"
 LONG_KEYS = ("dataset", "model", "pretrained", "task", "metric", "value", "stderr", "n")
 STDERR = "_stderr"  # `<metric>_stderr`: the standard error of `<metric>` (lm-evaluation-harness's naming)
+CHANCE = "chance"  # `<group>/chance/<metric>`: the chance level of `<group>/<metric>` (a path segment before the leaf)
+OLD_CHANCE = "_chance"  # `<metric>_chance`: the suite's chance key before it followed CHANCE (read in old files, never written)
+
+
+def chance_key(key: str) -> str:
+    """The key of metric `key`'s chance level: `chance` as a segment before the leaf (`a/b/acc` → `a/b/chance/acc`)."""
+    group, _, leaf = key.rpartition("/")
+    return f"{group}/{CHANCE}/{leaf}" if group else f"{CHANCE}/{leaf}"
+
+
+def is_chance_key(key: str) -> bool:
+    """Whether a flat metric key is a chance level (`…/chance/<metric>`, or the old `<metric>_chance`)."""
+    return CHANCE in key.split("/")[:-1] or key.endswith(OLD_CHANCE)
 
 
 def _is_count(key: str) -> bool:
@@ -249,15 +262,20 @@ def metric_n(flat: dict, key: str) -> Optional[int]:
 
 
 def long_rows(result: "Result") -> list[dict]:
-    """One row per scalar metric of a result (counts and stderrs are columns, not rows): `LONG_KEYS`."""
+    """One row per scalar metric of a result (counts and stderrs are columns, not rows): `LONG_KEYS`.
+
+    A chance level (`…/chance/<metric>`) is a row with neither stderr nor n: it is the task's property, not an
+    estimate from the units, so it borrows neither its metric's stderr nor its group's count.
+    """
     flat = result.flat
     rows = []
     for key in sorted(flat):
         if _is_count(key):
             continue
-        se = flat.get(key + STDERR)
+        chance = is_chance_key(key)
+        se = None if chance else flat.get(key + STDERR)
         rows.append({"dataset": result.dataset, "model": result.model, "pretrained": result.pretrained, "task": result.task, "metric": key,
-                     "value": flat[key], "stderr": se, "n": metric_n(flat, key)})  # fmt: skip
+                     "value": flat[key], "stderr": se, "n": None if chance else metric_n(flat, key)})  # fmt: skip
     return rows
 
 

@@ -206,7 +206,7 @@ def evaluate(
 def _evaluate_benchmarks(data: str, bench: list, models, out: Path, tasks, *, device: str, batch_size: int, skip_existing: bool, cache_dir, workers: int,
                          amp: bool, shard, progress: bool, images, annotations, skip_missing: bool, precision: Optional[str], wise_alphas) -> EvalRun:  # fmt: skip
     """Standard benchmarks × models (`aobench.suite.run`): one result per (benchmark, model), results.csv."""
-    from aobench import launch as launching
+    import aobench.launch as launching
     from aobench.evaluate.sources import SELECTION_TASK, SUITE_NAME, tasks_for
     from aobench.suite.run import evaluate_benchmarks
 

@@ -23,8 +23,9 @@ over foils / sqrt(n), lm-evaluation-harness's `mean_stderr`) and tie share.
   CLIP scores without seeing anything, so whatever it gets above chance comes from the texts' form alone.
 
 `balance` drops foils, per type, until every active scorer is within `tolerance` of 0.5 (greedy: each step drops the
-foil whose removal brings the worst scorer closest to chance without pushing another one out); a type no single drop
-can move (every foil longer than its caption, say) stays as it is and says so (`within_tolerance: false`).
+foil whose removal brings the worst scorer closest to chance without pushing another one out). A scorer no drop can
+move within a type (every negation is longer than its caption) is left out of that type's balance, which then says it
+is not within tolerance (`within_tolerance: false`).
 """
 
 from __future__ import annotations
@@ -270,11 +271,16 @@ def balance(outcomes: np.ndarray, types: Sequence[str], tolerance: float = 0.05,
     for typ, idx in sorted(by_type.items()):
         rng = random.Random(f"{seed}|balance|{typ}")
         rng.shuffle(idx)
+        # a scorer with one outcome for every foil of the type (the length scorer on negations) cannot be moved by
+        # dropping foils: balance the others, and the summary says the type is not within tolerance
+        movable = [s for s in active if len(set(outcomes[idx, s].tolist())) > 1]
+        if not movable:
+            continue
         # foils with the same outcome pattern are interchangeable for the balance: drop from pattern pools
         pools: dict[tuple, list[int]] = {}
         for i in idx:
-            pools.setdefault(tuple(float(outcomes[i, s]) for s in active), []).append(i)
-        sums = np.array([np.nansum(outcomes[idx, s]) for s in active])
+            pools.setdefault(tuple(float(outcomes[i, s]) for s in movable), []).append(i)
+        sums = np.array([np.nansum(outcomes[idx, s]) for s in movable])
         n = len(idx)
 
         def worst(sm: np.ndarray, m: int) -> float:

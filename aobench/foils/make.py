@@ -94,7 +94,7 @@ class FoilMaker:
         self.vocab = self.lexicon.vocab
         self.seed = seed
         self.per_type = per_type  # foils per caption and type; 0 = every alternative
-        self.prior = prior  # anything with ok(attribute, object) -> bool; None: every pair is plausible
+        self.prior = prior  # a PlausibilityPrior (ok, addable, hold); None: every pair is plausible
         self._use_prior = True
 
     # -- shared helpers ----------------------------------------------------------------------------
@@ -122,9 +122,9 @@ class FoilMaker:
         """Whether the prior (if any) lets a foil create this pair."""
         return self.prior is None or not self._use_prior or self.prior.ok(attribute, obj)
 
-    def attested(self, attribute: str, obj: str) -> bool:
-        """Whether the prior (if any) has seen the attribute said of this object or of its kind (add_att's test)."""
-        return self.prior is None or not self._use_prior or self.prior.attested(attribute, obj)
+    def addable(self, attribute: str, obj: str) -> bool:
+        """Whether the prior (if any) lets add_att add this pair: said of the object, yet not typical of it."""
+        return self.prior is None or not self._use_prior or self.prior.addable(attribute, obj)
 
     def fits(self, attribute: str, obj: str) -> bool:
         """Whether a foil may create this pair: compatibility rules, pairs kept apart, the plausibility prior."""
@@ -158,7 +158,7 @@ class FoilMaker:
     def add_att_ok(self, obj: str, present: Iterable[str], exclude: set):
         """Predicate: an attribute of a type the object does not have yet, not in the caption, that fits it."""
         types = {self.attr_type(a) for a in present}
-        return lambda x: self.attr_type(x) not in types and x not in exclude and self.fits(x, obj) and self.attested(x, obj)
+        return lambda x: self.attr_type(x) not in types and x not in exclude and self.fits(x, obj) and self.addable(x, obj)
 
     def pick(self, rng: HashRng, options: list) -> list:
         """`per_type` options drawn without replacement (all of them when per_type is 0 or they are few)."""
@@ -207,7 +207,7 @@ class FoilMaker:
         for typ in types:
             made = self._made(typ, ident, view, text, prior=False)
             if self.prior is not None:
-                check = self.prior.attested if TYPES[typ].adds else self.prior.ok
+                check = self.prior.addable if TYPES[typ].adds else self.prior.ok
                 bad = sum(1 for _, fp in made if not all(check(a, o) for a, o in set(fp) - own))
                 if bad:
                     if dropped is not None:

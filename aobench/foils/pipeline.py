@@ -64,6 +64,8 @@ def _foils_of_build(root: Path, types, seed: int, per_type: int, splits: Optiona
 
 
 def _foils_of_captions(path: Path, types, seed: int, per_type: int, vocab_ref: str, text_column: Optional[str], make_prior, summary: dict) -> Iterator[dict]:
+    """Parse every caption, then foil those with pairs (the prior needs the whole input's counts first: parses of the
+    captions with pairs stay in memory meanwhile, a few KB each)."""
     import numpy as np
 
     from aobench.foils.lexicon import FoilLexicon
@@ -171,7 +173,7 @@ def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[
         check_open_clip(blind_clip)  # an unknown architecture fails before the long part
     counts_obj = None
     if counts:
-        from aobench.corpora import load_corpus
+        from aobench.nmidir import load_corpus
 
         counts_obj = load_corpus(counts).counts  # fail before the long part; `builtin:NAME` or an `aobench nmi` dir
     kind = "build" if is_build_dir(src) else "captions"

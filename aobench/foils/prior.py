@@ -12,7 +12,8 @@ the input's own captions, each caption left out of them while its foils are made
     0.5% of the pairs of that object (or kind) — a single mention, or a handful among thousands, is parse noise
     ("a dog with its mouth open" read as an open dog) as often as not.
 
-An added attribute (add_att) must moreover be attested: said of `o` itself, in that sense.
+An added attribute (add_att) must moreover be said of `o` itself, in that sense, yet not be typical of it (in >= 10%
+of o's pairs: "denim jeans", "green grass" are most likely true of the image, so they make no foil).
 
 So "a purple dog" is dropped when none of the thousands of reference pairs on dogs says purple, and "a turquoise
 lizard" when no reference caption calls any creature of its kind turquoise; "a white dog" is kept. An object and a kind
@@ -29,6 +30,7 @@ from typing import Iterable, Optional
 MIN_EVENTS = 50
 ATTESTED = 2  # "says": at least twice (a single mention is a parse error as often as not: "a full dog") ...
 SHARE = 0.005  # ... and in at least 0.5% of the pairs of that object or kind (parse noise grows with the corpus)
+TYPICAL = 0.1  # an attribute in >= 10% of an object's pairs is its default: adding it is no foil
 OBJECT_FACTOR = 4  # an object is judged on its own pairs from OBJECT_FACTOR × min_events of them
 
 
@@ -99,13 +101,26 @@ class PlausibilityPrior:
         held, _, _, held_o = self._held
         return self._says(self.pairs.get((a, o), 0) - held.get((a, o), 0), self.obj_events[o] - held_o.get(o, 0))
 
+    def typical(self, attribute: str, obj: str) -> bool:
+        """Whether the attribute is said in >= 10% of the object's pairs ("denim jeans", "green grass"): adding it to a
+        caption most likely says something true of the image, so add_att does not."""
+        a, o = attribute.lower(), obj.lower()
+        held, _, _, held_o = self._held
+        n_o = self.obj_events[o] - held_o.get(o, 0)
+        return n_o >= self.min_events and self.pairs.get((a, o), 0) - held.get((a, o), 0) >= TYPICAL * n_o
+
+    def addable(self, attribute: str, obj: str) -> bool:
+        """What add_att's new pair must be: said of the object (plausible), yet not typical of it (likely false)."""
+        return self.attested(attribute, obj) and not self.typical(attribute, obj)
+
     def describe(self) -> dict:
         """What the prior is, for the audit file."""
         return {
             "rule": f"a pair is said when it has >= {ATTESTED} and >= {SHARE:.1%} of the pairs of its object (kind); drop a "
                     f"foil whose new pair (a, o) is not said although the reference has >= {OBJECT_FACTOR * self.min_events} "
                     f"pairs of o, or whose a is not said of o's kind although it has >= {self.min_events} pairs of that kind; "
-                    f"otherwise keep (abstain); add_att: its new pair must be said; the caption being foiled is left out",
+                    f"otherwise keep (abstain); add_att: its new pair must be said and below {TYPICAL:.0%} of the object's pairs; "
+                    f"the caption being foiled is left out",
             "reference": self.sources,
             "n_events": int(sum(self.pairs.values())),
             "kinds_judged": sorted(k for k, n in self.kind_events.items() if n >= self.min_events),
@@ -114,7 +129,7 @@ class PlausibilityPrior:
 
 def default_prior(tables=(), sources=(), min_events: int = MIN_EVENTS) -> PlausibilityPrior:
     """The prior over every shipped corpus and these extra count tables (`--counts`, the input's own captions)."""
-    from aobench.corpora import list_builtin, load_corpus
+    from aobench.nmidir import list_builtin, load_corpus
     from aobench.foils.lexicon import reference_lexicon
 
     refs = [f"builtin:{name}" for name in list_builtin()]

@@ -63,6 +63,12 @@ class ReplaceAtt(FoilType):
         slots = []
         for m in view.matches:
             objects = view.objects_of_attr_token(m.attr_i)
+            # "a bowl full of cork" → "a bowl empty of cork": an attribute with its own complement is left alone, and
+            # so is the end of a hyphenated word ("greyish-brown" → "greyish-gray")
+            if any(c.dep_ == "prep" for c in view.doc[m.attr_i].children):
+                continue
+            if m.attr_i > 0 and view.toks[m.attr_i - 1][0] == "-" and not view.toks[m.attr_i - 1][1]:
+                continue
             if all(lex.foilable(m.attribute, o) for o in objects):
                 slots.append((m, maker.replace_att_pool(m.attribute), maker.replace_att_ok(m.attribute, objects, view.attributes)))
         for m, cand in maker.choose(maker.rng(ident, self.name), slots):

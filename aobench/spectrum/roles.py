@@ -23,7 +23,8 @@ suite's and plug-ins'); CLIP_benchmark's `winoground` results (task image_captio
 score) are Winoground's too. Subsets (the lines of dynamics.png): CLIP_benchmark's `sugar_crepe/SUBSET` datasets; the suite's `SUBSET/acc`;
 composition's `by_status/STATUS/acc1` (seen and unusual pairs); foils' `by_type/TYPE/acc` (`SUBSET/group` for a 2×2-group benchmark).
 
-Chance levels come, in order, from the result itself (a `chance/<metric>` or `<metric>_chance` metric),
+Chance levels come, in order, from the result itself (`<group>/chance/<metric>`, as aobench writes it; an older
+suite file's `<group>/<metric>_chance` is still read),
 from the class names CLIP_benchmark dumps (`--dump_classnames`) or the `n_classes` aobench records, from
 `CLASS_COUNTS` (the class lists of CLIP_benchmark's builder, counted), else from the rule.
 """
@@ -33,6 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Optional
+
+from aobench.evaluate.results import CHANCE, OLD_CHANCE, chance_key
 
 CLIP_BENCHMARK, AOBENCH, SUITE_PRODUCER = "clip_benchmark", "aobench", "aobench suite"
 COMPOSITIONAL = "compositional"
@@ -110,7 +113,7 @@ class Rule:
             out = {}
             for k in flat:
                 mid = k[len(head): len(k) - len(tail)] if k.startswith(head) and k.endswith(tail) and len(k) > len(head) + len(tail) else ""
-                if mid and "/" not in mid:
+                if mid and "/" not in mid and mid != CHANCE:  # `chance/acc` is the aggregate's chance level, not a subset
                     out[k] = mid
             if out:
                 return out
@@ -167,8 +170,8 @@ def rule_for(task: str, dataset: str) -> Optional[Rule]:
 
 
 def carried_chance(flat: dict, metric: str) -> Optional[float]:
-    """The chance level a result states for one of its metrics, if it states one."""
-    for key in (f"chance/{metric}", f"{metric}_chance"):
+    """The chance level a result states for one of its metrics (`…/chance/<metric>`, else an old file's `<metric>_chance`)."""
+    for key in (chance_key(metric), f"{metric}{OLD_CHANCE}"):
         v = flat.get(key)
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return float(v)

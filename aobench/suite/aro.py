@@ -237,7 +237,7 @@ def subset_metrics(subset: str, examples: Sequence[Example], outs: Sequence[dict
         m = macro_by(examples, outs, key=lambda ex: ex.meta["label"], keep=lambda cls, n: n >= MIN_ATTRIBUTE_COUNT)
     # per-class accuracies stay out of the metrics (hundreds of columns); each example row carries its class label
     return {
-        "acc": m["acc"], "acc_stderr": m["acc_stderr"], "acc_chance": 0.5, "n": m["n"], "n_classes": m["n_classes"],
+        "acc": m["acc"], "acc_stderr": m["acc_stderr"], "chance/acc": 0.5, "n": m["n"], "n_classes": m["n_classes"],
         "micro_acc": base["acc"], "micro_acc_stderr": base["acc_stderr"], "n_all": base["n"], **extra,
     }  # fmt: skip
 
@@ -247,4 +247,4 @@ def aggregate(per_subset: dict) -> dict:
     if not all(s in per_subset for s in SUBSETS):
         return {}
     acc, se = macro([(per_subset[s]["acc"], per_subset[s]["acc_stderr"]) for s in SUBSETS])
-    return {"acc": acc, "acc_stderr": se, "acc_chance": float(sum(per_subset[s]["acc_chance"] for s in SUBSETS) / len(SUBSETS))}
+    return {"acc": acc, "acc_stderr": se, "chance/acc": float(sum(per_subset[s]["chance/acc"] for s in SUBSETS) / len(SUBSETS))}

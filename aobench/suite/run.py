@@ -172,7 +172,7 @@ def protocol_record(prep: Prepared, precision: str) -> dict:
 
 def evaluate_one(prep: Prepared, handle, emb, out: Path, precision: str, notes: list) -> Result:
     """Score one benchmark with one model's embedder and write its result and per-example file."""
-    from aobench import __version__
+    from aobench.version import __version__
 
     ms = handle.spec
     examples = prep.examples
@@ -232,7 +232,7 @@ def evaluate_benchmarks(benchmarks: Sequence[tuple], items: Sequence, out: Path,
     with a note, when none of their images is here). Under a multi-process launch the pairs are
     shared round-robin between the ranks (each writes its own files).
     """
-    from aobench import launch as launching
+    import aobench.launch as launching
     from aobench.progress import make_progress
 
     if precision not in PRECISIONS:

@@ -1,5 +1,8 @@
 """From examples and their score matrices to outcomes, per-subset metrics (mean, stderr, chance) and the usual aggregates.
 
+Keys follow aobench's eval results: `<metric>_stderr` (lm-eval's suffix) and `chance/<metric>` (a path segment before
+the leaf), so a subset's are `<subset>/acc`, `<subset>/acc_stderr`, `<subset>/chance/acc` once flattened.
+
 A benchmark module may replace `outcomes` or `subset_metrics` with its own (see `BenchmarkSpec`); these are the
 defaults and the building blocks its `aggregate` uses: micro means (pooled over examples), macro means (the
 plain mean of subset or class accuracies) and grouped means, each with a stderr that follows from the pieces.
@@ -13,6 +16,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy as np
 
 from aobench.evaluate.metrics import mean_stderr
+from aobench.evaluate.results import chance_key
 from aobench.suite.schema import Example, chance_of, score_example
 
 
@@ -28,11 +32,11 @@ def headline_outcome(outcomes: dict) -> str:
 
 
 def mean_metrics(name: str, values: Sequence[float], chance: Optional[float] = None) -> dict:
-    """`name`, `name_stderr` (lm-eval's mean_stderr) and `name_chance` of 0/1 outcomes; NaN mean when empty."""
+    """`name`, `name_stderr` (lm-eval's mean_stderr) and `chance/name` of 0/1 outcomes; NaN mean when empty."""
     x = np.asarray(values, dtype=float)
     out = {name: float(x.mean()) if x.size else math.nan, f"{name}_stderr": mean_stderr(x)}
     if chance is not None:
-        out[f"{name}_chance"] = float(chance)
+        out[chance_key(name)] = float(chance)
     return out
 
 

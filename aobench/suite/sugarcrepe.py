@@ -80,5 +80,5 @@ def aggregate(per_subset: dict) -> dict:
             out.update({f"{cat}/acc": m["acc"], f"{cat}/acc_stderr": m["acc_stderr"], f"{cat}/n": m["n"]})
     if all(f"{c}/acc" in out for c in CATEGORIES):
         out["acc"], out["acc_stderr"] = macro([(out[f"{c}/acc"], out[f"{c}/acc_stderr"]) for c in CATEGORIES])
-        out["acc_chance"] = 0.5
+        out["chance/acc"] = 0.5
     return out

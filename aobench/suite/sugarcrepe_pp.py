@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from aobench.evaluate.results import chance_key
 from aobench.suite.loading import annotation_path, check_subsets, read_json, require_str, skip
 from aobench.suite.schema import IMAGE_TEXTS, TIE_WRONG, BenchmarkSpec, Example, ImageRef
 from aobench.suite.scoring import default_subset_metrics, macro, mean_metrics, micro
@@ -104,5 +105,5 @@ def aggregate(per_subset: dict) -> dict:
                 out.update({f"{cat}/{metric}": m[metric], f"{cat}/{metric}_stderr": m[f"{metric}_stderr"], f"{cat}/n": m["n"]})
         if all(f"{c}/{metric}" in out for c in CATEGORIES):
             out[metric], out[f"{metric}_stderr"] = macro([(out[f"{c}/{metric}"], out[f"{c}/{metric}_stderr"]) for c in CATEGORIES])
-            out[f"{metric}_chance"] = SPEC.chance[metric]
+            out[chance_key(metric)] = SPEC.chance[metric]
     return out

@@ -111,5 +111,5 @@ def aggregate(per_subset: dict) -> dict:
     if all(s in per_subset for s in SUBSETS):
         out["acc"], out["acc_stderr"] = macro([(per_subset[s]["acc"], per_subset[s]["acc_stderr"]) for s in SUBSETS])
         out["instrument_mean"], out["instrument_mean_stderr"] = macro([(out[f"instrument/{i}/acc"], out[f"instrument/{i}/acc_stderr"]) for i in INSTRUMENTS])
-        out["acc_chance"] = out["instrument_mean_chance"] = 0.5
+        out["chance/acc"] = out["chance/instrument_mean"] = 0.5
     return out

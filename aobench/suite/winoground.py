@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence
 
+from aobench.evaluate.results import chance_key
 from aobench.suite.loading import annotation_path, check_subsets, read_jsonl, require_str, skip
 from aobench.suite.schema import GROUP, TIE_WRONG, BenchmarkSpec, Example, ImageRef
 from aobench.suite.scoring import micro
@@ -82,6 +83,6 @@ def aggregate(per_subset: dict) -> dict:
     out = {}
     for metric in METRICS:
         m = micro(per_subset, SUBSETS, metric)
-        out.update({metric: m[metric], f"{metric}_stderr": m[f"{metric}_stderr"], f"{metric}_chance": CHANCE[metric]})
+        out.update({metric: m[metric], f"{metric}_stderr": m[f"{metric}_stderr"], chance_key(metric): CHANCE[metric]})
     out["n"] = micro(per_subset, SUBSETS, "group")["n"]
     return out

@@ -149,7 +149,7 @@ class Applicability:
 
 @lru_cache(maxsize=8)
 def _applicability_table(rule: Applicability) -> dict:
-    from aobench.corpora import load_corpus
+    from aobench.nmidir import load_corpus
     from aobench.vocab import load_attributes, load_hypernyms, load_objects
 
     objects = load_objects(rule.objects)
