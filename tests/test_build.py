@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, images_digest, run_cli
+from conftest import REPO, cli, images_digest, run_cli
 
 
 def test_small_shapes_build_outputs(shapes_build):
@@ -87,25 +87,20 @@ def _kill_midway(args, log: Path, min_lines: int) -> None:
     assert proc.returncode == -signal.SIGKILL, "the build finished before it could be killed"
 
 
-@pytest.mark.slow
-def test_kill9_then_resume_equals_uninterrupted_shapes(tmp_path, small_shapes_recipe):
-    ref, killed = tmp_path / "ref", tmp_path / "killed"
-    assert run_cli("build", small_shapes_recipe, "--out", ref).returncode == 0
-    _kill_midway(["build", small_shapes_recipe, "--out", killed, "--batch-size", "4"], killed / ".aobench" / "generated.jsonl", 60)
-    assert not (killed / "manifest.jsonl").exists()
-    r = run_cli("build", small_shapes_recipe, "--out", killed, "--batch-size", "16")
-    assert r.returncode == 0, r.stderr
-    assert images_digest(killed) == images_digest(ref)
+# kill -9 of a shapes-ao build, then a resume: test_faults.test_build_interrupted_and_killed_then_resumed_equals_uninterrupted
+# (Ctrl-C and kill -9 at three points, a torn temp file, a resume with another batch size; compared by build_digest)
 
 
 @pytest.mark.slow
-def test_kill9_then_resume_equals_uninterrupted_imagenet_tiny(tmp_path):
+def test_kill9_then_resume_equals_uninterrupted_imagenet_tiny(tmp_path, capsys):
     ref, killed = tmp_path / "ref", tmp_path / "killed"
     args = ["build", "imagenet-ao", "--tiny", "--limit", "12"]
-    assert run_cli(*args, "--out", ref, "--batch-size", "4").returncode == 0
+    # the reference and the resume run in this process; the run that is killed is a fresh interpreter
+    code, _, err = cli(capsys, *args, "--out", ref, "--batch-size", "4")
+    assert code == 0, err
     _kill_midway([*args, "--out", killed, "--batch-size", "1"], killed / ".aobench" / "generated.jsonl", 3)
-    r = run_cli(*args, "--out", killed, "--batch-size", "3")
-    assert r.returncode == 0, r.stderr
+    code, _, err = cli(capsys, *args, "--out", killed, "--batch-size", "3")
+    assert code == 0, err
     assert images_digest(killed) == images_digest(ref)  # also: batch sizes 4 vs 1+3 gave identical images
     rows = [json.loads(line) for line in (ref / "manifest.jsonl").read_text().splitlines()]
     assert len(rows) == 12 and all("clip_score" in r for r in rows)  # the CLIP filter ran (tiny model)
@@ -131,47 +126,52 @@ def test_shards_then_assemble_equal_single_run(tmp_path, small_shapes_recipe):
     assert images_digest(tmp_path / "sh") == images_digest(tmp_path / "one")
 
 
-def _one_line_error(r):
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
-    assert "Traceback" not in r.stderr
+def _one_line_error(result):
+    """The one error line of a refused `aobench build`: a subprocess's CompletedProcess or `cli`'s (code, stdout, stderr)."""
+    code, out, err = (result.returncode, result.stdout, result.stderr) if hasattr(result, "returncode") else result
+    assert code == 2, (code, out, err)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
     return lines[0]
 
 
-def test_bad_input_unknown_recipe(tmp_path):
+# bad input goes through the CLI app in this process; the first check also runs as a user's fresh interpreter
+def test_bad_input_unknown_recipe(tmp_path, capsys):
     line = _one_line_error(run_cli("build", "imagenet-a0", "--out", tmp_path / "o"))
     assert "unknown recipe 'imagenet-a0'" in line and "shapes-ao" in line
+    assert _one_line_error(cli(capsys, "build", "imagenet-a0", "--out", tmp_path / "o")) == line
 
 
-def test_bad_input_yaml_syntax_and_unknown_field(tmp_path):
+def test_bad_input_yaml_syntax_and_unknown_field(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nsplits: [\n")
-    assert f"{bad}:" in _one_line_error(run_cli("build", bad, "--out", tmp_path / "o"))
+    assert f"{bad}:" in _one_line_error(cli(capsys, "build", bad, "--out", tmp_path / "o"))
     bad.write_text("include: shapes-ao\ngenerator:\n  resolutoin: 32\n")
-    line = _one_line_error(run_cli("build", bad, "--out", tmp_path / "o"))
+    line = _one_line_error(cli(capsys, "build", bad, "--out", tmp_path / "o"))
     assert "generator.resolutoin" in line and "resolution" in line
 
 
-def test_bad_input_out_dir_of_another_recipe_refused_unless_force(tmp_path, small_shapes_recipe):
+def test_bad_input_out_dir_of_another_recipe_refused_unless_force(tmp_path, small_shapes_recipe, capsys):
     from aobench.build import build
 
     out = tmp_path / "o"
     build(str(small_shapes_recipe), out, limit=5)
     before = images_digest(out)
-    line = _one_line_error(run_cli("build", small_shapes_recipe, "--out", out, "--seed", "3", "--limit", "5"))
+    capsys.readouterr()  # the build's own lines
+    line = _one_line_error(cli(capsys, "build", small_shapes_recipe, "--out", out, "--seed", "3", "--limit", "5"))
     assert "different recipe" in line and "--force" in line
     assert images_digest(out) == before  # nothing touched
-    r = run_cli("build", small_shapes_recipe, "--out", out, "--seed", "3", "--limit", "5", "--force")
-    assert r.returncode == 0 and images_digest(out) != before
+    code, _, err = cli(capsys, "build", small_shapes_recipe, "--out", out, "--seed", "3", "--limit", "5", "--force")
+    assert code == 0 and images_digest(out) != before, err
 
 
-def test_bad_input_model_path_missing(tmp_path):
+def test_bad_input_model_path_missing(tmp_path, capsys):
     rec = tmp_path / "r.yaml"
     rec.write_text(f"include: imagenet-ao\ngenerator:\n  model: {tmp_path / 'no-such-model'}\n")
-    line = _one_line_error(run_cli("build", rec, "--out", tmp_path / "o", "--limit", "2"))
+    line = _one_line_error(cli(capsys, "build", rec, "--out", tmp_path / "o", "--limit", "2"))
     assert "model path does not exist" in line and "no-such-model" in line
 
 
-def test_bad_input_bad_shard_flag(tmp_path, small_shapes_recipe):
-    assert "--shard" in _one_line_error(run_cli("build", small_shapes_recipe, "--out", tmp_path / "o", "--shard", "2/2"))
+def test_bad_input_bad_shard_flag(tmp_path, small_shapes_recipe, capsys):
+    assert "--shard" in _one_line_error(cli(capsys, "build", small_shapes_recipe, "--out", tmp_path / "o", "--shard", "2/2"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_cli
+from conftest import cli, run_cli
 
 RECIPE = "include: shapes-ao\nname: shapes-vocab\n"
 CAPTIONS = [
@@ -26,23 +26,24 @@ def write_inputs(tmp_path):
     return recipe, caps
 
 
-def test_unknown_type_lists_the_valid_ones(tmp_path):
+# bad input through the CLI app in this process (the end-to-end runs below are fresh interpreters)
+def test_unknown_type_lists_the_valid_ones(tmp_path, capsys):
     recipe, caps = write_inputs(tmp_path)
-    r = run_cli("foils", caps, "--out", tmp_path / "f.jsonl", "--types", "swap_att,recolour", "--vocab", recipe)
-    assert r.returncode == 2
-    lines = r.stderr.strip().splitlines()
+    code, _, err = cli(capsys, "foils", caps, "--out", tmp_path / "f.jsonl", "--types", "swap_att,recolour", "--vocab", recipe)
+    assert code == 2
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and "unknown foil type 'recolour'" in lines[0] and "replace_att, replace_obj, swap_att, swap_obj, add_att, negate" in lines[0]
     assert not (tmp_path / "f.jsonl").exists()
 
 
-def test_missing_input_and_no_pairs_exit_2(tmp_path):
+def test_missing_input_and_no_pairs_exit_2(tmp_path, capsys):
     recipe, _ = write_inputs(tmp_path)
-    r = run_cli("foils", tmp_path / "nope.txt", "--out", tmp_path / "f.jsonl", "--vocab", recipe)
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "not found" in r.stderr
+    code, _, err = cli(capsys, "foils", tmp_path / "nope.txt", "--out", tmp_path / "f.jsonl", "--vocab", recipe)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "not found" in err
     empty = tmp_path / "none.txt"
     empty.write_text("a photo\nsome text without pairs\n")
-    r = run_cli("foils", empty, "--out", tmp_path / "f.jsonl", "--vocab", recipe, "--no-audit")
-    assert r.returncode == 2 and "no caption has an attribute–object pair" in r.stderr and "'a photo'" in r.stderr
+    code, _, err = cli(capsys, "foils", empty, "--out", tmp_path / "f.jsonl", "--vocab", recipe, "--no-audit")
+    assert code == 2 and "no caption has an attribute–object pair" in err and "'a photo'" in err
 
 
 def test_captions_file_foils_audit_and_balance(tmp_path):

@@ -14,7 +14,7 @@ from aobench.evaluate.results import flat_metrics, load_results, summarize
 from aobench.io import read_jsonl
 from aobench.report.gallery import make_report
 from aobench.nmidir import parse_ci
-from conftest import run_cli
+from conftest import cli, run_cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -151,18 +151,19 @@ def test_cli_report(build_copy, tmp_path):
     assert (build_copy / "report" / "figures" / "nmi_per_corpus.png").exists()
 
 
-def test_cli_report_bad_input(tmp_path):
+def test_cli_report_bad_input(tmp_path, capsys):
+    # through the CLI app in this process (test_cli_report runs the command in a fresh interpreter)
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "something.txt").write_text("x")
-    proc = run_cli("report", empty)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "the report needs a build" in lines[0] and "Traceback" not in proc.stderr
-    proc = run_cli("report", tmp_path / "nope")
-    assert proc.returncode == 2 and "no such directory" in proc.stderr
-    proc = run_cli("report", empty, "--corpus", tmp_path / "nope")
-    assert proc.returncode == 2 and "no nmi.json" in proc.stderr
+    code, _, err = cli(capsys, "report", empty)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "the report needs a build" in lines[0] and "Traceback" not in err
+    code, _, err = cli(capsys, "report", tmp_path / "nope")
+    assert code == 2 and "no such directory" in err
+    code, _, err = cli(capsys, "report", empty, "--corpus", tmp_path / "nope")
+    assert code == 2 and "no nmi.json" in err
 
 
 def test_bad_manifest_is_one_line(tmp_path):

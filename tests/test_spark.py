@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, free_port, run_cli
+from conftest import REPO, cli, free_port, run_cli
 
 CAPTIONS = ["a red tiger in the snow", "the tiger is orange", "an orange and black tiger", "a glass teapot", "a wooden teapot on a table",
             "a striped zebra", "the zebra is striped", "a blue goldfish", "a bored man", "a teapot that is red", "a red and white teapot"]  # fmt: skip
@@ -160,13 +160,13 @@ def test_session_made_before_aobench_still_runs_aobench_on_workers(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_spark_master_local1_resumes_and_matches_local(tmp_path):
+def test_cli_spark_master_local1_resumes_and_matches_local(tmp_path, capsys):
     src = _corpora(tmp_path)["jsonl"]
     r = run_cli("nmi", src, "--engine", "spark", "--spark-master", "local[1]", "--out", tmp_path / "spark", "--bootstrap", "20")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "[Stage" not in r.stderr  # Spark's own console bar is off; aobench draws its bar
-    loc = run_cli("nmi", src, "--out", tmp_path / "local", "--bootstrap", "20")
-    assert loc.returncode == 0, loc.stderr
+    rc, _, err = cli(capsys, "nmi", src, "--out", tmp_path / "local", "--bootstrap", "20")  # the local reference: in this process
+    assert rc == 0, err
     ours, theirs = (json.loads((tmp_path / d / "nmi.json").read_text()) for d in ("spark", "local"))
     assert ours.pop("engine") == "spark" and theirs.pop("engine") == "local"
     assert ours == theirs  # counts, skips and the bootstrap CI (from the caption types) alike
@@ -176,8 +176,6 @@ def test_cli_spark_master_local1_resumes_and_matches_local(tmp_path):
 
 
 def test_spark_flags_need_the_spark_engine(tmp_path, capsys):
-    from conftest import cli
-
     src = _corpora(tmp_path)["txt"]
     code, _, err = cli(capsys, "nmi", src, "--spark-master", "local[1]", "--out", tmp_path / "o")
     assert code == 2 and "need --engine spark" in err
@@ -228,7 +226,7 @@ def standalone(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_standalone_cluster_counts_equal_local(standalone, tmp_path):
+def test_standalone_cluster_counts_equal_local(standalone, tmp_path, capsys):
     master, env = standalone
     corpora = _corpora(tmp_path)
     srcs = [corpora["parquet"], corpora["csv"]]
@@ -239,8 +237,8 @@ def test_standalone_cluster_counts_equal_local(standalone, tmp_path):
             "--spark-partitions", "2"]  # fmt: skip
     r = subprocess.run([sys.executable, "-c", code, str(REPO), *args], capture_output=True, text=True, env=env, timeout=500)
     assert r.returncode == 0, r.stderr[-4000:]
-    loc = run_cli("nmi", *srcs, "--out", tmp_path / "local", "--bootstrap", "20")
-    assert loc.returncode == 0, loc.stderr
+    rc, _, err = cli(capsys, "nmi", *srcs, "--out", tmp_path / "local", "--bootstrap", "20")  # the local reference: in this process
+    assert rc == 0, err
     for sub in ("", "corpora/laion", "corpora/c"):
         ours, theirs = (json.loads((tmp_path / d / sub / "nmi.json").read_text()) for d in ("cluster", "local"))
         assert ours.pop("engine") == "spark" and theirs.pop("engine") == "local"

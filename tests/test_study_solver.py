@@ -5,7 +5,7 @@ import pytest
 
 from aobench.errors import AobenchError
 from aobench.study.splits import TOLERANCE, NmiSolver, bisect, bracket, measure_captions, nmi_value, parse_levels
-from conftest import run_cli
+from conftest import cli
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +47,20 @@ def test_impossible_target_names_reachable_range(solver):
     assert "0.02" in msg and f"{lo:.3f} to {hi:.3f}" in msg and "\n" not in msg
 
 
-def test_cli_impossible_target_one_line_exit_2(tmp_path):
-    res = run_cli("study", "nmi-sweep", "--out", tmp_path / "s", "--profile", "quick", "--nmi", "0.01,0.5")
-    assert res.returncode == 2
-    lines = res.stderr.strip().splitlines()
+# bad input through the CLI app in this process (test_study_sweep runs `study nmi-sweep` in a fresh interpreter)
+def test_cli_impossible_target_one_line_exit_2(tmp_path, capsys):
+    code, _, err = cli(capsys, "study", "nmi-sweep", "--out", tmp_path / "s", "--profile", "quick", "--nmi", "0.01,0.5")
+    assert code == 2
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and "reachable caption NMI is" in lines[0]
     assert not (tmp_path / "s").exists()  # refused before any work
 
 
-def test_cli_bad_levels_and_profile(tmp_path):
+def test_cli_bad_levels_and_profile(tmp_path, capsys):
     for args in (["--nmi", "abc"], ["--nmi", "1.5"], ["--profile", "huge"], ["--shard", "3/2"]):
-        res = run_cli("study", "nmi-sweep", "--out", tmp_path / "s", *args)
-        assert res.returncode == 2, args
-        assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+        code, _, err = cli(capsys, "study", "nmi-sweep", "--out", tmp_path / "s", *args)
+        assert code == 2, args
+        assert len(err.strip().splitlines()) == 1, err
 
 
 def test_parse_levels():

@@ -116,22 +116,22 @@ def test_streaming_dataset_rows(tmp_path):
         ("u1", "a red tiger", None), ("u2", None, "missing_column"), ("u3", None, "empty")]  # fmt: skip
 
 
-def test_missing_column_is_one_line_error(tmp_path):
+def test_missing_column_is_one_line_error(tmp_path, capsys):
     p = tmp_path / "x.csv"
     p.write_text("foo,bar\n1,2\n")
-    r = run_cli("nmi", p, "--out", tmp_path / "o")
-    assert r.returncode == 2 and "no caption column found" in r.stderr and "foo, bar" in r.stderr and "Traceback" not in r.stderr
+    code, _, err = cli(capsys, "nmi", p, "--out", tmp_path / "o")
+    assert code == 2 and "no caption column found" in err and "foo, bar" in err and "Traceback" not in err
 
 
 CORPUS = ["a red tiger in the snow", "the tiger is orange", "an orange and black tiger", "a glass teapot", "a wooden teapot on a table",
           "a striped zebra", "the zebra is striped", "a blue goldfish", "a bored man"] * 3  # fmt: skip
 
 
-def test_nmi_cli_end_to_end_and_pairs_roundtrip(tmp_path):
+def test_nmi_cli_end_to_end_and_pairs_roundtrip(tmp_path, capsys):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text("\n".join(CORPUS[:9]) + "\n\n")
     b.write_text("\n".join(CORPUS[9:]) + "\n")
-    r = run_cli("nmi", a, b, "--out", tmp_path / "out", "--bootstrap", "20")
+    r = run_cli("nmi", a, b, "--out", tmp_path / "out", "--bootstrap", "20")  # a fresh interpreter; extract and nmi --pairs in-process
     assert r.returncode == 0, r.stderr
     info = json.loads((tmp_path / "out" / "nmi.json").read_text())
     assert {"nmi", "mi", "h_attribute", "h_object", "normalization", "n_events", "n_captions", "n_skipped", "ci"} <= set(info)
@@ -145,10 +145,10 @@ def test_nmi_cli_end_to_end_and_pairs_roundtrip(tmp_path):
     assert lines[0] == "attribute,object,count,pmi,npmi,seen"
     assert any(line.startswith("striped,zebra,6,") for line in lines)
     # extract, then nmi from the pairs file: the same numbers
-    assert run_cli("extract", a, b, "--out", tmp_path / "p.jsonl").returncode == 0
+    assert cli(capsys, "extract", a, b, "--out", tmp_path / "p.jsonl")[0] == 0
     rows = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert rows[0] == {"id": "a.txt:1", "pairs": [["red", "tiger"]]}
-    assert run_cli("nmi", "--pairs", tmp_path / "p.jsonl", "--out", tmp_path / "out2").returncode == 0
+    assert cli(capsys, "nmi", "--pairs", tmp_path / "p.jsonl", "--out", tmp_path / "out2")[0] == 0
     info2 = json.loads((tmp_path / "out2" / "nmi.json").read_text())
     assert info2["nmi"] == pytest.approx(info["nmi"]) and info2["n_events"] == info["n_events"]
 

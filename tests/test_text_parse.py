@@ -5,7 +5,7 @@ import pytest
 from aobench.errors import AobenchError
 from aobench.text import parse
 from aobench.text.parse import Extractor, load_nlp, vocab_for
-from conftest import LABELLED, OPEN_LABELLED, run_cli  # LABELLED: (caption, expected (attribute, object) pairs with imagenet-ao)
+from conftest import LABELLED, OPEN_LABELLED, cli, run_cli  # LABELLED: (caption, expected (attribute, object) pairs with imagenet-ao)
 
 
 @pytest.fixture(scope="module")
@@ -148,12 +148,12 @@ def test_negated_pairs_are_kept_apart(extractor):
     assert [(m.attribute, m.rule, m.negated) for m in ms] == [("red", "amod", False), ("open", "relcl", True)]
 
 
-def test_negated_counts_reach_extract_and_nmi_output(tmp_path):
+def test_negated_counts_reach_extract_and_nmi_output(tmp_path, capsys):
     import json
 
     f = tmp_path / "c.txt"
     f.write_text("the umbrella is not blue\nno red umbrellas here\na red umbrella\nthe tiger is red\n")
-    r = run_cli("extract", f, "--out", tmp_path / "p.jsonl")
+    r = run_cli("extract", f, "--out", tmp_path / "p.jsonl")  # a fresh interpreter, as a user runs it; nmi below in-process
     assert r.returncode == 0, r.stderr
     assert "2 negated (not counted)" in r.stdout
     rows = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
@@ -161,7 +161,7 @@ def test_negated_counts_reach_extract_and_nmi_output(tmp_path):
     assert rows[2] == {"id": "c.txt:3", "pairs": [["red", "umbrella"]]}
     for args in ([f], ["--pairs", tmp_path / "p.jsonl"]):
         out = tmp_path / f"nmi{len(args)}"
-        assert run_cli("nmi", *args, "--out", out).returncode == 0
+        assert cli(capsys, "nmi", *args, "--out", out)[0] == 0
         info = json.loads((out / "nmi.json").read_text())
         assert (info["n_events"], info["n_negated"]) == (2, 2)
         saved = json.loads((out / "counts.json").read_text())
