@@ -123,6 +123,18 @@ class BuildLock(DirLock):
     """The lock of `aobench build` on its --out."""
 
 
+def _remove_if_only_locks(folder: Path) -> None:
+    """Remove a folder this run created when it holds nothing but its lock files (the run stopped before writing)."""
+    import shutil
+
+    try:
+        if folder.is_dir() and set(os.listdir(folder)) <= {LOCKS}:
+            shutil.rmtree(folder / LOCKS, ignore_errors=True)
+            folder.rmdir()
+    except OSError:
+        pass  # another process wrote there meanwhile: keep it
+
+
 def holding(command: str, arg: str = "out", flag: str = "--out", entry: bool = False, shard_arg: Optional[str] = None, launched: bool = False,
             existing: bool = False) -> Callable:  # fmt: skip
     """Decorate a library function so it runs holding its `arg` directory (created and checked writable first) as `command`.
@@ -158,17 +170,23 @@ def holding(command: str, arg: str = "out", flag: str = "--out", entry: bool = F
             shard = parse_shard(shard, flag="--shard") if isinstance(shard, str) else shard
             if launch is not None:
                 shard = (launch.rank, launch.world)
-            with ExitStack() as stack:
+            made = not entry and not target.exists()  # a run refused before writing anything leaves no folder behind
+            try:
+                with ExitStack() as stack:
 
-                def take() -> None:
-                    if entry:
-                        lock = DirLock(writable_dir(target.parent, flag), shard=shard, command=command, flag=flag, file=target.name)
-                    else:
-                        lock = DirLock(writable_dir(target, flag), shard=shard, command=command, flag=flag)
-                    stack.enter_context(lock)
+                    def take() -> None:
+                        if entry:
+                            lock = DirLock(writable_dir(target.parent, flag), shard=shard, command=command, flag=flag, file=target.name)
+                        else:
+                            lock = DirLock(writable_dir(target, flag), shard=shard, command=command, flag=flag)
+                        stack.enter_context(lock)
 
-                launch.agree(take) if launch is not None else take()
-                return fn(*args, **kwargs)
+                    launch.agree(take) if launch is not None else take()
+                    return fn(*args, **kwargs)
+            except BaseException:
+                if made:
+                    _remove_if_only_locks(target)
+                raise
 
         return wrapper
 

@@ -217,12 +217,14 @@ def no_progress_bars():
 
 def hashing_embedder(texts):
     """Deterministic bag-of-words embedding (no model) for the foils audit: texts sharing words are close."""
+    import zlib
+
     import numpy as np
 
-    out = np.zeros((len(texts), 64), np.float32)
+    out = np.zeros((len(texts), 256), np.float32)
     for i, t in enumerate(texts):
         for w in t.lower().split():
-            out[i, hash(w) % 64] += 1.0  # PYTHONHASHSEED varies per process; fine within one
+            out[i, zlib.crc32(w.encode()) % 256] += 1.0  # a stable hash: the same buckets in every process (hash() varies with PYTHONHASHSEED)
     out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
     return out
 

@@ -146,15 +146,15 @@ def test_results_long_gives_chance_rows_neither_stderr_nor_n(tmp_path):
         assert (long[key]["value"], long[key]["stderr"], long[key]["n"]) == (value, "", ""), key
 
 
-def test_two_protocols_two_keys_stderr_chance_and_the_headline(small_build, tmp_path, capsys):
+def test_two_protocols_two_keys_stderr_chance_and_the_headline(eval_build, tmp_path, capsys):
     out, cache = tmp_path / "res", tmp_path / "cache"
-    code, so, se = _run(["eval", small_build, "--model", "tiny", "--out", out, "--cache-dir", cache, "--tasks", "composition,object,attribute,foils,retrieval"], capsys)
+    code, so, se = _run(["eval", eval_build, "--model", "tiny", "--out", out, "--cache-dir", cache, "--tasks", "composition,object,attribute,foils,retrieval"], capsys)
     assert code == 0, se
     res = {p.name.rsplit("_", 1)[1][:-5]: flat_metrics(json.loads(p.read_text())["metrics"]) for p in out.glob("*.json")}
     m = res["composition"]
     # a split ranked among its own classes (= --splits) and among every evaluated class: two keys, each with its class count
     assert m["by_split/test_unusual/n_classes"] == 36 and m["by_split/test_unusual/n_classes_all"] == 156 and m["n_classes"] == 156
-    alone = evaluate(str(small_build), ["tiny"], tmp_path / "alone", tasks=["composition", "object", "attribute"], splits=["test_unusual"], cache_dir=cache, progress=False)
+    alone = evaluate(str(eval_build), ["tiny"], tmp_path / "alone", tasks=["composition", "object", "attribute"], splits=["test_unusual"], cache_dir=cache, progress=False)
     by_task = {r["task"]: flat_metrics(r["metrics"]) for r in alone.results}
     for task in ("composition", "object", "attribute"):
         for key in ("acc1", "acc5", "mean_per_class_recall", "acc1_stderr", "n_classes", "chance/acc1"):
