@@ -43,10 +43,11 @@ def _commands(tmp_path: Path, corpus: Path, build: Path) -> dict:
         "export": (["export", build, "--format", "webdataset", "--out", tmp_path / "x" / "wds"], tmp_path / "x", "wds", tmp_path / "x"),
         "report": (["report", build], build, None, build / "report"),
         "study": (["study", "nmi-sweep", "--out", tmp_path / "s", "--profile", "quick"], tmp_path / "s", None, tmp_path / "s"),
+        "spectrum": (["spectrum", build, "--out", tmp_path / "sp"], tmp_path / "sp", None, tmp_path / "sp"),
     }
 
 
-@pytest.mark.parametrize("command", ["nmi", "eval", "foils", "export", "report", "study"])
+@pytest.mark.parametrize("command", ["nmi", "eval", "foils", "export", "report", "study", "spectrum"])
 def test_a_held_output_is_refused_in_one_line_and_nothing_is_written(command, tmp_path, corpus, shapes_build, capsys):
     build = tmp_path / "b"
     shutil.copytree(shapes_build, build)

@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 from aobench.correlation import correlate
 from aobench.errors import AobenchError
 from aobench.io import atomic_write_json, atomic_write_text, writable_dir
+from aobench.locks import holding
 from aobench.spectrum import roles
 from aobench.spectrum.reference import Reference, read_reference
 from aobench.spectrum.table import CLASSIFICATION, FINE_TUNED, MEAN, PRE_TRAINED, SpectrumTable, load_table
@@ -119,6 +120,7 @@ def write_table_csv(path: Path, table: SpectrumTable, first: Sequence[str] = ())
     return path
 
 
+@holding("aobench spectrum")  # one writer of OUT at a time, as every command that writes a folder
 def make_spectrum(results: Sequence[str | Path], out: str | Path, *, x: Optional[str] = None, y: Optional[Sequence[str]] = None,
                   reference: Optional[Sequence[str | Path]] = None, reference_scale: float = 100.0, fine_tuned: Sequence[str] = (),
                   pre_trained: Sequence[str] = (), seed: int = 0, bootstrap: int = 2000, permutations: int = 9999, level: float = 0.95,
