@@ -214,6 +214,10 @@ def test_real_split_download_failures_and_resume(build_copy, server, tmp_path, f
     assert list(dsd) == ["real"] and dsd["real"].num_rows == 6
     assert set(dsd["real"].column_names) == set(load_from_disk(str(build_copy / "hf"))["train"].column_names)
 
+    if fmt != "files":
+        # the reruns below do not depend on the format: img2dataset drops finished shards (a *_stats.json) on the driver
+        # before any writer runs, and the split is assembled from the same parquet outcomes: they run once, with files
+        return
     # rerun: every shard finished, so nothing is fetched again and the split is the same
     fetched = server.image_hits()
     assert fetched == 6
