@@ -95,6 +95,10 @@ def _read_manifest(path: Path, root: Path) -> list[dict]:
         rows = list(read_jsonl(path))
     except json.JSONDecodeError as exc:
         raise AobenchError(f"{path}: not valid JSON lines ({exc.msg}) — rebuild with `aobench build`") from None
+    except UnicodeDecodeError:
+        raise AobenchError(f"{path}: not UTF-8 text — rebuild with `aobench build`") from None
+    except RecursionError:
+        raise AobenchError(f"{path}: JSON nested too deeply to read — rebuild with `aobench build`") from None
     base = root.resolve()
     for i, r in enumerate(rows, 1):
         if not isinstance(r, dict):

@@ -144,6 +144,9 @@ def build(
     if dtype is not None:
         overrides.setdefault("generator", {})["dtype"] = dtype
     recipe = with_overrides(recipe_ref, overrides) if isinstance(recipe_ref, Recipe) else load(recipe_ref, overrides, search=recipe_path or ())
+    from aobench.generate.plan import check_sizes
+
+    check_sizes(recipe, limit)  # before --out is touched: a size this machine cannot hold is a recipe error
     out = writable_dir(out)
     if launch is not None:
         return _build_launched(recipe, out, launch, limit=limit, tiny=tiny, device=device, force=force, wait=wait, review=review)
@@ -152,17 +155,16 @@ def build(
 
 
 def _prepare(bd: BuildDir, recipe: Recipe, opts: dict, force: bool, review) -> Optional[BuildResult]:
-    """Check what DIR holds and write the lock; a BuildResult when there is nothing to do."""
+    """Check what DIR holds; a BuildResult when there is nothing to do (the lock is written once the plan is known to fit)."""
     _check_existing(bd, recipe, opts, force)
     if bd.completed_fingerprint() == recipe.fingerprint() and not review:
         return BuildResult(out=bd.root, status="already-complete")
-    bd.write_lock(lock_text(recipe, opts))
     return None
 
 
-def _plan(recipe: Recipe, limit: Optional[int], write_to: Optional[BuildDir]) -> tuple[list, str, list]:
-    """(pairs, the evidence line, the planned items): the same on every process; pairs.jsonl written into `write_to`."""
-    from aobench.generate.plan import limit_plan, plan
+def _plan(recipe: Recipe, limit: Optional[int], write_to: Optional[BuildDir], opts: Optional[dict] = None) -> tuple[list, str, list]:
+    """(pairs, the evidence line, the planned items): the same on every process; pairs.jsonl and the lock written into `write_to`."""
+    from aobench.generate.plan import check_sizes, limit_plan, plan
     from aobench.pairs import choose_pairs, evidence_line, load_corpora, summarize, write_pairs
     from aobench.vocab import load_vocab
 
@@ -172,9 +174,11 @@ def _plan(recipe: Recipe, limit: Optional[int], write_to: Optional[BuildDir]) ->
     if not any(p.selected for p in pairs):
         raise AobenchError(f"recipe {recipe.name}: no attribute-object pairs left after compatibility rules and seen-pair exclusion")
     evidence = evidence_line(summarize(recipe, pairs, chosen.n_candidates, chosen.evidence.corpora, chosen.census))
-    if write_to is not None:
+    items = plan(recipe, pairs)  # lazy: nothing is made until read, so --limit picks its images first
+    check_sizes(recipe, limit, items)
+    if write_to is not None:  # only a plan this machine can hold makes DIR a build of this recipe
         write_pairs(write_to.pairs_path, pairs)
-    items = plan(recipe, pairs)
+        write_to.write_lock(lock_text(recipe, opts or {}))
     return pairs, evidence, (limit_plan(items, limit) if limit is not None else items)
 
 
@@ -221,7 +225,7 @@ def _build_locked(recipe: Recipe, out: Path, lock, *, limit, tiny, device, force
     early = _prepare(bd, recipe, _build_options(limit, tiny), force, review)
     if early is not None:
         return early
-    pairs, evidence, items = _plan(recipe, limit, bd)
+    pairs, evidence, items = _plan(recipe, limit, bd, _build_options(limit, tiny))
     backend, generated_now = _generate(recipe, bd, items, shard_spec, tiny=tiny, device=device, evidence=evidence)
     return _finish(recipe, bd, lock, items, pairs, backend, tiny=tiny, device=device, review=review, generated_now=generated_now)
 
@@ -245,7 +249,7 @@ def _build_launched(recipe: Recipe, out: Path, launch, *, limit, tiny, device, f
         early = launch.agree(lambda: _prepare(bd, recipe, _build_options(limit, tiny), force, review) if launch.main else None)[0]
         if early is not None:
             return replace(early, processes=launch.world, rank=launch.rank)
-        launch.agree(lambda: mine.update(zip(("pairs", "evidence", "items"), _plan(recipe, limit, bd if launch.main else None))))
+        launch.agree(lambda: mine.update(zip(("pairs", "evidence", "items"), _plan(recipe, limit, bd if launch.main else None, _build_options(limit, tiny)))))
 
         def generate() -> int:
             mine["backend"], n = _generate(recipe, bd, mine["items"], shard_spec, tiny=tiny, device=device, evidence=mine["evidence"] if launch.main else None,
@@ -292,7 +296,7 @@ def _assemble(recipe: Recipe, bd: BuildDir, items: list, pairs: list, backend, *
     bd.write_manifest(records)
     save_dataset_dict(dsd, bd.hf_dir)
     # the card comes from what the lock and manifest say, never from this run's state (a resume renders the same card)
-    bd.write_card(render_card(recipe, records, pairs, _generator_info(recipe, tiny), stats, review=review_stats))
+    bd.write_card(render_card(recipe, records, pairs, _generator_info(recipe, tiny), stats, review=review_stats, tiny=tiny))
     bd.mark_complete(recipe.fingerprint())
     return BuildResult(
         out=out,

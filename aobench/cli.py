@@ -1,7 +1,8 @@
 """The `aobench` command: a thin typer layer; each command parses flags, calls one stage function, prints with rich.
 
 Exit codes: 0 done; 2 a user error (AobenchError, a bad flag, a path that cannot be read or written), printed as
-one line with no traceback; 130 interrupted (Ctrl-C), with one line saying to rerun the same command to resume.
+one line with no traceback; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, e.g. `kill PID`, a scheduler's
+time limit), each with one line saying to rerun the same command to resume.
 """
 
 from __future__ import annotations
@@ -19,7 +20,27 @@ from rich.table import Table
 from aobench.errors import EXIT_USER_ERROR, AobenchError, format_error
 
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, what a shell reports for a process SIGTERM ended
 INTERRUPTED = "interrupted; rerun the same command to resume"
+TERMINATED = "terminated (SIGTERM); rerun the same command to resume"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be: the same clean-up runs (temp files removed, pools stopped, nothing half-written)."""
+
+
+_signals = {"term": False}
+
+
+def _on_sigterm(signum, frame) -> None:
+    _signals["term"] = True
+    raise Terminated()
+
+
+def _interrupted() -> None:
+    if _signals["term"]:
+        _fail(TERMINATED, EXIT_TERMINATED)
+    _fail(INTERRUPTED, EXIT_INTERRUPTED)
 PIPED_WIDTH = 10_000  # not a terminal: tables as wide as their content, never cut to 80 columns with "…"
 
 
@@ -71,7 +92,15 @@ RECIPE_PATH_HELP = "folder of your own recipe YAMLs, found by name (repeatable; 
 def recipes_cmd(
     recipe_path: Optional[List[Path]] = typer.Option(None, "--recipe-path", help=RECIPE_PATH_HELP),
 ) -> None:
-    """List recipes (built-in and on the recipe path) with a one-line description and the corpora their pairs are checked against."""
+    """List recipes (built-in and on the recipe path) with a one-line description and the corpora their pairs are checked against.
+
+    Examples:
+
+        aobench recipes
+
+        # your own recipe folder too (also $AOBENCH_RECIPE_PATH)
+        aobench recipes --recipe-path my-recipes/
+    """
     from aobench.nmidir import corpus_info, describe
     from aobench.recipe import builtin_dir, list_recipes, load, recipe_sources
 
@@ -101,7 +130,7 @@ def recipes_cmd(
 def build_cmd(
     recipe: str = typer.Argument(..., help="recipe name (see `aobench recipes`) or a YAML path"),
     out: Path = typer.Option(..., "--out", help="build directory (rerun to resume)"),
-    limit: Optional[int] = typer.Option(None, "--limit", help="only the first N images of the plan"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="only N images, spread over the splits in proportion (each split at least one while N allows), the same images as in the full build"),
     tiny: bool = typer.Option(False, "--tiny", help="tiny random model of the same family (offline smoke run)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="override the recipe seed"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="images per generator call (speed only)"),
@@ -113,7 +142,19 @@ def build_cmd(
     wait: bool = typer.Option(False, "--wait", help="if another build is writing --out, wait for it instead of refusing"),
     recipe_path: Optional[List[Path]] = typer.Option(None, "--recipe-path", help=RECIPE_PATH_HELP),
 ) -> None:
-    """Build a benchmark dataset from a recipe (resumable; one build per --out at a time)."""
+    """Build a benchmark dataset from a recipe (resumable; one build per --out at a time).
+
+    Examples:
+
+        # weight-free and offline: procedural shapes
+        aobench build shapes-ao --out runs/shapes-ao
+
+        # a 24-image smoke build of imagenet-ao with a tiny random pipeline (no download)
+        aobench build imagenet-ao --out runs/smoke --limit 24 --tiny
+
+        # the real thing on a GPU (rerun the same command to resume)
+        aobench build imagenet-ao --out runs/imagenet-ao --device cuda --batch-size 8
+    """
     from aobench.build import build
 
     res = build(recipe, out, limit=limit, tiny=tiny, seed=seed, batch_size=batch_size, device=device, dtype=dtype, force=force, shard=shard,
@@ -164,8 +205,8 @@ def foils_cmd(
     text_column: Optional[str] = typer.Option(None, "--text-column", help="caption column of a .jsonl/.csv"),
     split: Optional[List[str]] = typer.Option(None, "--split", help="build dir: only these splits (repeatable)"),
     audit: bool = typer.Option(True, "--audit/--no-audit", help="blind text-only scorer audit (OUT's name + .audit.json)"),
-    balance: bool = typer.Option(False, "--balance", help="drop foils until every blind scorer is near 50%% per type"),
-    tolerance: float = typer.Option(0.05, "--tolerance", help="--balance: allowed distance from 50%%"),
+    balance: bool = typer.Option(False, "--balance", help="drop foils until every blind scorer is near 50% per type"),
+    tolerance: float = typer.Option(0.05, "--tolerance", help="--balance: allowed distance from 50%"),
     counts: Optional[Path] = typer.Option(None, "--counts", help="corpus counts for the PMI scorer and the plausibility prior (`aobench nmi` dir or counts.json; default: PMI on the input itself, each caption left out)"),
     plausibility: bool = typer.Option(True, "--plausibility/--no-plausibility", help="captions files: make no foil whose new pair the shipped corpus counts reject outright"),
     blind_clip: str = typer.Option("aobench-vit-s-64", "--blind-clip", help="open_clip architecture of the random-init blind scorer, or `none`"),
@@ -174,12 +215,18 @@ def foils_cmd(
 ) -> None:
     """Foil captions (replace/swap/add/negate) and their bias audit by blind text-only scorers.
 
-    \b
     Examples:
-      aobench foils captions.txt --out foils.jsonl
-      aobench foils captions.jsonl --vocab none --types replace_att,swap_att --out open.jsonl
-      aobench foils builds/shapes --split test --out builds/shapes/foils.jsonl --balance
-      aobench foils captions.txt --counts nmi_out/ --out foils.jsonl    (PMI and prior from your own corpus)
+
+        aobench foils captions.txt --out foils.jsonl
+
+        # open vocabulary, two foil types
+        aobench foils captions.jsonl --vocab none --types replace_att,swap_att --out open.jsonl
+
+        # foils of a build's rows (for `aobench eval --foils`), balanced until the blind scorers are near chance
+        aobench foils builds/shapes --split test --out builds/shapes/foils.jsonl --balance
+
+        # PMI scorer and plausibility prior from your own corpus counts
+        aobench foils captions.txt --counts nmi_out/ --out foils.jsonl
     """
     from aobench.foils.audit import audit_table
     from aobench.foils.pipeline import run_foils
@@ -222,7 +269,15 @@ def extract_cmd(
     vocab: str = typer.Option("imagenet-ao", "--vocab", help="recipe whose vocabulary to match, or `none` for open vocabulary"),
     workers: int = typer.Option(1, "--workers", help="processes, one spaCy pipeline each"),
 ) -> None:
-    """Extract attribute-object pairs per caption with spaCy dependency rules."""
+    """Extract attribute-object pairs per caption with spaCy dependency rules.
+
+    Examples:
+
+        aobench extract /data/coco/captions_val2017.json --out pairs.jsonl
+
+        # open vocabulary, from standard input, 2 processes
+        zcat alt-text.txt.gz | aobench extract - --vocab none --out pairs.jsonl --workers 2
+    """
     from aobench.text.engine import extract_to_jsonl
 
     counts = extract_to_jsonl(corpus, out, None if vocab.lower() == "none" else vocab, text_column=text_column, workers=workers)
@@ -245,7 +300,7 @@ def nmi_cmd(
     workers: int = typer.Option(1, "--workers", help="local engine processes"),
     spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (local[N], spark://HOST:PORT, yarn, k8s://..., sc://... for Spark Connect); default: the active session, SPARK_REMOTE, SPARK_MASTER, spark-submit's, else local[*]"),
     spark_partitions: Optional[int] = typer.Option(None, "--spark-partitions", help="repartition each corpus into N partitions before extraction"),
-    text_column: Optional[str] = typer.Option(None, "--text-column"),
+    text_column: Optional[str] = typer.Option(None, "--text-column", help="caption column of .jsonl/.csv/.parquet/datasets (default: caption, text, TEXT, ...)"),
     pairs: Optional[Path] = typer.Option(None, "--pairs", help="an `aobench extract` output instead of corpora"),
     seen_threshold: int = typer.Option(1, "--seen-threshold", help="a pair with count >= this is seen"),
     seed: int = typer.Option(0, "--seed", help="seed of the bootstrap and of --sample-captions draws"),
@@ -256,13 +311,18 @@ def nmi_cmd(
     AMI subtracts the MI expected by chance at the corpus's own size, and --sample-captions N measures every
     corpus at the same size. Several corpora: DIR/nmi.json, pairs.csv and counts.json pool them all;
     DIR/corpora/NAME/ holds each corpus's own three files; DIR/comparison.csv has one row per corpus, and the
-    printed table compares them. Per-file counts in DIR/shards/ let a rerun resume file by file.
+    printed table compares them. Per-file counts in DIR/shards/ let a rerun resume file by file. A corpus may
+    be a pipe, or `-` for standard input (read once; no resume).
 
     Examples:
 
-      aobench nmi captions.txt --out runs/nmi --bootstrap 200
+        aobench nmi captions.txt --out runs/nmi --bootstrap 200
 
-      aobench nmi coco.json flickr8k.txt --out runs/cmp --vocab none --sample-captions 2000 --repeats 20 --min-count 5
+        # two corpora compared at one size, open vocabulary
+        aobench nmi coco.json flickr8k.txt --out runs/cmp --vocab none --sample-captions 2000 --repeats 20 --min-count 5
+
+        # a compressed corpus through a pipe
+        aobench nmi <(zcat big.txt.gz) --out runs/nmi-big
     """
     from aobench.nmidir import NMI_JSON, PAIRS_CSV
     from aobench.text.analyze import run_nmi
@@ -323,7 +383,15 @@ def push_cmd(
     revision: Optional[str] = typer.Option(None, "--revision", help="branch to push to (created if missing); with --create-pr, the PR's base"),
     create_pr: bool = typer.Option(False, "--create-pr", help="open a pull request instead of committing to the branch"),
 ) -> None:
-    """Push a build to the Hugging Face Hub (Parquet shards, card, configs) in one commit; token from HF_TOKEN or `hf auth login`."""
+    """Push a build to the Hugging Face Hub (Parquet shards, card, configs) in one commit; token from HF_TOKEN or `hf auth login`.
+
+    Examples:
+
+        # what would be uploaded, and the card
+        aobench push runs/shapes-ao --repo-id me/shapes-ao --dry-run
+
+        aobench push runs/shapes-ao --repo-id me/shapes-ao --private
+    """
     from aobench.dataset.hub import push
 
     res = push(dir, repo_id, private=private, dry_run=dry_run, force=force, revision=revision, create_pr=create_pr)
@@ -354,7 +422,15 @@ def export_cmd(
     shard_size: int = typer.Option(10000, "--shard-size", help="samples per tar shard"),
     force: bool = typer.Option(False, "--force", help="replace a non-empty --out that is not an earlier export"),
 ) -> None:
-    """Export a build for CLIP_benchmark (`clip_benchmark eval --dataset wds/<view> --dataset_root ROOT --split SPLIT`)."""
+    """Export a build for CLIP_benchmark (`clip_benchmark eval --dataset wds/<view> --dataset_root ROOT --split SPLIT`).
+
+    Examples:
+
+        aobench export runs/shapes-ao --format webdataset --out runs/shapes-ao-wds
+
+        # one class list over every split
+        aobench export runs/shapes-ao --format webdataset --out runs/wds-all --classes all
+    """
     if format != "webdataset":
         raise AobenchError(f"--format {format!r}: supported formats: webdataset")
     from aobench.dataset.webdataset import export_webdataset
@@ -388,7 +464,7 @@ app.add_typer(study_app, name="study")
 @study_app.command("nmi-sweep")
 def study_nmi_sweep_cmd(
     out: Path = typer.Option(..., "--out", help="study directory (rerun to resume; finished runs are skipped)"),
-    profile: str = typer.Option("default", "--profile", help="quick (smoke test, ~3 min on CPU), cpu (5 levels x 3 seeds, ~35 min on 2 CPU cores) or default (5 levels x 3 seeds, sized for one GPU)"),
+    profile: str = typer.Option("auto", "--profile", help="auto: default on a CUDA device, else cpu; quick (smoke test, 2 runs: 3 min on 2 quiet CPU cores, 17 min on a busy one), cpu (5 levels x 3 seeds: ~33 min on 2 quiet CPU cores) or default (5 levels x 3 seeds, sized for one GPU)"),
     nmi: Optional[str] = typer.Option(None, "--nmi", help="comma-separated caption-NMI targets, e.g. 0.2,0.3,0.4 (default: the profile's)"),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="training seeds per level (default: the profile's)"),
     shard: Optional[str] = typer.Option(None, "--shard", help="i/n: run every n-th (design, level, seed) run from i (one process per GPU)"),
@@ -399,13 +475,27 @@ def study_nmi_sweep_cmd(
     ablation: bool = typer.Option(False, "--ablation", help="also run the mixture knob (coverage falls as NMI rises) at the same levels and report both designs"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N"),
 ) -> None:
-    """Train small CLIPs on shapes-ao splits at chosen caption NMI and relate NMI to unusual-pair accuracy."""
+    """Train small CLIPs on shapes-ao splits at chosen caption NMI and relate NMI to unusual-pair accuracy.
+
+    Examples:
+
+        # smoke test (2 runs)
+        aobench study nmi-sweep --out runs/study-quick --profile quick
+
+        # the CPU study (15 runs), or with the default `auto` profile on a GPU machine the GPU one
+        aobench study nmi-sweep --out runs/study --profile cpu
+
+        # one GPU of four; rerun without --shard to write the combined results
+        aobench study nmi-sweep --out runs/study --profile default --shard 0/4 --device cuda:0
+    """
     from aobench.options import parse_shard
     from aobench.study.nmi_sweep import run_sweep
     from aobench.study.profiles import get_profile
     from aobench.study.splits import parse_levels
 
-    prof = get_profile(profile, levels=parse_levels(nmi), seeds=seeds, epochs=epochs, arch=arch, images=images, min_images_per_seen_pair=min_images_per_seen_pair)
+    from aobench.study.profiles import machine_profile
+
+    prof = get_profile(machine_profile(profile, device), levels=parse_levels(nmi), seeds=seeds, epochs=epochs, arch=arch, images=images, min_images_per_seen_pair=min_images_per_seen_pair)
     res = run_sweep(out, prof, shard=parse_shard(shard), device=device, ablation=ablation)
     table = Table("design", "target NMI", "measured NMI", "seed", "min img/pair", "unusual acc", "seen acc", "best HM")
     for r in res.study["runs"] + ((res.study.get("ablation") or {}).get("runs") or []):
@@ -417,7 +507,7 @@ def study_nmi_sweep_cmd(
     rho = "n/a" if sp["rho"] is None else f"{sp['rho']:.3f}"
     p = "n/a" if sp["p_value"] is None else f"{sp['p_value']:.3g}"
     state = "complete" if res.complete else f"partial ({len(res.study['missing'])} runs left)"
-    print_line(f"{out}: {state}; trained {len(res.trained)}, resumed {len(res.resumed)}, skipped {len(res.skipped)}; Spearman rho {rho} (permutation p {p}); see {out}/summary.md")
+    print_line(f"{out}: {state} (profile {prof.name}); trained {len(res.trained)}, resumed {len(res.resumed)}, skipped {len(res.skipped)}; Spearman rho {rho} (permutation p {p}); see {out}/summary.md")
 
 
 @app.command("report")
@@ -434,7 +524,10 @@ def report_cmd(
 
     Examples:
 
-      aobench report runs/shapes --results runs/eval --corpus runs/nmi/corpora/coco --corpus runs/nmi/corpora/flickr8k --min-count 5
+        aobench report runs/shapes-ao
+
+        # with eval results and corpus statistics beside the images
+        aobench report runs/shapes --results runs/eval --corpus runs/nmi/corpora/coco --corpus runs/nmi/corpora/flickr8k --min-count 5
     """
     from aobench.report.gallery import make_report
 
@@ -463,7 +556,15 @@ def real_cmd(
     caption_column: str = typer.Option("caption", "--caption-column"),
     force: bool = typer.Option(False, "--force", help="discard a real split made from a different selection"),
 ) -> None:
-    """Real photographs of the build's objects and unusual pairs (img2dataset) as a `real` split."""
+    """Real photographs of the build's objects and unusual pairs (img2dataset) as a `real` split.
+
+    Examples:
+
+        aobench real runs/imagenet-ao --table laion-subset.parquet --per-object 20
+
+        # on a Spark cluster
+        aobench real runs/imagenet-ao --table urls/ --distributor pyspark --spark-master spark://host:7077
+    """
     from aobench.real import make_real
 
     res = make_real(dir, table, per_object=per_object, per_pair=per_pair, image_size=image_size, output_format=output_format,
@@ -506,17 +607,22 @@ def eval_cmd(
 
     Examples:
 
-      aobench eval out/shapes --model tiny --out results/
+        aobench eval runs/shapes-ao --model tiny --out runs/eval
 
-      aobench eval sugarcrepe --images ~/coco/val2017 --model open_clip:ViT-B-32:openai --out results/
+        # two models, the composition and czsl tasks, figures
+        aobench eval runs/imagenet-ao --model open_clip:ViT-B-32:laion2b_s34b_b79k --model hf:openai/clip-vit-base-patch32 --out runs/eval --tasks composition,czsl --plot
 
-      aobench eval valse --images coco2017=~/coco/val2017 --images visual7w=~/v7w/images --skip-missing --model tiny --out r/
+        aobench eval sugarcrepe --images ~/coco/val2017 --model open_clip:ViT-B-32:openai --out results/
 
-      aobench eval sugarcrepe,valse,aro --annotations ~/benchmarks --images ~/images --model tiny --out r/
+        aobench eval valse --images coco2017=~/coco/val2017 --images visual7w=~/v7w/images --skip-missing --model tiny --out r/
 
-      aobench eval suite --model open_clip:ViT-B-32:openai --out results/
+        aobench eval sugarcrepe,valse,aro --annotations ~/benchmarks --images ~/images --model tiny --out r/
 
-      aobench eval --list-tasks
+        aobench eval suite --model open_clip:ViT-B-32:openai --out results/
+
+        aobench eval --list-models
+
+        aobench eval --list-tasks
     """
     if list_models:
         from aobench.evaluate.models import list_models as _list
@@ -693,8 +799,23 @@ def _fail(line: str, code: int = EXIT_USER_ERROR) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """Console-script entry point: exit 0 on success, 2 with one line on a user error, 130 with one line on Ctrl-C."""
+    """Console-script entry point: exit 0 on success, 2 with one line on a user error, 130 on Ctrl-C and 143 on SIGTERM (one line each)."""
+    import signal
+    import threading
+
     args = list(sys.argv[1:] if argv is None else argv)
+    previous = None
+    _signals["term"] = False
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _main(args, argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: list[str], argv: Optional[List[str]]) -> None:
     # the root options (--version, -v, -q) take no value: the command is the first other word
     if next((a for a in args if not a.startswith("-")), None) in ("build", "eval"):
         from aobench.launch import accelerate_cpu_processes, relaunch
@@ -708,7 +829,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     except AobenchError as exc:
         _fail(format_error(exc))
     except KeyboardInterrupt:
-        _fail(INTERRUPTED, EXIT_INTERRUPTED)
+        _interrupted()
     except BrokenPipeError:  # `aobench ... | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
@@ -726,11 +847,11 @@ def main(argv: Optional[List[str]] = None) -> None:
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, EOFError):  # typer turns EOFError (e.g. a truncated stream) into Abort: not an interrupt
                 _fail(format_error(AobenchError(f"unexpected end of input ({cause or 'EOFError'})")))
-            _fail(INTERRUPTED, EXIT_INTERRUPTED)
+            _interrupted()
         raise
     # typer's standalone-free mode returns Ctrl-C (KeyboardInterrupt) as exit code 130 instead of raising it
     if code == EXIT_INTERRUPTED:
-        _fail(INTERRUPTED, EXIT_INTERRUPTED)
+        _interrupted()
     if isinstance(code, int) and code:
         sys.exit(code)
 

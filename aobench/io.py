@@ -126,6 +126,8 @@ def read_jsonl_strict(path: str | os.PathLike, hint: str = "") -> Iterator[tuple
                 raise AobenchError(f"{path}:{n}: not UTF-8 text{tail}") from None
             except json.JSONDecodeError as exc:
                 raise AobenchError(f"{path}:{n}: not valid JSON ({exc.msg}){tail}") from None
+            except RecursionError:  # a line nested deeper than the parser goes
+                raise AobenchError(f"{path}:{n}: JSON nested too deeply to read{tail}") from None
 
 
 class JsonlAppender:

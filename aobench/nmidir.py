@@ -131,6 +131,21 @@ class NmiDir:
         atomic_write_text(self.comparison_path, buf.getvalue())
         return self.comparison_path
 
+    def drop_corpora(self, keep: Sequence[str]) -> None:
+        """Remove what an earlier run with other corpora left: `corpora/<name>/` not in `keep`, and comparison.csv when none is kept.
+
+        Only folders holding an nmi.json (this format's) are removed; anything else under corpora/ is the user's.
+        """
+        import shutil
+
+        for d in self.corpus_dirs():
+            if d.root.name not in keep and not d.root.is_symlink() and d.has_stats():
+                shutil.rmtree(d.root)
+        if self.corpora_dir.is_dir() and not any(self.corpora_dir.iterdir()):
+            self.corpora_dir.rmdir()
+        if not keep:
+            self.comparison_path.unlink(missing_ok=True)
+
     # --- readers -----------------------------------------------------------------------------------
     def stats(self, what: str = "", tolerant: bool = False) -> dict:
         """nmi.json; `tolerant`: {} when missing or malformed (a description, not a measurement), else a one-line error (`what` names the flag)."""

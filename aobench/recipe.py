@@ -19,6 +19,7 @@ from typing import Any, Iterable, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+import aobench.strict_yaml as strict_yaml
 from aobench.version import __version__
 from aobench.errors import AobenchError
 from aobench.paths import is_local, looks_like_path
@@ -190,6 +191,11 @@ class CardSpec(_Strict):
     limitations: str = ""
 
 
+# fields that change how fast a build runs, never what it makes (batch sizes: see generate/diffusers_backend.py):
+# left out of the fingerprint and of recipe.lock.yaml, so builds differing only in `--batch-size` are byte-identical
+RUN_TIME_FIELDS = (("generator", "batch_size"), ("filters", "clip_score", "batch_size"))
+
+
 class Recipe(_Strict):
     """A full benchmark recipe."""
 
@@ -231,12 +237,19 @@ class Recipe(_Strict):
         """Split names in recipe order (the order of hf/, the card and every export)."""
         return [s.name for s in self.splits]
 
+    def locked(self) -> dict:
+        """The resolved recipe as recipe.lock.yaml records it: every field but the run-time ones (RUN_TIME_FIELDS)."""
+        data = self.model_dump(mode="json")
+        for *parents, key in RUN_TIME_FIELDS:
+            node = data
+            for p in parents:
+                node = node[p]
+            node.pop(key, None)
+        return data
+
     def fingerprint(self) -> str:
         """Hash of the resolved recipe: two builds with equal fingerprints produce the same dataset."""
-        data = self.model_dump(mode="json")
-        # batch sizes change speed, never images (see generate/diffusers_backend.py), so they are left out
-        data["generator"].pop("batch_size", None)
-        data["filters"]["clip_score"].pop("batch_size", None)
+        data = self.locked()
         for split in data["splits"]:  # added later: at their defaults they leave older builds' fingerprints as they were
             if not split.get("min_images_per_pair"):
                 split.pop("min_images_per_pair", None)
@@ -288,8 +301,12 @@ def _read_yaml(path: Path) -> dict:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise AobenchError(f"cannot read recipe: {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise AobenchError(f"{path}: not UTF-8 text (byte {exc.start}) — a recipe is a UTF-8 YAML file") from None
     try:
-        data = yaml.safe_load(text)
+        data = strict_yaml.safe_load(text)
+    except strict_yaml.DuplicateKeyError as exc:
+        raise AobenchError(f"{path}:{exc.line}: duplicate key {exc.key!r} (first at line {exc.first}) — keep one of them") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -474,6 +491,6 @@ def lock_text(recipe: Recipe, build: dict) -> str:
         "aobench_version": __version__,
         "fingerprint": recipe.fingerprint(),
         "build": build,
-        "recipe": recipe.model_dump(mode="json"),
+        "recipe": recipe.locked(),  # run-time fields (`--batch-size`) are not part of what was built
     }
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)

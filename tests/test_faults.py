@@ -85,7 +85,8 @@ def _one_line_error(code: int, err: str) -> str:
 
 
 def dir_bytes(root: Path, skip: tuple = ()) -> dict:
-    """Every file under root (but `skip`ped folders) → its hash."""
+    """Every file under root (but `skip`ped folders and the kernel locks of the run that wrote it) → its hash."""
+    skip = (*skip, ".aobench-locks")
     return {str(p.relative_to(root)): _sha(p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file() and not str(p.relative_to(root)).startswith(skip)}
 
 

@@ -94,7 +94,7 @@ def test_bottom_layer_imports_nothing_above_it():
 # the layers (docs/architecture.md): bottom helpers, formats (one module per on-disk format), then the stages in
 # data-flow order (the conductor, build, just before the study that builds datasets); the package root and the CLI on top
 BOTTOM = {"errors", "io", "registry", "options", "paths", "seeds", "progress", "device", "extras", "version", "logs", "launch", "clipzoo",
-          "tiny", "spark_session", "recipes", "model_configs", "correlation"}  # fmt: skip (recipes, model_configs: data packages)
+          "tiny", "spark_session", "strict_yaml", "recipes", "model_configs", "correlation"}  # fmt: skip (recipes, model_configs: data packages)
 FORMATS = {"recipe", "artifacts", "locks", "nmidir", "corpora", "text.counts", "evaluate.results", "study.studydir"}
 STAGES = ["vocab", "text", "pairs", "budget", "prompts", "generate", "filters", "dataset", "foils", "real", ("evaluate", "suite"), "spectrum", "report", "build", "study"]
 STAGE_INDEX = {name: i for i, s in enumerate(STAGES) for name in ((s,) if isinstance(s, str) else s)}  # the standard benchmarks run inside evaluate

@@ -50,15 +50,16 @@ def split_stats(records: list[dict], split_order: list[str]) -> list[dict]:
     return out
 
 
-def render_card(recipe, records: list[dict], pairs: list, generator: dict, filter_stats: dict, *, repo_id: Optional[str] = None, review: Optional[dict] = None) -> str:
-    """The dataset card (README.md) for a build."""
+def render_card(recipe, records: list[dict], pairs: list, generator: dict, filter_stats: dict, *, repo_id: Optional[str] = None, review: Optional[dict] = None,
+                tiny: bool = False) -> str:  # fmt: skip
+    """The dataset card (README.md) for a build (`tiny`: a `--tiny` smoke build, said so at the top and in the licence)."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
     from aobench.version import __version__
     from aobench.generate.licenses import generator_license
     from aobench.pairs import summarize
 
-    lic = generator_license(recipe.generator)
+    lic = generator_license(recipe.generator, tiny)
     # the card's licence follows the generator's unless the recipe names another (card.license)
     license_fields = lic.card_fields() if recipe.card.license in (None, lic.id) else {"license": recipe.card.license}
     split_order = recipe.split_names()
@@ -100,5 +101,7 @@ def render_card(recipe, records: list[dict], pairs: list, generator: dict, filte
         n_kept=n_kept,
         review=review,
         image_license=lic,
+        tiny=tiny and recipe.generator.backend not in ("procedural",),
+        generator_model=recipe.generator.model or recipe.generator.backend,
     )
     return str(card)

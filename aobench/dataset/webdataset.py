@@ -38,6 +38,7 @@ from aobench.artifacts import BuildDir
 from aobench.dataset.labels import read_columns
 from aobench.errors import AobenchError
 from aobench.io import atomic_write_text, replace_dir
+from aobench.locks import holding
 from aobench.progress import make_progress
 from aobench.prompts import DEFAULT_EVAL_TEMPLATES, article, render
 
@@ -167,6 +168,7 @@ def _attribute_types(bd: BuildDir, meta: dict) -> dict:
     return types
 
 
+@holding("aobench export", entry=True)  # --out is replaced whole, so its lock lives beside it
 def export_webdataset(
     build_dir: str | Path,
     out: str | Path,

@@ -24,6 +24,7 @@ from aobench.evaluate.models import EmbeddingModel, LoadedModel, ModelHandle, Mo
 from aobench.evaluate.results import Result, jsonable, load_results, nest_metrics, result_path, write_csv, write_result
 from aobench.evaluate.tasks import TASKS, TaskNotApplicable, check_options, parse_tasks
 from aobench.io import read_jsonl_strict
+from aobench.locks import holding
 from aobench.options import parse_shard
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def _label_of(item) -> str:
     return item.spec if isinstance(item, ModelSpec) else getattr(item, "name", "") or type(item).__name__
 
 
+@holding("aobench eval", shard_arg="shard", launched=True)
 def evaluate(
     data: str | Path,
     models: Union[ModelLike, Sequence[ModelLike]],

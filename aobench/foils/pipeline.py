@@ -10,6 +10,7 @@ from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.foils.make import FoilMaker, parse_types
 from aobench.io import atomic_write_json, atomic_write_jsonl, writable_file
+from aobench.locks import holding
 from aobench.paths import is_hub_id
 from aobench.progress import make_progress
 from aobench.prompts import render
@@ -142,6 +143,7 @@ def _why_table(why: Counter, types) -> dict:
     return {t: out[t] for t in types if t in out}
 
 
+@holding("aobench foils", entry=True)
 def run_foils(input_path: str | Path, out: str | Path, types: Optional[Iterable[str]] = None, seed: int = 0, vocab: Optional[str] = None,
               per_type: int = 1, text_column: Optional[str] = None, splits: Optional[list[str]] = None, audit: bool = True,
               do_balance: bool = False, counts: Optional[str] = None, audit_out: Optional[str | Path] = None,

@@ -32,6 +32,13 @@ CC0 = License(
     summary="The images are drawn by code, with no model weights involved, and are dedicated to the public domain (CC0 1.0): use them for any purpose, no attribution needed.",
 )  # fmt: skip
 
+# `--tiny`: a randomly initialised pipeline built from configs, no trained weights, so no model's terms apply
+TINY = License(
+    "cc0-1.0", link="https://creativecommons.org/publicdomain/zero/1.0/",
+    summary="A smoke build (`--tiny`): the images come from a tiny, randomly initialised pipeline built from configs, with no trained "
+    "weights, so they carry no model's terms and are dedicated to the public domain (CC0 1.0). The recipe's model did not make them.",
+)  # fmt: skip
+
 _SAI_NC = "https://stability.ai/license"
 BACKEND_LICENSES = {"procedural": CC0}
 MODEL_LICENSES = {
@@ -55,8 +62,10 @@ MODEL_LICENSES = {
 }  # fmt: skip
 
 
-def generator_license(spec) -> License:
-    """The licence of images from a recipe's generator spec: the recipe's own fields, else the tables, else `unknown`."""
+def generator_license(spec, tiny: bool = False) -> License:
+    """The licence of images from a recipe's generator spec: a `--tiny` model's, else the recipe's own fields, else the tables, else `unknown`."""
+    if tiny and spec.backend not in BACKEND_LICENSES:  # the recipe's model (and its licence) took no part
+        return TINY
     if getattr(spec, "license", None):
         where = spec.license_name or spec.license
         return License(spec.license, spec.license_name or "", spec.license_link or "",

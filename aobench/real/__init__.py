@@ -16,6 +16,7 @@ from typing import Optional
 from aobench.artifacts import BuildDir, RealDir
 from aobench.errors import AobenchError
 from aobench.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl
+from aobench.locks import holding
 from aobench.progress import make_progress
 
 SPLIT = RealDir.SPLIT
@@ -65,6 +66,7 @@ def _write_selection(rows: list[dict], path: Path, force: bool) -> None:
     tmp.replace(path)
 
 
+@holding("aobench real", arg="build_dir", flag="", existing=True)  # the real split is written inside the build
 def make_real(build_dir: str | Path, tables: list[Path], *, per_object: int = 50, per_pair: int = 50, image_size: int = 256,
               output_format: str = "files", distributor: str = "multiprocessing", processes: int = 1, threads: int = 16,
               timeout: int = 10, retries: int = 0, shard_size: int = 1000, url_column: str = "url", caption_column: str = "caption",

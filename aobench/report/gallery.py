@@ -20,6 +20,7 @@ from aobench.errors import AobenchError
 from aobench.evaluate import plots as eval_plots
 from aobench.evaluate.results import ModelSummary, Result, load_results, summarize
 from aobench.io import atomic_write_bytes, atomic_write_text
+from aobench.locks import holding
 from aobench.progress import make_progress
 from aobench.report import plots
 from aobench.nmidir import NMI_JSON, PAIRS_CSV, Corpus, NmiDir, load_corpus
@@ -148,6 +149,7 @@ def _safe_name(name: str) -> str:
     return keep[:60] or hashlib.sha1(name.encode()).hexdigest()[:10]
 
 
+@holding("aobench report", arg="dir_", flag="", existing=True)  # the report is written inside DIR: one writer of DIR at a time
 def make_report(dir_: str | Path, results: Optional[list] = None, corpora: Optional[list] = None, min_count: Optional[int] = None) -> ReportResult:
     """Write `DIR/report/index.html` and its figures from a build in DIR and/or eval results and corpus statistics.
 

@@ -25,6 +25,7 @@ from aobench.version import __version__
 from aobench.artifacts import BuildDir
 from aobench.errors import AobenchError
 from aobench.io import JsonlAppender
+from aobench.locks import holding
 from aobench.recipe import Recipe
 from aobench.study.profiles import Profile
 from aobench.study.splits import NmiSolver, build_recipe, check_same_pairs, kept_captions, level_recipe, measured_split_nmi
@@ -241,6 +242,7 @@ def _say(text: str) -> None:
     console.print(text, highlight=False, soft_wrap=True, markup=False)
 
 
+@holding("aobench study nmi-sweep", shard_arg="shard")
 def run_sweep(
     out: str | Path,
     profile: Profile,

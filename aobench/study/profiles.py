@@ -30,7 +30,8 @@ class Profile:
 
 
 PROFILES = {
-    # smoke test: 2 levels x 1 seed, 2,000 images, the 3.4M-parameter aobench-tiny ViT: about 3 minutes on 2 CPU cores
+    # smoke test: 2 levels x 1 seed, 2,000 images, the 3.4M-parameter aobench-tiny ViT: 3 minutes measured on 2 quiet
+    # CPU cores, 17 minutes on the same 2 cores shared with other jobs
     "quick": Profile(
         name="quick",
         levels=[0.2, 0.45],
@@ -68,10 +69,22 @@ PROFILES = {
 }
 
 
+AUTO = "auto"
+
+
+def machine_profile(name: str, device: str = "auto") -> str:
+    """`auto` → the profile this machine can run: `default` on a CUDA device, else `cpu`; other names as given."""
+    if name != AUTO:
+        return name
+    from aobench.device import resolve_device
+
+    return "default" if str(resolve_device(device)).startswith("cuda") else "cpu"
+
+
 def get_profile(name: str, *, levels=None, seeds=None, epochs=None, arch=None, images=None, min_images_per_seen_pair=None) -> Profile:
     """A named profile with command-line overrides applied."""
     if name not in PROFILES:
-        raise AobenchError(f"--profile {name!r}: unknown; choose one of {', '.join(PROFILES)}")
+        raise AobenchError(f"--profile {name!r}: unknown; choose one of {', '.join([AUTO, *PROFILES])}")
     p = PROFILES[name]
     train = replace(p.train, **{k: v for k, v in {"epochs": epochs, "arch": arch}.items() if v is not None})
     if seeds is not None and seeds < 1:

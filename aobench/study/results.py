@@ -75,7 +75,7 @@ def effect_sentence(name: str, entry: dict) -> str:
     lv = entry["levels"]["points_per_minus_0.1_nmi"]
     sp = entry["runs"]["spearman"]
     if e is None:
-        return f"{ANALYSED[name]}: undetermined (need runs at two or more NMI levels)."
+        return f"{ANALYSED[name]}: undetermined (need runs at two or more NMI levels)."  # the slope needs two x values
     ci = f"95% CI [{e['ci95'][0]:+.1f}, {e['ci95'][1]:+.1f}]" if e["ci95"] else "no CI (2 runs)"
     lv_ci = f"; levels as units: 95% CI [{lv['ci95'][0]:+.1f}, {lv['ci95'][1]:+.1f}]" if lv and lv["ci95"] else ""
     p = f", Spearman rho {sp['rho']:.2f}, permutation p = {_p(sp['p_value'])}" if sp["rho"] is not None else ""
@@ -87,7 +87,8 @@ def verdict(stats: dict) -> str:
     sp = stats[PRIMARY]["runs"]["spearman"]
     rho, p, n = sp["rho"], sp["p_value"], sp["n"]
     if rho is None:
-        return f"Undetermined: with {n} run(s) the correlation is undefined (need runs at two or more NMI levels)."
+        why = sp.get("undefined") or f"{n} run(s)"
+        return f"Undetermined: Spearman's rho and its permutation p-value are undefined here ({why})."
     sig = p is not None and p < 0.05
     if rho < 0 and sig:
         head = f"The seed paper's direction holds here: lower caption NMI goes with higher accuracy on unusual pairs (rho = {rho:.3f}, permutation p = {_p(p)}, n = {n} runs)."

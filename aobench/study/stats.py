@@ -39,6 +39,10 @@ def spearman_permutation(x: Sequence[float], y: Sequence[float], *, draws: int =
     out = {"n": t["n"], "rho": t["r"], "p_value": t["p_value"], "method": t["method"], "n_permutations": t["n_permutations"]}
     if "seed" in t:
         out["seed"] = t["seed"]
+    if out["rho"] is None:  # undefined: say why (the verdict names it)
+        n = len(x)
+        out["undefined"] = (f"{n} run(s): a permutation test needs at least 3" if n < 3 else
+                            "every run is at one NMI level" if len(set(x)) < 2 else "every run has the same accuracy")  # fmt: skip
     return out
 
 

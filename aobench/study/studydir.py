@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
+from aobench.artifacts import LOCKS
 from aobench.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from aobench.nmidir import NmiDir
 
@@ -100,7 +101,8 @@ class StudyDir:
 
     def foreign(self) -> list[str]:
         """Names in the folder that no sweep writes before its lock (a folder with such names is not a study)."""
-        return [p.name for p in self.root.iterdir() if p.name not in WORK_DIRS] if self.root.exists() else []
+        # the kernel locks of the run holding the folder (aobench.locks) are written before anything else
+        return [p.name for p in self.root.iterdir() if p.name not in WORK_DIRS and p.name != LOCKS] if self.root.exists() else []
 
     # --- readers and writers ------------------------------------------------------------------------
     def lock(self) -> Optional[dict]:

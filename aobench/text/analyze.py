@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from aobench.errors import AobenchError
+from aobench.locks import holding
 from aobench.nmidir import NmiDir
 from aobench.text.corpus import COMPRESSIONS, SUFFIXES
 from aobench.text.counts import Counts
@@ -78,6 +79,15 @@ def corpus_name(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", base) or "corpus"
 
 
+def corpus_names(sources: list[str]) -> list[str]:
+    """`corpus_name` of each source, made unique (a short hash of the source) where two would share a folder."""
+    import hashlib
+
+    names = [corpus_name(s) for s in sources]
+    return [f"{n}-{hashlib.sha256(str(s).encode()).hexdigest()[:8]}" if names.count(n) > 1 else n for n, s in zip(names, sources)]
+
+
+@holding("aobench nmi")  # one run per --out: two would mix their nmi.json and corpora/
 def run_nmi(
     sources: list[str],
     out: Path,
@@ -115,6 +125,12 @@ def run_nmi(
         require("spark", "--engine spark")
     if engine != "spark" and (spark_master or spark_partitions):
         raise AobenchError("--spark-master/--spark-partitions need --engine spark")
+    if engine == "spark":
+        from aobench.text.corpus import is_stream
+
+        piped = [s for s in sources if is_stream(s)]
+        if piped:
+            raise AobenchError(f"{piped[0]}: a pipe or standard input is read by this process alone — use --engine local, or write it to a file the executors can read")
     if sample_captions is not None and sample_captions < 1:
         raise AobenchError(f"--sample-captions {sample_captions}: must be at least 1")
     if repeats < 1:
@@ -134,6 +150,7 @@ def run_nmi(
 
         counts, cps = counts_from_pairs_file(pairs_file)
         _check_sample_size(sample_captions, [(Path(pairs_file).name, counts)])
+        nd.drop_corpora(keep=[])
         return {"pooled": write_analysis(out, counts, cps, name=Path(pairs_file).name, extra={**meta, "sources": [str(pairs_file)]}, **kw), "corpora": [], "notes": []}
     per: list[tuple[str, Counts, Counter]] = []
     for src in sources:
@@ -157,9 +174,10 @@ def run_nmi(
             pooled_cps.update(cps)
     result = {"pooled": write_analysis(out, pooled, pooled_cps, name="+".join(corpus_name(s) for s in sources), extra={**meta, "sources": list(map(str, sources))}, **kw),
               "corpora": [], "notes": []}  # fmt: skip
+    names = corpus_names([src for src, _, _ in per]) if len(per) > 1 else []
+    nd.drop_corpora(keep=names)  # a rerun with fewer corpora leaves none of the dropped ones behind
     if len(per) > 1:
-        for src, c, cps in per:
-            name = corpus_name(src)
+        for (src, c, cps), name in zip(per, names):
             result["corpora"].append(write_analysis(nd.corpus(name).root, c, cps, name=name, extra={**meta, "sources": [src]}, **kw))
         nd.write_comparison([comparison_row(r) for r in result["corpora"]])
         note = size_note(result["corpora"], sample_captions)

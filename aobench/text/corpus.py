@@ -5,13 +5,18 @@ A .json file is JSON lines, or one JSON document: a list of records or COCO's ca
 `iter_records(path)` yields `Record(id, text, skip)`: `skip` is None for a usable caption, else the reason
 it was not used (`empty`, `too_long`, `invalid_utf8`, `malformed_json`, `missing_column`, `not_text`,
 `empty_file`, `malformed_csv`, `null`, `truncated`: a .gz/.zst file cut short or damaged after some rows, which are
-counted; `corrupt_row_group`: the rows of an unreadable Parquet row group). Nothing is dropped silently: callers count every skip by reason. Memory does not grow
+counted; `corrupt_row_group`: the rows of an unreadable Parquet row group; `lone_surrogate`: text with a lone UTF-16
+surrogate such as JSON's `"\ud800"`, which no tokenizer or UTF-8 writer takes; `too_deep`: a JSON row nested deeper
+than the parser goes). Nothing is dropped silently: callers count every skip by reason. Memory does not grow
 with corpus size (lines, row groups and streamed datasets are read one piece at a time).
 
 A missing caption column: tabular files (.csv/.tsv/.parquet, datasets) have one header, so a file without the
 column (`--text-column`, else the first of TEXT_COLUMNS) is a one-line AobenchError naming the file and the columns
 it has (a typo in `--text-column` should stop the run, not yield "0 captions"). JSONL rows each carry their own
 keys, so a row without the column is skipped with reason `missing_column` and counted.
+
+A corpus may also be a stream, read once as it arrives (`is_stream`): `-` (standard input), a named pipe or a
+process substitution (`<(zcat big.txt.gz)`); see `_Stream` for how its format is found.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ import functools
 import gzip
 import io
 import json
+import os
+import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Iterator, Optional
@@ -55,11 +63,11 @@ class _ZstdFrames(io.RawIOBase):
     zstandard's stream_reader stops after the first frame and reads a truncated frame as a clean end of file.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | IO[bytes]):
         import zstandard
 
         self._zstd = zstandard
-        self._fh = open(path, "rb")
+        self._fh = path if hasattr(path, "read") else open(path, "rb")  # a path, or a stream already open
         self._dobj = None
         self._buf = b""
 
@@ -88,7 +96,62 @@ class _ZstdFrames(io.RawIOBase):
         super().close()
 
 
+STDIN = "-"  # the corpus name of standard input
+
+
+def is_stream(source: str | Path) -> bool:
+    """Whether a corpus is read once, as it arrives: `-` (standard input), a named pipe, `<(zcat big.txt.gz)`."""
+    if str(source) == STDIN:
+        return True
+    try:
+        mode = os.stat(source).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
+class _Stream:
+    """A corpus that can be read once only: its format from its name, else from its first bytes.
+
+    Compression: `.gz`/`.zst` in the name, else gzip or zstd magic bytes. Format: the name's suffix, else JSON
+    lines when the first character is `{`, else one caption a line. A `.json` stream is read as JSON lines, and
+    Parquet (which needs random access) is refused.
+    """
+
+    def __init__(self, source: str | Path):
+        self.source = str(source)
+        self.path = Path("stdin" if self.source == STDIN else self.source)
+        self.name, self.suffixes = self.path.name, self.path.suffixes
+        raw = open(sys.stdin.fileno(), "rb", closefd=False) if self.source == STDIN else open(self.source, "rb")
+        base, comp = _base_suffix(self.path) if self.source != STDIN else ("", "")
+        base = base if base in FORMATS and base else ""
+        if base == ".parquet":
+            raw.close()
+            raise AobenchError(f"{self.source}: Parquet cannot be read from a pipe (it needs random access) — write it to a file first")
+        if not comp:
+            head = raw.peek(4)[:4]
+            comp = ".gz" if head[:2] == b"\x1f\x8b" else ".zst" if head == b"\x28\xb5\x2f\xfd" else ""
+        fh = gzip.GzipFile(fileobj=raw, mode="rb") if comp == ".gz" else io.BufferedReader(_ZstdFrames(raw), 1 << 16) if comp else raw
+        self.raw, self.fh, self.comp = raw, fh, comp
+        try:
+            first = fh.peek(1 << 12)
+        except _read_errors():
+            first = b"?"  # damaged from its first bytes: the reader reports it
+        self.empty = not first
+        self.base = ".jsonl" if base == ".json" else base or (".jsonl" if first.lstrip()[:1] == b"{" else ".txt")
+
+    def __str__(self) -> str:
+        return self.source
+
+    def close(self) -> None:
+        """Close the stream (standard input's descriptor stays open)."""
+        self.fh.close()
+        self.raw.close()
+
+
 def _open_binary(path: Path, comp: str) -> IO[bytes]:
+    if isinstance(path, _Stream):
+        return path.fh  # opened once, when its format was found
     if comp == ".gz":
         return gzip.open(path, "rb")
     if comp in (".zst", ".zstd"):
@@ -114,6 +177,14 @@ def _damaged(path: Path, n_read: int, exc: BaseException) -> Record:
     return Record(f"{path.name}:{n_read + 1}", None, "truncated")
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON `"\ud800"`): no tokenizer or JSON writer takes it
+        return False
+    return True
+
+
 def _check(ident: str, text: object, max_chars: int) -> Record:
     if text is None:
         return Record(ident, None, "missing_column")
@@ -124,7 +195,17 @@ def _check(ident: str, text: object, max_chars: int) -> Record:
         return Record(ident, None, "empty")
     if len(text) > max_chars:
         return Record(ident, None, "too_long")
+    if not _encodable(text):
+        return Record(ident, None, "lone_surrogate")
     return Record(ident, text)
+
+
+def _row_id(value: object, ident: str) -> str:
+    """A row's own id when it has a usable one (text UTF-8 can write), else its place (`ident`)."""
+    if value is None:
+        return ident
+    text = str(value)
+    return text if _encodable(text) else ident
 
 
 def _lines(path: Path, comp: str) -> Iterator[tuple[int, Optional[str] | Record]]:
@@ -202,6 +283,8 @@ def _parse_line(line: Optional[str]) -> tuple[object, Optional[str], str]:
         return None, "empty", ""
     try:
         return json.loads(line), None, ""
+    except RecursionError:  # nested deeper than Python's parser goes (a row of 100,000 `[`)
+        return None, "too_deep", ""
     except json.JSONDecodeError as exc:
         return None, "malformed_json", exc.msg
     except ValueError as exc:
@@ -247,6 +330,8 @@ def _json_rows(path: Path, comp: str, pick: Callable) -> Iterator[Row]:
             doc = json.load(raw)
     except ValueError as exc:
         raise AobenchError(f"{path}: not valid JSON ({exc}); a .json corpus is JSON lines, a list of records or COCO captions") from None
+    except RecursionError:
+        raise AobenchError(f"{path}: JSON nested too deeply to read — a .json corpus is JSON lines, a list of records or COCO captions") from None
     rows = doc.get("annotations") if isinstance(doc, dict) else doc
     if not isinstance(rows, list):
         raise AobenchError(f"{path}: a JSON document that is neither a list of records nor COCO captions ({{\"annotations\": [...]}}): write JSON lines, one record a line")
@@ -332,14 +417,14 @@ class Format:
 
     def record(self, row: Row, text_column: Optional[str], max_chars: int, col: Optional[str] = None, idc: Optional[str] = None) -> Record:
         """The caption record of one local row (`col`, `idc`: the text and id columns a table's header gave)."""
-        if row.values is None:
-            return Record(row.where, None, row.skip)
+        if row.values is None:  # unreadable, or a JSON row that is `null` (not a record)
+            return Record(row.where, None, row.skip or ("malformed_json" if self.kind == "records" else "null"))
         if self.kind == "lines":
             return _check(row.where, row.values[LINE], max_chars)
         if self.kind == "records":
             return _row_record(row.where, row.values, text_column, max_chars)
         rid = row.values.get(idc) if idc else None
-        ident = str(rid) if rid is not None and (self.blank_id or rid != "") else row.where
+        ident = _row_id(rid, row.where) if rid is not None and (self.blank_id or rid != "") else row.where
         value = row.values.get(col)
         if value is None:
             return Record(ident, None, self.null)
@@ -393,7 +478,10 @@ def iter_rows(path: Path, fmt: Format, pick: Callable[[list[str]], list[str]]) -
 
 
 def iter_records(source: str | Path, text_column: Optional[str] = None, max_chars: int = MAX_CHARS, split: str = "train") -> Iterator[Record]:
-    """Stream the captions of a file, a `save_to_disk` dir, or a Hub dataset id (`hf:ORG/NAME` or ORG/NAME)."""
+    """Stream the captions of a file, a pipe or `-` (standard input), a `save_to_disk` dir, or a Hub dataset id (`hf:ORG/NAME` or ORG/NAME)."""
+    if is_stream(source):
+        yield from _stream_records(_Stream(source), text_column, max_chars)
+        return
     path = Path(source)
     if parquet_dir(path):
         for part in sorted(path.glob("*.parquet")):
@@ -410,13 +498,32 @@ def iter_records(source: str | Path, text_column: Optional[str] = None, max_char
     yield from _file_records(path, text_column, max_chars)
 
 
-def _file_records(path: Path, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+def _picker(path, text_column: Optional[str]) -> tuple[dict, Callable[[list[str]], list[str]]]:
+    """(the header's text and id columns once read, the `pick` a table reader calls with its header)."""
     header: dict = {}
 
     def pick(columns: list[str]) -> list[str]:
         header["col"], header["idc"] = _pick_column(columns, text_column, path), _id_column(columns)
         return [c for c in (header["col"], header["idc"]) if c]
 
+    return header, pick
+
+
+def _stream_records(s: _Stream, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+    try:
+        if s.empty:
+            yield Record(f"{s.name}:0", None, "empty_file")
+            return
+        fmt = FORMATS[s.base]
+        header, pick = _picker(s, text_column)
+        for row in fmt.rows(s, s.comp, pick):
+            yield fmt.record(row, text_column, max_chars, header.get("col"), header.get("idc"))
+    finally:
+        s.close()
+
+
+def _file_records(path: Path, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
+    header, pick = _picker(path, text_column)
     fmt, base, _ = format_of(path)
     if path.stat().st_size == 0:
         yield Record(f"{path.name}:0", None, "empty_file")
@@ -439,7 +546,7 @@ def _row_record(ident: str, row, text_column: Optional[str], max_chars: int) -> 
         return Record(ident, None, "malformed_json")
     col = text_column or next((c for c in TEXT_COLUMNS if c in row), None)
     rid = row.get(_id_column(list(row)) or "", None)
-    return _check(str(rid) if rid is not None else ident, row.get(col) if col else None, max_chars)
+    return _check(_row_id(rid, ident), row.get(col) if col else None, max_chars)
 
 
 def _iter_dataset(ds, name: str, text_column: Optional[str], max_chars: int) -> Iterator[Record]:
@@ -449,7 +556,7 @@ def _iter_dataset(ds, name: str, text_column: Optional[str], max_chars: int) -> 
     for n, row in enumerate(ds):
         c = col or next((k for k in TEXT_COLUMNS if k in row), None)
         rid = row.get(idc) if idc else None
-        yield _check(str(rid) if rid is not None else f"{name}:{n}", row.get(c) if c else None, max_chars)
+        yield _check(_row_id(rid, f"{name}:{n}"), row.get(c) if c else None, max_chars)
 
 
 def _iter_hf_local(path: Path, text_column: Optional[str], max_chars: int, split: str) -> Iterator[Record]:

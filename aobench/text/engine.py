@@ -9,26 +9,66 @@ import multiprocessing as mp
 import signal
 import sys
 from collections import Counter, deque
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from aobench.io import JsonlAppender, atomic_write_json
 from aobench.progress import make_progress
-from aobench.text.corpus import Record, iter_records
+from aobench.text.corpus import Record, is_stream, iter_records
 from aobench.text.counts import Counts
 
 # captions a worker takes at once, all parsed in one `nlp.pipe` batch: larger batches run the CNN faster, and in
 # vocabulary mode the pre-filter passes only a fraction of a chunk to the parse
 CHUNK = 1024
 IN_FLIGHT_PER_WORKER = 4
+# captions between frees of what spaCy keeps for every new word (strings, lexemes: its memory zones) and of the
+# memoised per-token results that refer to them; web alt-text brings new ids and URLs in nearly every caption,
+# so without this memory grows with the corpus (benchmarks/stream_memory.py). Refilling the memos after each free
+# cost no measurable time: 80k unique-token captions took 302 s vs 306 s unbounded, side by side on a loaded 2-core machine.
+ZONE_CAPTIONS = 20_000
+# what a zone cannot give back: spaCy's hash tables (string store, lexeme index) keep the slots of freed entries
+# (measured: +19 MB over 200k unique-token captions in one process); a fresh pipeline every RELOAD_CAPTIONS captions of
+# a process caps that too (measured at 50k: flat at +7 MB from 100k to 200k; 267 s vs 262 s for the 200k, ~2% for reloads)
+RELOAD_CAPTIONS = 50_000
 _WORKER_EXTRACTOR = None
 _WORKER_REF: object = object()  # the vocab ref _WORKER_EXTRACTOR was built for
+_ZONE: Optional[ExitStack] = None  # the memory zone the worker's parses run in
+_ZONE_N = 0  # captions parsed in it
+_SINCE_LOAD = 0  # captions parsed by the worker's pipeline since it was loaded
+
+
+def _free_zone() -> None:
+    """Close the worker's memory zone: spaCy frees the strings and lexemes added in it, and the memos forget them."""
+    global _ZONE, _ZONE_N
+    if _ZONE is None:
+        return
+    from aobench.text.memo import forget
+
+    _ZONE.close()
+    _ZONE, _ZONE_N = None, 0
+    forget(_WORKER_EXTRACTOR.nlp)  # memoised results hold hashes of strings now freed
+    if _WORKER_EXTRACTOR.prefilter is not None:
+        _WORKER_EXTRACTOR.prefilter.forget()  # its cache is plain strings, bounded on the same cadence
+
+
+def _reload() -> None:
+    """A fresh pipeline for the worker (the same model and vocab: the same annotations), the old one dropped first."""
+    import gc
+
+    global _WORKER_EXTRACTOR, _WORKER_REF, _SINCE_LOAD
+    _free_zone()
+    ref = _WORKER_REF
+    _WORKER_EXTRACTOR, _WORKER_REF, _SINCE_LOAD = None, object(), 0
+    gc.collect()  # the old pipeline's memory is reused by the new one instead of adding to it
+    _init_worker(ref)
 
 
 def _init_worker(vocab_ref: Optional[str]) -> None:
     global _WORKER_EXTRACTOR, _WORKER_REF
     if _WORKER_EXTRACTOR is not None and _WORKER_REF == vocab_ref:
         return  # one pipeline per process, kept across files and calls
+    _free_zone()  # an extractor's patterns must be permanent strings, never added inside a zone
     from aobench.text.parse import Extractor, vocab_for
 
     nlp = _WORKER_EXTRACTOR.nlp if _WORKER_EXTRACTOR is not None else None
@@ -46,7 +86,19 @@ def _init_pool_worker(vocab_ref: Optional[str]) -> None:
 
 
 def _extract_chunk(texts: list[str]) -> list:
-    return list(_WORKER_EXTRACTOR.extract_all(texts))
+    """(pairs, negated) per caption, parsed inside the worker's memory zone (freed every ZONE_CAPTIONS captions)."""
+    global _ZONE, _ZONE_N, _SINCE_LOAD
+    if _SINCE_LOAD >= RELOAD_CAPTIONS:
+        _reload()
+    if _ZONE is None:
+        _ZONE = ExitStack()
+        _ZONE.enter_context(_WORKER_EXTRACTOR.nlp.memory_zone())
+    out = list(_WORKER_EXTRACTOR.extract_all(texts))  # plain strings: nothing of the zone outlives it
+    _ZONE_N += len(texts)
+    _SINCE_LOAD += len(texts)
+    if _ZONE_N >= ZONE_CAPTIONS:
+        _free_zone()
+    return out
 
 
 def _chunks(records: Iterable[Record], on_skip) -> Iterator[tuple[list[str], list[str]]]:
@@ -90,8 +142,11 @@ class Runner:
         chunks = itertools.chain([first], chunks)
         if self.workers <= 1:
             _init_worker(self.vocab_ref)
-            for ids, texts in chunks:
-                yield from _rows(ids, _extract_chunk(texts))
+            try:
+                for ids, texts in chunks:
+                    yield from _rows(ids, _extract_chunk(texts))
+            finally:
+                _free_zone()  # this process's pipeline may serve other callers next: no zone left open
             return
         if self._pool is None:
             ctx = mp.get_context("spawn")  # fork after torch/spaCy threads start is unsafe
@@ -151,7 +206,8 @@ def count_corpora(
     with Runner(vocab_ref, workers) as runner, make_progress("captions") as progress:
         task = progress.add_task("extracting", total=None)
         for src in sources:
-            shard = Path(shard_dir) / f"{_shard_key(Path(src), vocab_ref, text_column, keep_caption_pairs)}.json" if shard_dir else None
+            # a pipe or standard input is read once and has no identity to resume by: never a shard
+            shard = Path(shard_dir) / f"{_shard_key(Path(src), vocab_ref, text_column, keep_caption_pairs)}.json" if shard_dir and not is_stream(src) else None
             if shard is not None and shard.exists():
                 saved = json.loads(shard.read_text())
                 part = Counts.from_dict(saved["counts"])
@@ -209,13 +265,30 @@ def extract_to_jsonl(sources: list[str], out: Path, vocab_ref: Optional[str], *,
 
 
 def counts_from_pairs_file(path: Path) -> tuple[Counts, Counter]:
-    """Counts (and caption types, for bootstrap) from an `aobench extract` output file."""
-    from aobench.io import read_jsonl
+    """Counts (and caption types, for bootstrap) from an `aobench extract` output file; a row of another shape is one line naming it."""
+    from aobench.errors import AobenchError
+    from aobench.io import read_jsonl_strict
 
+    def text(x) -> bool:
+        try:
+            return isinstance(x, str) and bool(x.encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate: no JSON writer takes it
+            return False
+
+    def pair_list(row, key: str, n: int) -> list[tuple[str, str]]:
+        value = row.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 and all(text(x) for x in p) for p in value):
+            raise AobenchError(f'{path}:{n}: `{key}` must be a list of ["attribute", "object"] string pairs — pass a file written by `aobench extract`')
+        return [tuple(p) for p in value]
+
+    if not Path(path).is_file():
+        raise AobenchError(f"--pairs {path}: no such file — pass the output of `aobench extract`")
     counts, cps = Counts(), Counter()
-    for row in read_jsonl(path):
-        pairs = [tuple(p) for p in row.get("pairs", [])]
-        counts.add_caption(pairs, [tuple(p) for p in row.get("negated", [])])
+    for n, row in read_jsonl_strict(path, "pass a file written by `aobench extract`"):
+        if not isinstance(row, dict):
+            raise AobenchError(f"{path}:{n}: a row is a JSON object ({{\"id\", \"pairs\"}}) — pass a file written by `aobench extract`")
+        pairs = pair_list(row, "pairs", n)
+        counts.add_caption(pairs, pair_list(row, "negated", n))
         if pairs:
             cps[tuple(sorted(pairs))] += 1
     return counts, cps

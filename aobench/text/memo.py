@@ -31,7 +31,7 @@ _KEYS = frozenset(
     "IS_SPACE IS_BRACKET IS_QUOTE IS_LEFT_PUNCT IS_RIGHT_PUNCT IS_CURRENCY LIKE_NUM TAG DEP POS LEMMA".split()
 )
 _SET = frozenset({"POS", "MORPH", "LEMMA", "TAG", "DEP"})  # token fields only (no lexeme attributes)
-_MEMO_MAX = 1 << 20
+_MEMO_MAX = 1 << 17  # entries per memo; past it a memo is emptied and refilled (a bound, not an LRU: cheap per token)
 
 
 def memoise(nlp) -> list[str]:
@@ -51,6 +51,15 @@ def memoise(nlp) -> list[str]:
             pipe._lemma_memo = {}
             done.append(name)
     return done
+
+
+def forget(nlp) -> None:
+    """Empty the memos of a memoised pipeline (after a spaCy memory zone freed the strings their entries name)."""
+    for _, pipe in nlp.pipeline:
+        if isinstance(pipe, MemoAttributeRuler):
+            pipe._memo.clear()
+        elif isinstance(pipe, _MemoLemma):
+            pipe._lemma_memo.clear()
 
 
 def _triggers(nlp, ruler) -> Optional[frozenset]:
@@ -99,8 +108,9 @@ class MemoAttributeRuler(AttributeRuler):
             got = memo.get(k)
             if got is None:
                 got = self._alone(t)
-                if len(memo) < _MEMO_MAX:
-                    memo[k] = got
+                if len(memo) >= _MEMO_MAX:
+                    memo.clear()
+                memo[k] = got
             pos, morph, lemma, tag, dep = got
             t.pos, t.lemma = pos, lemma
             if morph is not None:
@@ -139,8 +149,9 @@ class _MemoLemma:
                 lemma = memo.get(k)
                 if lemma is None:
                     lemma = strings.add(self.lemmatize(t)[0])
-                    if len(memo) < _MEMO_MAX:
-                        memo[k] = lemma
+                    if len(memo) >= _MEMO_MAX:
+                        memo.clear()
+                    memo[k] = lemma
                 t.lemma = lemma
         return doc
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
+CACHE_MAX = 1 << 16  # lower-case forms remembered; past it the cache is emptied (web text: a new id or URL a caption)
+
 
 class Prefilter:
     """Decides from a tokenized Doc whether a caption may hold an attribute entry and an object entry."""
@@ -44,8 +46,14 @@ class Prefilter:
                         form = lower[: len(lower) - len(old)] + new
                         if form:
                             forms.add(form)
+            if len(self._cache) >= CACHE_MAX:
+                self._cache.clear()
             got = self._cache[lower] = frozenset(forms)
         return got
+
+    def forget(self) -> None:
+        """Empty the per-form cache (it refills as captions come; called with each freed spaCy memory zone)."""
+        self._cache.clear()
 
     def sides(self, doc) -> tuple[bool, bool]:
         """(may hold an attribute entry, may hold an object entry)."""

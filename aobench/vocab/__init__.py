@@ -18,6 +18,7 @@ from typing import Iterable, Optional
 
 import yaml
 
+import aobench.strict_yaml as strict_yaml
 from aobench.errors import AobenchError
 from aobench.paths import looks_like_path
 
@@ -164,7 +165,9 @@ def _ref_path(ref: str, prefix: str, suffixes: Iterable[str]) -> Path:
 def _load_file(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return json.loads(text) if path.suffix == ".json" else strict_yaml.safe_load(text)
+    except strict_yaml.DuplicateKeyError as exc:
+        raise AobenchError(f"{path}:{exc.line}: duplicate key {exc.key!r} (first at line {exc.first}) — keep one of them") from None
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise AobenchError(f"cannot read vocabulary file {path}: {exc}") from None
 
