@@ -19,9 +19,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# One BLAS/OpenMP thread per process: the suite's models are tiny, and on a loaded 2-core machine a second
-# intra-op thread mostly spin-waits at barriers (measured: a micro study run's training took 8x the CPU time
-# and wall with 2 threads than with 1). Set before torch/numpy load; subprocesses inherit it.
+# One BLAS/OpenMP thread per process: the suite's models are tiny, and on a busy 2-core machine a second intra-op
+# thread mostly spin-waits at barriers (a micro study run's training: 8x the CPU time and wall with 2 threads under
+# load, and the same CPU time on an idle machine, where 2 threads save about a third of its wall time). Set before
+# torch/numpy load; subprocesses inherit it.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 # No fsync per written file (aobench.io): a kill -9 loses nothing without it (only power loss would), and the

@@ -190,6 +190,7 @@ def rowcount(ctx):
 '''
 
 
+@pytest.mark.slow
 def test_a_package_adds_a_model_kind_and_a_task(data, tmp_path):
     site = tmp_path / "site"
     (site / "aob_plugin-0.1.dist-info").mkdir(parents=True)

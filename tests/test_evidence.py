@@ -202,6 +202,7 @@ def test_cards_state_the_evidence(tmp_path):
     assert "**Unchecked.** No caption corpus was consulted, so the 6 pairs are marked `unchecked`" in card
 
 
+@pytest.mark.slow
 def test_coco_counts_script_reproduces_aobench_nmi(tmp_path):
     from aobench.text.engine import count_corpora
 

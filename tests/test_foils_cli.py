@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import cli, run_cli
 
 RECIPE = "include: shapes-ao\nname: shapes-vocab\n"
@@ -46,6 +48,7 @@ def test_missing_input_and_no_pairs_exit_2(tmp_path, capsys):
     assert code == 2 and "no caption has an attribute–object pair" in err and "'a photo'" in err
 
 
+@pytest.mark.slow
 def test_captions_file_foils_audit_and_balance(tmp_path):
     recipe, caps = write_inputs(tmp_path)
     out = tmp_path / "out" / "foils.jsonl"

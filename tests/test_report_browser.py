@@ -95,6 +95,7 @@ def test_gallery_thumbnails_filters_screenshot(page, reported, tmp_path):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_review_round_trip(page, reported, small_shapes_recipe, tmp_path):
     make_report(reported)
     open_report(page, reported)

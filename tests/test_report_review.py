@@ -65,6 +65,7 @@ def reapply(build_dir: Path, recipe: Path, review: Path):
     return run_cli("build", recipe, "--out", build_dir, "--review", review)
 
 
+@pytest.mark.slow
 def test_build_review_reapplies_on_complete_build(shapes_build, small_shapes_recipe, tmp_path):
     out = tmp_path / "b"
     shutil.copytree(shapes_build, out)

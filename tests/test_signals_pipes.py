@@ -27,8 +27,10 @@ def _nmi(out: Path) -> dict:
     return d
 
 
-@pytest.fixture
-def reference(tmp_path) -> dict:
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict:
+    """nmi.json of CAPTIONS from a plain file (made once for the module: every pipe test compares with it)."""
+    tmp_path = tmp_path_factory.mktemp("reference")
     (tmp_path / "c.txt").write_text(CAPTIONS)
     r = subprocess.run([*AOBENCH, "nmi", tmp_path / "c.txt", "--vocab", "shapes-ao", "--out", tmp_path / "ref"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr

@@ -106,6 +106,7 @@ def test_spark_resumes_per_file(spark, tmp_path, monkeypatch):
     assert again.n_captions == first.n_captions + 2 and again.pair_count("striped", "teapot") == 1
 
 
+@pytest.mark.slow
 def test_active_session_wins_and_a_conflicting_master_is_one_line(spark):
     from aobench.errors import AobenchError
     from aobench.spark_session import get_session

@@ -11,7 +11,10 @@ import torch
 from aobench.study.nmi_sweep import plan_runs, run_sweep
 from aobench.study.profiles import get_profile
 from aobench.study.splits import TOLERANCE
-from conftest import run_cli
+from conftest import cli, run_cli
+
+# every test here trains CLIPs (the shared fixture builds five datasets): end to end, out of the `-m "not slow"` loop
+pytestmark = pytest.mark.slow
 
 
 def micro_profile(**train):
@@ -171,8 +174,7 @@ def test_plain_epoch_lines_when_stderr_is_not_a_terminal(tmp_path, micro_data):
     assert any(x.startswith("run 1/1 nmi-0.400-k2-seed0: done in ") for x in lines)
 
 
-@pytest.mark.slow
-def test_quick_profile_end_to_end(tmp_path):
+def test_quick_profile_end_to_end(tmp_path, capsys):
     out = tmp_path / "study"
     res = run_cli("study", "nmi-sweep", "--out", out, "--profile", "quick", timeout=1800)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -201,6 +203,6 @@ def test_quick_profile_end_to_end(tmp_path):
     assert len(rows) == 2 and "closed_unusual_composition_acc" in rows[0] and "measured_nmi" in rows[0]
     summary = (out / "summary.md").read_text()
     assert "Spearman" in summary and "Verdict" in summary
-    # a rerun of the finished sweep trains nothing
-    again = run_cli("study", "nmi-sweep", "--out", out, "--profile", "quick", timeout=600)
-    assert again.returncode == 0 and "trained 0, resumed 0, skipped 2" in again.stdout
+    # a rerun of the finished sweep trains nothing (through the CLI app in this process)
+    code, stdout, _ = cli(capsys, "study", "nmi-sweep", "--out", out, "--profile", "quick")
+    assert code == 0 and "trained 0, resumed 0, skipped 2" in stdout

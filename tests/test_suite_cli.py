@@ -220,6 +220,7 @@ def test_download_verifies_before_writing(loopback, suite_files, tmp_path):
         get_benchmark(replace(mine, urls={f: f"{url}/missing/{f}" for f in SPEC.annotation_files}), dest=tmp_path / "other")
 
 
+@pytest.mark.slow
 def test_a_package_adds_a_benchmark_with_an_entry_point(tmp_path):
     """A fake installed distribution on sys.path declares `toybench` under `aobench.datasets`: listed, fetched, evaluated."""
     from fixtures.suite import plugin_distribution

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import cli, run_cli
 
 from aobench.suite import colorswap, crepe, eqben, imagecode, mmvp_vlm, svo_probes, vl_checklist, whatsup
 from aobench.suite.data import ImageRoots
@@ -90,26 +90,27 @@ def test_eval_equals_a_plain_open_clip_loop(eight_runs, name):
     assert metrics["n_missing_examples"] == 0
 
 
+# the eight_runs fixture runs `aobench eval` on benchmarks in a fresh interpreter; these two go through the CLI app in this process
 @pytest.mark.slow
-def test_eval_imagecode_missing_set_is_one_line_then_skip_missing(tmp_path, published_annotations):
+def test_eval_imagecode_missing_set_is_one_line_then_skip_missing(tmp_path, published_annotations, capsys):
     from fixtures.published_annotations import write_placeholders
 
     ann = published_annotations("imagecode")
     images = write_placeholders(imagecode.load_examples(ann), tmp_path / "img")
     for f in (images / "YouCook-video2-shot3_1").iterdir():
         f.unlink()
-    res = run_cli("eval", "imagecode", "--annotations", ann, "--images", images, "--model", "tiny", "--out", tmp_path / "r")
-    errors = [line for line in res.stderr.splitlines() if line.startswith("error")]  # beside the fixture's sha256 warning
-    assert res.returncode == 2 and len(errors) == 1
+    code, _, err = cli(capsys, "eval", "imagecode", "--annotations", ann, "--images", images, "--model", "tiny", "--out", tmp_path / "r")
+    errors = [line for line in err.splitlines() if line.startswith("error")]  # beside the fixture's sha256 warning
+    assert code == 2 and len(errors) == 1
     assert "imagecode: 10 of 30 imagecode images missing" in errors[0] and "zenodo" in errors[0]
-    res = run_cli("eval", "imagecode", "--annotations", ann, "--images", images, "--model", "tiny", "--out", tmp_path / "r", "--skip-missing")
-    assert res.returncode == 0, res.stderr
+    code, _, err = cli(capsys, "eval", "imagecode", "--annotations", ann, "--images", images, "--model", "tiny", "--out", tmp_path / "r", "--skip-missing")
+    assert code == 0, err
     metrics = json.loads((tmp_path / "r" / (RESULT.format("imagecode") + ".json")).read_text())["metrics"]
     assert metrics["n_examples"] == 3 and metrics["n_missing_examples"] == 2
 
 
 @pytest.mark.slow
-def test_eval_vl_checklist_keeps_the_first_1000_rows_with_an_image(tmp_path, published_annotations):
+def test_eval_vl_checklist_keeps_the_first_1000_rows_with_an_image(tmp_path, published_annotations, capsys):
     ann = published_annotations("vl_checklist")
     rel = vl_checklist.CORPUS["Relation_spatial_vg"][2]
     rows = [[f"VG_100K/{'gone' if i in (3, 7) else 'shared'}.jpg", {"POS": [f"a cup left of a plate {i}"], "NEG": [f"a cup right of a plate {i}"]}]
@@ -121,10 +122,10 @@ def test_eval_vl_checklist_keeps_the_first_1000_rows_with_an_image(tmp_path, pub
 
     Image.new("RGB", (32, 32), (200, 10, 10)).save(images / "VG_100K" / "shared.jpg")
     args = ["eval", "vl_checklist/Relation_spatial_vg", "--annotations", ann, "--images", images, "--model", "tiny", "--out", tmp_path / "r"]
-    res = run_cli(*args)
-    assert res.returncode == 2 and "1 of 2 vg images missing" in res.stderr  # one distinct file, rows 3 and 7
-    res = run_cli(*args, "--skip-missing")
-    assert res.returncode == 0, res.stderr
+    code, _, err = cli(capsys, *args)
+    assert code == 2 and "1 of 2 vg images missing" in err  # one distinct file, rows 3 and 7
+    code, _, err = cli(capsys, *args, "--skip-missing")
+    assert code == 0, err
     out = list((tmp_path / "r").glob("vl_checklist*.json"))
     assert len(out) == 1, out
     metrics = json.loads(out[0].read_text())["metrics"]
