@@ -10,10 +10,12 @@ window, vectorised. Target: >= 10x. Prints both values, their difference and the
 from __future__ import annotations
 
 import argparse
+import sys
 import time
-from collections import Counter
+from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).parent))
+from _events import events  # noqa: E402
 
 
 def main() -> None:
@@ -23,16 +25,9 @@ def main() -> None:
     args = ap.parse_args()
     from sklearn.metrics import adjusted_mutual_info_score
 
-    from aobench.text.counts import Counts
     from aobench.text.stats import nmi_of_counts
 
-    rng = np.random.default_rng(0)
-    n_attr, n_obj = 140, 1000
-    obj = rng.integers(0, n_obj, args.events)
-    attr = np.where(rng.random(args.events) < 0.3, obj % n_attr, rng.integers(0, n_attr, args.events))
-    # the counts aobench keeps while extracting (built outside the timed region, as extraction does it)
-    key, n = np.unique(attr.astype(np.int64) * n_obj + obj, return_counts=True)
-    counts = Counts(pairs=Counter({(f"a{k // n_obj}", f"o{k % n_obj}"): int(c) for k, c in zip(key, n)}))
+    attr, obj, counts = events(args.events)
 
     t0 = time.perf_counter()
     info = nmi_of_counts(counts, args.normalization)

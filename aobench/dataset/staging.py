@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aobench.artifacts import BuildDir
-from aobench.io import atomic_write_text, read_jsonl, replace_dir
+from aobench.io import atomic_write_text, read_jsonl, replace_dir, sha256_file
 from aobench.progress import make_progress
 
 MAX_SHARD_BYTES = 500 * 1024 * 1024  # the Hub's own push_to_hub default: shards the viewer and streaming handle well
@@ -40,14 +40,6 @@ class Staged:
         """Bytes of one staged file."""
         return self.files[path_in_repo].stat().st_size
 
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _shard_names(prefix: str, split: str, n: int) -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 from aobench.errors import AobenchError, one_line
-from aobench.io import atomic_write_bytes, temp_dir_beside
+from aobench.io import atomic_write_bytes, sha256_file, temp_dir_beside
 from aobench.suite.schema import BenchmarkSpec, Example, ImageRef
 
 
@@ -44,14 +44,6 @@ def images_home(source: str) -> Path:
     """The default folder of an image source (used when no --images names it)."""
     return data_home() / "images" / source
 
-
-def sha256_file(path: Path) -> str:
-    """The hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def locate(folder: Path, file: str) -> Optional[Path]:
