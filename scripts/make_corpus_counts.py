@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import os
 import shlex
@@ -32,16 +31,12 @@ from typing import Callable, Iterator
 
 import yaml
 
-from aobench.io import atomic_write_text
+from aobench.io import atomic_write_text, sha256_file
 from aobench.nmidir import NmiDir
 
 REPO = Path(__file__).resolve().parents[1]
 CORPORA_DIR = REPO / "aobench" / "corpora"
 VOCAB = "imagenet-ao"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def coco_rows(paths: list[Path]) -> Iterator[dict]:
@@ -210,7 +205,7 @@ def versions() -> dict:
     except Exception:  # a pipeline given as a path has no distribution
         model_version = "unknown"
     parse_py = REPO / "aobench" / "text" / "parse.py"
-    return {"aobench": __version__, "spacy": spacy.__version__, "pipeline": f"{name} {model_version}", "parse_py_sha256": _sha256(parse_py)}
+    return {"aobench": __version__, "spacy": spacy.__version__, "pipeline": f"{name} {model_version}", "parse_py_sha256": sha256_file(parse_py)}
 
 
 def _copy(src: Source, hashes: dict) -> dict:
@@ -237,7 +232,7 @@ def make(name: str, inputs: list[Path], out: Path | None = None, workers: int = 
         nmi = made.stats()
     nmi["sources"] = [p.name for p in inputs]
     nmi["corpus"] = name
-    hashes = {p.name: _sha256(p) for p in inputs}
+    hashes = {p.name: sha256_file(p) for p in inputs}
     shipped = NmiDir(out)
     # package data: counts on one line (compact), the statistics indented; no pairs.csv (PMI follows from the counts)
     atomic_write_text(shipped.counts_path, json.dumps(counts, separators=(",", ":")) + "\n")

@@ -41,7 +41,6 @@ class Staged:
         return self.files[path_in_repo].stat().st_size
 
 
-
 def _shard_names(prefix: str, split: str, n: int) -> list[str]:
     return [f"{prefix}/{split}-{i:05d}-of-{n:05d}.parquet" for i in range(n)]
 

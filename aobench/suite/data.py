@@ -45,7 +45,6 @@ def images_home(source: str) -> Path:
     return data_home() / "images" / source
 
 
-
 def locate(folder: Path, file: str) -> Optional[Path]:
     """`folder/file`, else `folder/<base name of file>`; None when neither is a file, or when `file` would leave `folder`."""
     rel = Path(file)
