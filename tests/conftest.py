@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +29,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 # No fsync per written file (aobench.io): a kill -9 loses nothing without it (only power loss would), and the
 # thousands of small files the builds write here cost twice the wall time with it; test_io checks the default.
 os.environ.setdefault("AOBENCH_FSYNC", "0")
+# A suite started as a background job (`pytest &`) inherits SIGINT ignored, and so would every CLI process it starts:
+# the Ctrl-C tests would see runs that cannot be interrupted. A handled signal is reset to its default across exec,
+# so handling it here gives the children the disposition a user's foreground command has.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parents[1]
 

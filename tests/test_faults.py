@@ -35,10 +35,6 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 class Proc:
     """A CLI process whose output goes to files (polled while it runs; a full pipe would stall it)."""
 
@@ -49,11 +45,7 @@ class Proc:
         self.out, self.err = tmp / f"proc-{Proc.count}.out", tmp / f"proc-{Proc.count}.err"
         env = {**os.environ, "AOBENCH_PROGRESS_INTERVAL": "0", **(env or {})}
         with open(self.out, "w") as o, open(self.err, "w") as e:
-            # a suite started from a background job inherits SIGINT ignored (POSIX shells do that to `cmd &`):
-            # the child gets the default disposition back, as a user's foreground command has it
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "aobench.cli", *map(str, args)], stdout=o, stderr=e, env=env, preexec_fn=_default_sigint
-            )
+            self.proc = subprocess.Popen([sys.executable, "-m", "aobench.cli", *map(str, args)], stdout=o, stderr=e, env=env)
 
     def stderr(self) -> str:
         return self.err.read_text(errors="replace")
