@@ -173,5 +173,24 @@ def test_bad_input_model_path_missing(tmp_path, capsys):
     assert "model path does not exist" in line and "no-such-model" in line
 
 
+def test_a_gpu_this_machine_lacks_is_refused_before_anything_is_written(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    line = _one_line_error(cli(capsys, "build", "shapes-ao", "--out", tmp_path / "o", "--limit", "4", "--device", "cuda"))
+    assert "--device cuda: no CUDA device" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_procedural_build_does_not_import_torch(tmp_path):
+    # torch costs ~4 CPU-seconds a process; shapes-ao needs it only for a CLIP filter ("auto" is resolved there)
+    code = f"import sys; from aobench.build import build; build('shapes-ao', {str(tmp_path / 'b')!r}, limit=4); print('torch' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "False"
+    assert (tmp_path / "b" / "hf").is_dir()
+
+
 def test_bad_input_bad_shard_flag(tmp_path, small_shapes_recipe, capsys):
     assert "--shard" in _one_line_error(cli(capsys, "build", small_shapes_recipe, "--out", tmp_path / "o", "--shard", "2/2"))

@@ -7,6 +7,7 @@ from pathlib import Path
 from PIL import Image
 
 from aobench.clipzoo import create_open_clip
+from aobench.device import resolve_device
 
 
 def clip_scores(records: list[dict], root: Path, arch: str, pretrained: str | None, *, device: str = "cpu", tiny: bool = False, batch_size: int = 32) -> list[float]:
@@ -36,7 +37,7 @@ def clip_scores(records: list[dict], root: Path, arch: str, pretrained: str | No
 
 def clip_score_filter(records: list[dict], spec, ctx) -> tuple[list[dict], list[tuple[dict, str]]]:
     """Drop images whose similarity to their prompt is below `threshold`."""
-    scores = clip_scores(records, ctx.root, spec.model, spec.pretrained, device=ctx.device, tiny=ctx.tiny, batch_size=spec.batch_size)
+    scores = clip_scores(records, ctx.root, spec.model, spec.pretrained, device=resolve_device(ctx.device), tiny=ctx.tiny, batch_size=spec.batch_size)
     threshold = spec.tiny_threshold if ctx.tiny else spec.threshold
     kept, dropped = [], []
     for rec, s in zip(records, scores):
