@@ -132,22 +132,23 @@ def test_limit_plan_is_proportional_deterministic_and_a_subset():
 
 
 @pytest.mark.slow
-def test_limit_24_build_loads_evaluates_exports_and_dry_run_pushes(tmp_path):
+def test_limit_24_build_loads_evaluates_exports_and_dry_run_pushes(tmp_path, capsys):
     from datasets import load_from_disk
 
+    # build, eval and push in this process (each has its own subprocess tests); export is this one's fresh interpreter
     out = tmp_path / "S"
-    r = run_cli("build", "shapes-ao", "--limit", "24", "--out", out)
-    assert r.returncode == 0, r.stderr
+    code, _, err = cli(capsys, "build", "shapes-ao", "--limit", "24", "--out", out)
+    assert code == 0, err
     dsd = load_from_disk(str(out / "hf"))
     assert {s: len(d) for s, d in dsd.items()} == {"train": 20, "test_seen": 2, "test_unusual": 2}
-    r = run_cli("eval", out, "--model", "tiny", "--out", tmp_path / "E", "--no-cache")
-    assert r.returncode == 0, r.stderr
+    code, _, err = cli(capsys, "eval", out, "--model", "tiny", "--out", tmp_path / "E", "--no-cache")
+    assert code == 0, err
     assert len(list((tmp_path / "E").glob("*.json"))) >= 3 and (tmp_path / "E" / "results.csv").exists()
     r = run_cli("export", out, "--format", "webdataset", "--out", tmp_path / "W")
     assert r.returncode == 0, r.stderr
     assert list((tmp_path / "W").rglob("*.tar"))
-    r = run_cli("push", out, "--repo-id", "me/shapes-limit", "--dry-run")
-    assert r.returncode == 0 and "dry run: would push" in r.stdout, r.stderr
+    code, stdout, err = cli(capsys, "push", out, "--repo-id", "me/shapes-limit", "--dry-run")
+    assert code == 0 and "dry run: would push" in stdout, err
 
 
 def test_a_split_with_no_images_is_left_out_and_said(tmp_path, small_shapes_recipe, capsys):
@@ -204,7 +205,7 @@ def test_end_of_input_is_a_user_error_not_an_interrupt(tmp_path, monkeypatch, ca
 
 
 @pytest.mark.slow
-def test_build_interrupted_and_killed_then_resumed_equals_uninterrupted(tmp_path, small_shapes_recipe):
+def test_build_interrupted_and_killed_then_resumed_equals_uninterrupted(tmp_path, small_shapes_recipe, capsys):
     from aobench.build import build
 
     ref, out = tmp_path / "ref", tmp_path / "out"
@@ -229,8 +230,9 @@ def test_build_interrupted_and_killed_then_resumed_equals_uninterrupted(tmp_path
     p.proc.send_signal(signal.SIGINT)
     assert p.wait() in (0, 130), p.stderr()
 
-    r = run_cli(*args[:-2], "--batch-size", "16")
-    assert r.returncode == 0, r.stderr
+    # the reference and the resume run in this process: only the runs that are signalled need their own interpreter
+    code, _, err = cli(capsys, *args[:-2], "--batch-size", "16")
+    assert code == 0, err
     assert build_digest(out) == build_digest(ref)
 
 
@@ -250,8 +252,8 @@ def test_nmi_interrupted_and_killed_then_resumed_equals_uninterrupted(tmp_path, 
     p.wait_until(lambda: len(list((out / "shards").glob("*.json"))) >= 1)
     assert p.kill(signal.SIGKILL) == -signal.SIGKILL
 
-    r = run_cli("nmi", *corpora, "--out", out, *args)
-    assert r.returncode == 0 and "resumed from saved shard" in r.stderr, r.stderr
+    code, _, err = cli(capsys, "nmi", *corpora, "--out", out, *args)  # the resume, in this process
+    assert code == 0 and "resumed from saved shard" in err, err
     assert dir_bytes(out, skip=("shards",)) == dir_bytes(ref, skip=("shards",))
     code, _, err = cli(capsys, "nmi", *corpora, "--out", out, *args)  # every corpus from shards now
     assert code == 0, err
@@ -274,8 +276,8 @@ def test_eval_interrupted_and_killed_then_rerun_equals_uninterrupted(tmp_path, s
     p.wait_until(lambda: "embed test_unusual: 8/" in p.stderr())
     assert p.kill(signal.SIGKILL) == -signal.SIGKILL
 
-    r = run_cli("eval", shapes_build, *args, "--out", out, "--cache-dir", cache)
-    assert r.returncode == 0, r.stderr
+    code, _, err = cli(capsys, "eval", shapes_build, *args, "--out", out, "--cache-dir", cache)  # the rerun, in this process
+    assert code == 0, err
     assert dir_bytes(out) == dir_bytes(ref) and dir_bytes(ref)
 
 
