@@ -29,6 +29,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 # No fsync per written file (aobench.io): a kill -9 loses nothing without it (only power loss would), and the
 # thousands of small files the builds write here cost twice the wall time with it; test_io checks the default.
 os.environ.setdefault("AOBENCH_FSYNC", "0")
+# One console width wherever the suite runs: rich sizes its console from COLUMNS, else from whichever of fds 0-2 is a
+# terminal, else 80 — so a table a test reads would wrap differently in a terminal, a CI log or an xdist worker
+# (pipes). Set before aobench.progress makes its console; CLI subprocesses inherit it (run_cli sets the same).
+os.environ["COLUMNS"] = "200"
 # A suite started as a background job (`pytest &`) inherits SIGINT ignored, and so would every CLI process it starts:
 # the Ctrl-C tests would see runs that cannot be interrupted. A handled signal is reset to its default across exec,
 # so handling it here gives the children the disposition a user's foreground command has.
