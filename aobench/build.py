@@ -147,7 +147,7 @@ def build(
     from aobench.generate.plan import check_sizes
 
     check_sizes(recipe, limit)  # before --out is touched: a size this machine cannot hold is a recipe error
-    if device not in ("auto", "cpu"):  # a GPU this machine lacks fails now, not after generation ("auto" needs no check)
+    if device != "auto":  # a GPU this machine lacks fails now, not after generation ("auto" needs no check)
         from aobench.device import resolve_device
 
         resolve_device(device)

@@ -10,6 +10,8 @@ def resolve_device(device: str) -> str:
 
     Under a multi-process launch `auto` and `cuda` mean this rank's GPU, `cuda:LOCAL_RANK` (not GPU 0 for every rank).
     """
+    if device != "auto" and not device.startswith("cuda"):
+        return device  # cpu, mps, ...: nothing to check here, so no torch import (~4 CPU-s a process)
     import torch
 
     if device.startswith("cuda") and not torch.cuda.is_available():
