@@ -31,7 +31,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 os.environ.setdefault("AOBENCH_FSYNC", "0")
 # One console width wherever the suite runs: rich sizes its console from COLUMNS, else from whichever of fds 0-2 is a
 # terminal, else 80 — so a table a test reads would wrap differently in a terminal, a CI log or an xdist worker
-# (pipes). Set before aobench.progress makes its console; CLI subprocesses inherit it (run_cli sets the same).
+# (pipes). Set before aobench.progress makes its console; CLI subprocesses inherit it.
 os.environ["COLUMNS"] = "200"
 # A suite started as a background job (`pytest &`) inherits SIGINT ignored, and so would every CLI process it starts:
 # the Ctrl-C tests would see runs that cannot be interrupted. A handled signal is reset to its default across exec,
@@ -54,7 +54,7 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600) -> subproce
     return subprocess.run(
         [sys.executable, "-m", "aobench.cli", *map(str, args)],
         capture_output=True, text=True, cwd=cwd, timeout=timeout,
-        env={**os.environ, "COLUMNS": "200"},
+        env=dict(os.environ),
     )  # fmt: skip
 
 

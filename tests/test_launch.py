@@ -34,7 +34,7 @@ def launch(launcher: str, *args: str, timeout: int = 600) -> subprocess.Complete
         head = ["-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", port]
     env = {k: v for k, v in os.environ.items() if k not in LAUNCH_ENV}
     return subprocess.run([sys.executable, *head, "-m", "aobench.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env={**env, "COLUMNS": "200", "OMP_NUM_THREADS": "1"})  # fmt: skip
+                          timeout=timeout, env={**env, "OMP_NUM_THREADS": "1"})  # fmt: skip
 
 
 def _arrow_bytes(out: Path) -> dict:

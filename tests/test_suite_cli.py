@@ -227,7 +227,7 @@ def test_a_package_adds_a_benchmark_with_an_entry_point(tmp_path):
 
     toy = plugin_distribution(tmp_path)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(toy["site"]), str(REPO), os.environ.get("PYTHONPATH", "")]),
-           "AOBENCH_DATA": str(tmp_path / "home"), "AOBENCH_CACHE": str(tmp_path / "cache"), "COLUMNS": "200"}  # fmt: skip
+           "AOBENCH_DATA": str(tmp_path / "home"), "AOBENCH_CACHE": str(tmp_path / "cache")}  # fmt: skip
 
     def run(*args):
         return subprocess.run([sys.executable, "-m", "aobench.cli", *map(str, args)], capture_output=True, text=True, env=env, timeout=600)
@@ -278,7 +278,7 @@ def test_two_ranks_share_the_pairs_and_give_one_process_metrics(suite_files, tmp
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
     res = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()), "-m", "aobench.cli",
                           "eval", "sugarcrepe,winoground,valse", *map(str, common), "--out", str(tmp_path / "two")],
-                         capture_output=True, text=True, timeout=600, env={**env, "OMP_NUM_THREADS": "1", "COLUMNS": "200"})  # fmt: skip
+                         capture_output=True, text=True, timeout=600, env={**env, "OMP_NUM_THREADS": "1"})  # fmt: skip
     assert res.returncode == 0, res.stderr[-3000:]
     assert "(2 processes)" in res.stdout and "3 results written" in res.stdout, res.stdout
 
